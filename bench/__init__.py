@@ -1,0 +1,1 @@
+"""Benchmarks: one command each, printing the service's figures beside a raw baseline from the same run."""

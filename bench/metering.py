@@ -1,0 +1,108 @@
+"""Metering benchmark: the service's figures beside raw ceilings measured in the same run.
+
+    .venv/bin/python -m bench.metering [--seconds 5] [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
+
+Creates its own database `metering_bench_<random>` (the DSN is used for nothing else), migrates
+and seeds it, starts `metering serve` and a plain grpcio echo server as subprocesses, measures
+the raw ceilings (asyncpg straight to PostgreSQL; the echo server for the gRPC transport) and the
+service, prints each figure beside its ceiling, then stops everything and drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from multiprocessing.pool import Pool
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import metering_env as env
+from bench.metering_phases import PHASES, Options, Run, console, measure
+from bench.metering_report import Report
+
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+async def main_async(options: Options) -> Report:
+    report = Report(options.client_procs, options.batch_callers, options.batch, code=_code_version())
+    report.load_before = os.getloadavg()[0]
+    name = await env.create_database(options.dsn)
+    console.log(f"database {name}")
+    try:
+        dsn = env.database_dsn(options.dsn, name)
+        orgs = await env.seed(dsn)
+        with tempfile.TemporaryDirectory(prefix="bench-metering-") as tmp, \
+                multiprocessing.get_context("spawn").Pool(options.client_procs) as pool:
+            await _with_servers(options, dsn, orgs, pool, Path(tmp), report)
+    finally:
+        await env.drop_database(options.dsn, name)
+        console.log(f"dropped {name}")
+    return report
+
+
+async def _with_servers(options: Options, dsn: str, orgs: env.Orgs, pool: Pool, tmp: Path,
+                        report: Report) -> None:
+    metering, echo = env.metering_server(dsn, tmp, options.server_cmd), env.echo_server(tmp)
+    try:
+        await metering.wait_ready(health=True)
+        await echo.wait_ready(health=False)
+        console.log(f"metering server pid {metering.pid} on {metering.addr}, echo pid {echo.pid}")
+        await measure(Run(options, dsn, orgs, pool, metering, echo), report)
+        report.load_after = os.getloadavg()[0]
+    finally:
+        metering.stop()
+        echo.stop()
+
+
+def _code_version() -> str:
+    """The commit measured, and whether services/ had uncommitted changes (the tree is shared)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "services"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}{' + uncommitted changes in services/' if dirty else ''}"
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench.metering", description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", default=DEFAULT_DSN,
+                        help="PostgreSQL to create (and drop) the benchmark database in")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each phase")
+    parser.add_argument("--client-procs", type=int, default=1,
+                        help="gRPC client processes (each one channel, callers spread over them)")
+    parser.add_argument("--batch-callers", type=int, default=2,
+                        help="concurrent callers of the 1,000-event batches, raw and service alike")
+    parser.add_argument("--batch", type=int, default=1000, help="events per RecordUsage batch")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help=f"comma-separated subset of {', '.join(PHASES)} (e.g. to profile one)")
+    parser.add_argument("--server-cmd", help="command serving metering.v1 instead of this venv's "
+                        "`metering serve` (e.g. another build); it gets METERING_DATABASE_URL and _GRPC_ADDR")
+    a = parser.parse_args(argv)
+    phases = frozenset(p.strip() for p in a.phases.split(",") if p.strip())
+    if not phases <= set(PHASES):
+        parser.error(f"--phases: unknown {', '.join(sorted(phases - set(PHASES)))}")
+    server_cmd = shlex.split(a.server_cmd) if a.server_cmd else None
+    return Options(a.dsn, a.seconds, a.warmup, a.client_procs, a.batch_callers, a.batch, phases, server_cmd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    report = asyncio.run(main_async(parse_args(argv)))
+    out = Console() if sys.stdout.isatty() else Console(width=170)
+    out.print(report.table())
+    out.print(report.notes())
+    return 0 if all(c.passed for c in report.checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

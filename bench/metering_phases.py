@@ -1,0 +1,152 @@
+"""The benchmark's phases: raw ceilings, echo ceiling, RecordUsage, Deduct and GetQuota, checks."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from multiprocessing.pool import Pool
+
+import asyncpg
+from rich.console import Console
+
+from bench import metering_env as env
+from bench import metering_raw as raw
+from bench.metering_cpu import CpuMeter
+from bench.metering_load import LoadResult, LoadSpec, run_grpc_load
+from bench.metering_report import Check, Report
+
+PHASES = ("raw", "echo", "usage", "deduct")
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class Options:
+    dsn: str
+    seconds: float
+    warmup: float
+    client_procs: int
+    batch_callers: int
+    batch: int
+    phases: frozenset[str]
+    server_cmd: list[str] | None = None  # None: this venv's `metering serve`
+
+
+@dataclass
+class Run:
+    options: Options
+    dsn: str
+    orgs: env.Orgs
+    pool: Pool
+    metering: env.ServerProcess
+    echo: env.ServerProcess
+
+    async def grpc(self, label: str, kind: str, addr: str, callers: int, org_id: str = "",
+                   amount: str = "1") -> LoadResult:
+        """One phase from the client worker processes, `callers` coroutines spread over them."""
+        o = self.options
+        procs = min(o.client_procs, callers)
+        base = LoadSpec(kind, addr, 0, o.warmup, o.seconds, f"{kind}-{secrets.token_hex(3)}", org_id,
+                        amount, o.batch, self.orgs.tokens.get(org_id, ""))
+        specs = [(replace(base, callers=callers // procs + (i < callers % procs)), i) for i in range(procs)]
+        meter = await self._cpu_meter().start()
+        parts = await asyncio.to_thread(self.pool.starmap, run_grpc_load, specs, 1)
+        result = parts[0]
+        for part in parts[1:]:
+            result = result.merge(part)
+        result.cpu = await meter.stop(result.client_cpu)
+        _progress(label, result)
+        return result
+
+    async def raw(self, label: str, conns: int,
+                  load: Callable[[list[asyncpg.Connection]], Awaitable[LoadResult]]) -> LoadResult:
+        async with raw.connections(self.dsn, conns) as connections:
+            meter = await self._cpu_meter().start()
+            result = await load(connections)
+            result.cpu = await meter.stop()
+        _progress(label, result)
+        return result
+
+    def _cpu_meter(self) -> CpuMeter:
+        return CpuMeter(self.dsn, [self.metering.pid, self.echo.pid])
+
+
+def _progress(label: str, result: LoadResult) -> None:
+    errors = f", {result.errors} errors" if result.errors else ""
+    console.log(f"{label}: {result.rate:,.0f}/s over {result.seconds:g}s ({result.calls:,} calls{errors}); "
+                f"CPU server/postgres/client {result.cpu}, server {result.server_us_per_item:.0f} us/item")
+
+
+async def measure(run: Run, report: Report) -> None:
+    steps = (("raw", _raw), ("echo", _echo), ("usage", _usage), ("deduct", _deductions))
+    for phase, body in steps:
+        if phase in run.options.phases:
+            await body(run, report)
+    report.peak_rss_mb = run.metering.peak_rss_mb()
+
+
+async def _raw(run: Run, report: Report) -> None:
+    o, dsn = run.options, run.dsn
+    await env.truncate_usage(dsn)
+    report.raw_insert = await run.raw(
+        f"raw batched insert ({o.batch_callers} conns x {o.batch:,} events)", o.batch_callers,
+        lambda conns: raw.batched_insert(conns, run.orgs.usage, o.batch, o.warmup, o.seconds))
+    report.raw_update = await run.raw(
+        "raw one UPDATE per deduction (32 conns)", 32,
+        lambda conns: raw.hot_row_updates(conns, run.orgs.raw_hot, o.warmup, o.seconds))
+
+
+async def _echo(run: Run, report: Report) -> None:
+    report.echo[32] = await run.grpc("grpc echo (32 callers)", "echo", run.echo.addr, 32)
+    report.echo[1] = await run.grpc("grpc echo (1 caller)", "echo", run.echo.addr, 1)
+
+
+async def _usage(run: Run, report: Report) -> None:
+    o, addr, org = run.options, run.metering.addr, run.orgs.usage
+    await env.truncate_usage(run.dsn)
+    report.usage_batch = await run.grpc(f"RecordUsage batch ({o.batch_callers} callers)", "usage_batch",
+                                        addr, o.batch_callers, org)
+    report.usage_one = await run.grpc("RecordUsage single (32 callers)", "usage_one", addr, 32, org)
+    report.per_commit["RecordUsage single events (32 callers)"] = await env.per_commit(
+        run.dsn, "usage_events", org, report.usage_one.tag)
+
+
+async def _deductions(run: Run, report: Report) -> None:
+    addr, hot = run.metering.addr, run.orgs.hot
+    before = await env.available(run.dsn, hot)
+    for callers in (32, 64, 1):
+        result = await run.grpc(f"Deduct hot org ({callers} callers)", "deduct", addr, callers, hot)
+        report.deduct[callers] = result
+        report.per_commit[f"Deduct ({callers} callers)"] = await env.per_commit(
+            run.dsn, "deductions", hot, result.tag)
+    after = await env.available(run.dsn, hot)
+    report.checks.append(await _exactness(run, hot, before, after, list(report.deduct.values())))
+    for callers in (1, 32):
+        report.quota[callers] = await run.grpc(f"GetQuota ({callers} callers)", "quota", addr, callers, hot)
+    report.checks.append(await _small_org(run))
+
+
+async def _small_org(run: Run) -> Check:
+    """32 callers asking 3 credits each of an org holding 500: all but the last 2 credits go."""
+    small = run.orgs.small
+    before = await env.available(run.dsn, small)
+    result = await run.grpc("Deduct small org (32 callers, 3 credits each)", "deduct", run.metering.addr,
+                            32, small, amount="3")
+    after = await env.available(run.dsn, small)
+    check = await _exactness(run, small, before, after, [result])
+    never_overdrawn = Decimal(0) <= after < 3 and result.denied > 0
+    return replace(check, passed=check.passed and never_overdrawn,
+                   detail=f"{check.detail}; left {after} (< 3), {result.denied:,} refused")
+
+
+async def _exactness(run: Run, org_id: str, before: Decimal, after: Decimal,
+                     results: list[LoadResult]) -> Check:
+    granted = sum((r.granted for r in results), Decimal(0))
+    errors = sum(r.errors for r in results)
+    taken, rows = await env.ledger_totals(run.dsn, org_id)
+    passed = errors == 0 and before - after == granted == taken
+    detail = (f"granted to clients {granted:,}, balance drop {before - after:,}, "
+              f"ledger {taken:,} in {rows:,} deductions, {errors} errors")
+    return Check(f"Deduct exactness, {org_id}", passed, detail)

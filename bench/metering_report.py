@@ -1,0 +1,137 @@
+"""The metering benchmark's figures, their ceilings and targets, as a rich table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from rich.table import Table
+from rich.text import Text
+
+from bench.metering_load import LoadResult, percentile
+
+RSS_TARGET_MB = 150.0
+COLUMNS = ("figure", "service", "ceiling", "ratio", "target", "met", "CPU srv/pg/cli (cores)")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    client_procs: int
+    batch_callers: int
+    batch: int
+    code: str = ""
+    raw_insert: LoadResult | None = None
+    raw_update: LoadResult | None = None
+    echo: dict[int, LoadResult] = field(default_factory=dict)
+    usage_batch: LoadResult | None = None
+    usage_one: LoadResult | None = None
+    deduct: dict[int, LoadResult] = field(default_factory=dict)
+    quota: dict[int, LoadResult] = field(default_factory=dict)
+    per_commit: dict[str, float] = field(default_factory=dict)  # rows written per transaction
+    peak_rss_mb: float | None = None
+    checks: list[Check] = field(default_factory=list)
+    load_before: float = 0.0  # 1-minute load average: other work on the machine skews every figure
+    load_after: float = 0.0
+    rows: list[tuple[str | Text, ...]] = field(default_factory=list)
+
+    def table(self) -> Table:
+        self.rows = []
+        self._throughput_rows()
+        self._latency_rows()
+        self._other_rows()
+        table = Table(title="metering benchmark (service vs. ceiling measured in the same run)")
+        for name in COLUMNS:
+            table.add_column(name, justify="left" if name in ("figure", "ceiling") else "right")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def notes(self) -> str:
+        lines = [
+            f"code: {self.code}",
+            f"client: {self.client_procs} process(es), grpc.aio, one channel per process, N concurrent "
+            "coroutines in a closed loop; raw baselines: asyncpg from the orchestrating process.",
+            "latency rows: ratio = service p50 / echo p50 at the same concurrency (lower is better).",
+            "CPU: cores used on average during the phase by the server under test (metering or echo), "
+            "this database's PostgreSQL backends, and the client(s) (ceiling's CPU in brackets); "
+            "+Nq: the server's event-loop thread runnable but waiting for a CPU.",
+            f"machine: {os.cpu_count()} CPUs, 1-min load average {self.load_before:.2f} before, "
+            f"{self.load_after:.2f} at the end (includes this benchmark).",
+        ]
+        lines += [f"group size, {name}: {rows:.1f} rows per transaction"
+                  for name, rows in self.per_commit.items()]
+        lines += [f"server CPU per call, {name}: {r.server_us_per_item:,.0f} us"
+                  for name, r in self._served()]
+        lines += [f"{c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in self.checks]
+        return "\n".join(lines)
+
+    def _served(self) -> list[tuple[str, LoadResult]]:
+        named = [("grpc echo (32 callers)", self.echo.get(32)),
+                 ("RecordUsage batch, per event", self.usage_batch),
+                 ("RecordUsage single (32 callers)", self.usage_one)]
+        named += [(f"Deduct ({n} callers)", r) for n, r in self.deduct.items()]
+        named += [(f"GetQuota ({n} callers)", r) for n, r in self.quota.items()]
+        return [(name, r) for name, r in named if r is not None]
+
+    def _throughput_rows(self) -> None:
+        if self.usage_batch:
+            self._ratio_row(f"RecordUsage, batches of {self.batch:,}, idempotent ({self.batch_callers} "
+                            "callers) [events/s]", self.usage_batch, self.raw_insert,
+                            f"raw asyncpg batched insert ({self.batch_callers} conns)", 0.6)
+        if self.usage_one:
+            self._ratio_row("RecordUsage, 1 event per call (32 callers) [calls/s]", self.usage_one,
+                            self.echo.get(32), "grpc echo (32 callers)", 0.6)
+        for callers in (32, 64):
+            if callers in self.deduct:
+                self._ratio_row(f"Deduct, one hot org ({callers} callers) [deductions/s]",
+                                self.deduct[callers], self.raw_update,
+                                "raw 1 UPDATE per deduction (32 conns)", 1.5)
+
+    def _ratio_row(self, name: str, service: LoadResult, ceiling: LoadResult | None, label: str,
+                   target: float) -> None:
+        if ceiling is None:  # its phase was not run
+            self.rows.append((name, f"{service.rate:,.0f}", "-", "-", f">= {target:.0%}", Text("?"),
+                              _cpu(service, None)))
+            return
+        ratio = service.rate / ceiling.rate
+        self.rows.append((name, f"{service.rate:,.0f}", f"{label}: {ceiling.rate:,.0f}", f"{ratio:.0%}",
+                          f">= {target:.0%}", _met(ratio >= target), _cpu(service, ceiling)))
+
+    def _latency_rows(self) -> None:
+        for rpc, results in (("Deduct", self.deduct), ("GetQuota", self.quota)):
+            for callers in (1, 32):
+                if callers in results:
+                    self._latency_row(f"{rpc} p50 / p99 ({callers} caller{'s' * (callers > 1)}) [ms]",
+                                      results[callers], self.echo.get(callers), callers)
+
+    def _latency_row(self, name: str, service: LoadResult, echo: LoadResult | None, callers: int) -> None:
+        p50, p99 = percentile(service.latencies, 50), percentile(service.latencies, 99)
+        ceiling, ratio = "-", "-"
+        if echo is not None:
+            e50, e99 = percentile(echo.latencies, 50), percentile(echo.latencies, 99)
+            ceiling, ratio = f"grpc echo ({callers}): {e50 * 1e3:.2f} / {e99 * 1e3:.2f}", f"x{p50 / e50:.1f}"
+        self.rows.append((name, f"{p50 * 1e3:.2f} / {p99 * 1e3:.2f}", ceiling, ratio, "-", Text("-"),
+                          _cpu(service, echo)))
+
+    def _other_rows(self) -> None:
+        if self.peak_rss_mb is not None:
+            self.rows.append(("Server peak RSS (VmHWM) [MB]", f"{self.peak_rss_mb:.0f}", "-", "-",
+                              f"< {RSS_TARGET_MB:.0f}", _met(self.peak_rss_mb < RSS_TARGET_MB), ""))
+        for check in self.checks:
+            self.rows.append((check.name, "PASS" if check.passed else "FAIL", "-", "-",
+                              "exact, no overdraft", _met(check.passed), ""))
+
+
+def _cpu(service: LoadResult, ceiling: LoadResult | None) -> str:
+    return f"{service.cpu}" + (f" ({ceiling.cpu})" if ceiling else "")
+
+
+def _met(ok: bool) -> Text:
+    return Text("yes", style="green") if ok else Text("NO", style="bold red")

@@ -1,0 +1,1 @@
+"""Pure billing logic: no I/O, time passed in as `now`."""

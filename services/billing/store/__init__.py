@@ -1,0 +1,1 @@
+"""SQL of the billing worker and services (named statements; asyncpg)."""

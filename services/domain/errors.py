@@ -1,0 +1,26 @@
+"""Errors the domain raises about a caller's input; transports map them to status codes."""
+
+from __future__ import annotations
+
+
+class FieldError(ValueError):
+    """A request field is malformed (INVALID_ARGUMENT)."""
+
+    code = "INVALID_ARGUMENT"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class QuotaExceededError(FieldError):
+    """Usage that would pass a hard limit (RESOURCE_EXHAUSTED)."""
+
+    code = "RESOURCE_EXHAUSTED"
+
+
+class NotFoundError(FieldError):
+    """A request names an organization, meter, model or hold that does not exist (NOT_FOUND)."""
+
+    code = "NOT_FOUND"

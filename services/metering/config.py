@@ -1,0 +1,153 @@
+"""Configuration of the metering server, read from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(ValueError):
+    """Missing or malformed configuration; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class MeteringConfig:
+    database_url: str
+    """PostgreSQL DSN (`METERING_DATABASE_URL`), e.g. postgresql://user@host:5432/metering."""
+
+    grpc_addr: str = "127.0.0.1:50051"
+    """host:port the gRPC server listens on (`METERING_GRPC_ADDR`)."""
+
+    pool_min_size: int = 2
+    """Connections kept open to PostgreSQL per process (`METERING_DB_POOL_MIN`)."""
+
+    pool_max_size: int = 10
+    """Upper bound of connections per process (`METERING_DB_POOL_MAX`)."""
+
+    hold_sweep_seconds: float = 5.0
+    """How often expired holds are looked for and released (`METERING_HOLD_SWEEP_SECONDS`)."""
+
+    smtp_host: str | None = None
+    """SMTP server for alert emails (`METERING_SMTP_HOST`); unset: email deliveries wait and retry."""
+
+    smtp_port: int = 25
+    """SMTP port (`METERING_SMTP_PORT`)."""
+
+    smtp_sender: str = "metering@localhost"
+    """From address of alert emails (`METERING_SMTP_FROM`)."""
+
+    notify_seconds: float = 2.0
+    """How often each server looks for alert deliveries that are due (`METERING_NOTIFY_SECONDS`)."""
+
+    http_addr: str = "127.0.0.1:8080"
+    """host:port of the HTTP/JSON usage API and the /dashboard page (`METERING_HTTP_ADDR`)."""
+
+    ratelimiter_url: str = "http://127.0.0.1:8081"
+    """The rate-limiter sidecar's HTTP address, read for the rate-limit bars
+    (`METERING_RATELIMITER_URL`)."""
+
+    rate_limit_ips: tuple[str, ...] = ()
+    """Client IPs whose rate-limit bars the dashboard shows besides the caller's own, comma
+    separated (`METERING_RATE_LIMIT_IPS`), e.g. an office's public address behind a proxy."""
+
+    client_ip_header: str = ""
+    """Header the gateway sets to the client's address, read for the dashboard's rate-limit bars
+    (`METERING_CLIENT_IP_HEADER`, e.g. `x-envoy-external-address` behind Envoy with
+    use_remote_address); unset: the connection's peer. Set it only behind a gateway that
+    overwrites the header."""
+
+    export_ttl_seconds: float = 7 * 86_400.0
+    """How long a finished usage export can be downloaded (`METERING_EXPORT_TTL_SECONDS`)."""
+
+    export_poll_seconds: float = 5.0
+    """How often each server looks for usage exports waiting to run (`METERING_EXPORT_POLL_SECONDS`)."""
+
+    metrics_flush_seconds: float = 2.0
+    """How often API request metrics are added to PostgreSQL (`METERING_METRICS_FLUSH_SECONDS`)."""
+
+    db_connect_seconds: float = 30.0
+    """At start, how long to keep trying to reach PostgreSQL before giving up
+    (`METERING_DB_CONNECT_SECONDS`), so a replica started during an outage waits for it."""
+
+    shutdown_grace_seconds: float = 10.0
+    """On SIGTERM, how long in-flight calls may take to finish (`METERING_SHUTDOWN_GRACE_SECONDS`)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MeteringConfig:
+        env = os.environ if env is None else env
+        url = env.get("METERING_DATABASE_URL", "").strip()
+        if not url:
+            raise ConfigError("METERING_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1/metering)")
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise ConfigError("METERING_DATABASE_URL must be a postgresql:// URL")
+        config = cls(
+            database_url=url,
+            grpc_addr=env.get("METERING_GRPC_ADDR", cls.grpc_addr),
+            pool_min_size=_int(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
+            pool_max_size=_int(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
+            hold_sweep_seconds=_float(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
+            smtp_host=env.get("METERING_SMTP_HOST") or None,
+            smtp_port=_int(env, "METERING_SMTP_PORT", cls.smtp_port),
+            smtp_sender=env.get("METERING_SMTP_FROM", cls.smtp_sender),
+            notify_seconds=_float(env, "METERING_NOTIFY_SECONDS", cls.notify_seconds),
+            shutdown_grace_seconds=_float(env, "METERING_SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds),
+            db_connect_seconds=_float(env, "METERING_DB_CONNECT_SECONDS", cls.db_connect_seconds),
+            http_addr=env.get("METERING_HTTP_ADDR", cls.http_addr),
+            ratelimiter_url=env.get("METERING_RATELIMITER_URL", cls.ratelimiter_url),
+            rate_limit_ips=tuple(ip.strip() for ip in env.get("METERING_RATE_LIMIT_IPS", "").split(",")
+                                 if ip.strip()),
+            client_ip_header=env.get("METERING_CLIENT_IP_HEADER", cls.client_ip_header).strip(),
+            export_ttl_seconds=_float(env, "METERING_EXPORT_TTL_SECONDS", cls.export_ttl_seconds),
+            export_poll_seconds=_float(env, "METERING_EXPORT_POLL_SECONDS", cls.export_poll_seconds),
+            metrics_flush_seconds=_float(env, "METERING_METRICS_FLUSH_SECONDS", cls.metrics_flush_seconds),
+        )
+        if ":" not in config.grpc_addr:
+            raise ConfigError(f"METERING_GRPC_ADDR must be host:port, got {config.grpc_addr!r}")
+        if not _host_port(config.http_addr):
+            raise ConfigError(f"METERING_HTTP_ADDR must be host:port, got {config.http_addr!r}")
+        if not config.ratelimiter_url.startswith(("http://", "https://")):
+            raise ConfigError("METERING_RATELIMITER_URL must be an http(s):// URL")
+        if not 1 <= config.pool_min_size <= config.pool_max_size:
+            raise ConfigError("METERING_DB_POOL_MIN must be >= 1 and <= METERING_DB_POOL_MAX")
+        return config
+
+
+def _host_port(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    return bool(sep and host and port.isdigit() and 0 <= int(port) <= 65535)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with any password (in the authority or a `password=` parameter) replaced, for log lines."""
+    dsn = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", dsn)
+    scheme, sep, rest = dsn.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return dsn
+    user = creds.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

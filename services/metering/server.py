@@ -1,0 +1,144 @@
+"""The metering server process: PostgreSQL pool, gRPC server, health, reflection, hold sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import grpc
+from grpc_health.v1 import _async as health_aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.billing.transport.registration import BILLING_SERVICE_NAMES, add_billing_servicers
+from services.gen.metering.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    metering_pb2,
+    metering_pb2_grpc,
+    reporting_pb2,
+)
+from services.metering.alert_delivery import AlertCourier, SmtpSettings
+from services.metering.config import MeteringConfig, redact_dsn
+from services.metering.service import Metering
+from services.metering.store.api_keys import KeyRing
+from services.metering.store.outage import keep_trying
+from services.metering.transport.admin_servicer import AdminServicer
+from services.metering.transport.auth_interceptor import AuthInterceptor
+from services.metering.transport.grpc_servicer import MeteringServicer
+from services.metering.transport.observe_interceptor import ObservingInterceptor
+from services.reporting.runtime import Reporting
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["MeteringAdminService"].full_name,
+    reporting_pb2.DESCRIPTOR.services_by_name["ReportingService"].full_name,
+    *BILLING_SERVICE_NAMES,
+)
+
+
+async def serve(config: MeteringConfig, stop: asyncio.Event | None = None) -> None:
+    """Runs until `stop` is set (or SIGTERM/SIGINT arrives), then drains in-flight calls."""
+    if stop is None:
+        # Only a server that owns its process takes over its stop signals; an embedding caller
+        # (metering dev) passes its own event.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+    pool = await keep_trying(
+        lambda: asyncpg.create_pool(config.database_url, min_size=config.pool_min_size,
+                                    max_size=config.pool_max_size, reset=_keep_session),
+        config.db_connect_seconds, stop,
+    )
+    if pool is None:
+        return  # stopped before the database came back
+    try:
+        metering = Metering(pool)
+        keys = KeyRing(pool)
+        reporting = Reporting(pool, keys, config)
+        server, health_servicer = await _build_server(metering, keys, reporting)
+        server.add_insecure_port(config.grpc_addr)
+        await server.start()
+        await reporting.start()
+        log.info("metering gRPC listening on %s (database %s)", config.grpc_addr,
+                 redact_dsn(config.database_url))
+        # Long-lived start-up objects need no collecting; fewer, larger young-generation sweeps
+        # keep the collector off the hot path.
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
+        courier = AlertCourier(pool, SmtpSettings(config.smtp_host, config.smtp_port, config.smtp_sender))
+        background = [
+            asyncio.create_task(_every(config.hold_sweep_seconds, metering.ledger.expire_lapsed_holds,
+                                       "release expired holds")),
+            asyncio.create_task(_every(config.notify_seconds, courier.deliver_due, "deliver alerts")),
+        ]
+        await stop.wait()
+        log.info("shutting down: draining in-flight calls")
+        await health_servicer.enter_graceful_shutdown()
+        await reporting.stop()
+        await server.stop(config.shutdown_grace_seconds)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await courier.close()
+    finally:
+        await pool.close()
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skips asyncpg's per-release reset query (a round trip per call): the server sets no
+    session state, listens to nothing and takes no advisory locks on pooled connections; asyncpg
+    still rolls back a transaction left open."""
+
+
+async def _build_server(metering: Metering, keys: KeyRing,
+                        reporting: Reporting) -> tuple[grpc.aio.Server, health_aio.HealthServicer]:
+    # A port already in use must fail loudly instead of being shared through SO_REUSEPORT.
+    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = [ObservingInterceptor(), AuthInterceptor(keys)]
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        # A span per RPC, the parent of the SQL spans made while serving it.
+        interceptors.insert(0, aio_server_interceptor())  # type: ignore[no-untyped-call]
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=interceptors)
+    metering_pb2_grpc.add_MeteringServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        MeteringServicer(metering), server
+    )
+    admin_pb2_grpc.add_MeteringAdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        AdminServicer(metering.pool, keys), server
+    )
+    reporting.add_to(server)
+    add_billing_servicers(server, metering.pool)
+    health_servicer = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME),
+        server,
+    )
+    return server, health_servicer
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[int]], what: str) -> None:
+    """Runs a periodic job of every replica; a failure is logged and retried next round."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            done = await job()
+            if done:
+                log.info("%s: %d", what, done)
+        except Exception:
+            log.exception("%s failed; retrying in %.1fs", what, seconds)

@@ -1,0 +1,118 @@
+"""Raising and resolving quota alerts, and queueing their deliveries in the outbox.
+
+Called inside the transaction that changes the usage, while it holds the lock that serializes
+changes of that resource, so a crossing is seen by exactly one writer; the partial unique index
+on active alerts backs that up.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from services.domain.alerts import DEFAULT_ROUTES, QuotaLimits, Severity, alert_message, alerts_called_for
+from services.domain.quota import percent_used
+
+SELECT_ACTIVE_ALERTS = """
+SELECT severity FROM alerts WHERE org_id = $1 AND resource = $2 AND status = 'active'"""
+
+INSERT_ALERT = """
+INSERT INTO alerts (org_id, alert_id, resource, severity, status, threshold_percent, current_usage,
+                    quota_limit, usage_percent, message, triggered_at)
+VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10)
+ON CONFLICT (org_id, resource, severity) WHERE status = 'active' DO NOTHING
+RETURNING alert_id"""
+
+RESOLVE_ALERTS = """
+UPDATE alerts SET status = 'resolved', resolved_at = $4
+WHERE org_id = $1 AND resource = $2 AND status = 'active' AND severity = ANY($3::text[])"""
+
+RESOLVE_ALL_ALERTS = """
+UPDATE alerts SET status = 'resolved', resolved_at = $2 WHERE org_id = $1 AND status = 'active'"""
+
+SELECT_CHANNELS = "SELECT routes, email_recipients, webhook_url FROM alert_channels WHERE org_id = $1"
+
+INSERT_DELIVERIES = """
+INSERT INTO alert_outbox (org_id, alert_id, channel, status, next_attempt_at)
+SELECT $1, $2, channel, 'pending', $4 FROM unnest($3::text[]) AS channel
+ON CONFLICT DO NOTHING"""
+
+
+async def on_usage_change(conn: asyncpg.Connection, org_id: str, resource: str, limits: QuotaLimits,
+                          before: Decimal, after: Decimal, now: datetime) -> None:
+    """Raises the alerts `after` calls for that `before` did not, and resolves the reverse."""
+    wanted, had = alerts_called_for(after, limits), alerts_called_for(before, limits)
+    if wanted.keys() == had.keys():
+        return
+    await reconcile(conn, org_id, resource, limits, after, now)
+
+
+async def reconcile(conn: asyncpg.Connection, org_id: str, resource: str, limits: QuotaLimits,
+                    used: Decimal, now: datetime) -> None:
+    """Makes the active alerts of a resource exactly the ones its usage calls for."""
+    wanted = alerts_called_for(used, limits)
+    active = {Severity(r["severity"]) for r in await conn.fetch(SELECT_ACTIVE_ALERTS, org_id, resource)}
+    stale = [s.value for s in active - wanted.keys()]
+    if stale:
+        await conn.execute(RESOLVE_ALERTS, org_id, resource, stale, now)
+    base = limits.base
+    for severity in wanted.keys() - active:
+        assert base is not None
+        alert_id = uuid.uuid4().hex
+        raised = await conn.fetchval(
+            INSERT_ALERT, org_id, alert_id, resource, severity.value, wanted[severity].threshold_percent,
+            used, base, percent_used(used, base), alert_message(resource, used, base), now,
+        )
+        if raised:
+            await conn.execute(INSERT_DELIVERIES, org_id, alert_id,
+                               await _channels(conn, org_id, severity), now)
+
+
+async def resolve_all(conn: asyncpg.Connection, org_id: str, now: datetime) -> None:
+    """A new billing period starts every quota from zero."""
+    await conn.execute(RESOLVE_ALL_ALERTS, org_id, now)
+
+
+async def _channels(conn: asyncpg.Connection, org_id: str, severity: Severity) -> list[str]:
+    """The severity's route, limited to channels the organization has an address for."""
+    row = await conn.fetchrow(SELECT_CHANNELS, org_id)
+    if row is None:
+        return ["in_app"]
+    channels = json.loads(row["routes"]).get(severity.value, list(DEFAULT_ROUTES[severity]))
+    usable = {"in_app", *(["email"] if row["email_recipients"] else []),
+              *(["webhook"] if row["webhook_url"] else [])}
+    return [c for c in channels if c in usable]
+
+
+SELECT_ALERTS = """
+SELECT * FROM alerts
+WHERE org_id = $1 AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3)
+  AND ($4 = '' OR resource = $4)
+ORDER BY triggered_at DESC, alert_id
+LIMIT 1000"""
+
+UPSERT_CHANNELS = """
+INSERT INTO alert_channels (org_id, routes, email_recipients, webhook_url, webhook_secret, updated_at)
+VALUES ($1, $2::jsonb, $3, $4, $5, statement_timestamp())
+ON CONFLICT (org_id) DO UPDATE
+SET routes = EXCLUDED.routes, email_recipients = EXCLUDED.email_recipients,
+    webhook_url = EXCLUDED.webhook_url,
+    webhook_secret = coalesce(EXCLUDED.webhook_secret, alert_channels.webhook_secret),
+    updated_at = EXCLUDED.updated_at
+RETURNING org_id, routes, email_recipients, webhook_url, webhook_secret IS NOT NULL AS secret_set"""
+
+
+async def list_alerts(conn: asyncpg.Connection, org_id: str, severity: str, status: str,
+                      resource: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(SELECT_ALERTS, org_id, severity, status, resource))
+
+
+async def set_channels(conn: asyncpg.Connection, org_id: str, routes: dict[str, list[str]],
+                       recipients: list[str], webhook_url: str | None,
+                       webhook_secret: str | None) -> asyncpg.Record:
+    return await conn.fetchrow(UPSERT_CHANNELS, org_id, json.dumps(routes), recipients, webhook_url,
+                               webhook_secret)

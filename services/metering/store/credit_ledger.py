@@ -1,0 +1,214 @@
+"""Deduct, Reserve and Release with group commit.
+
+Concurrent operations for the same organization queue up inside this process; one transaction at
+a time per organization takes the balance row FOR UPDATE, replays idempotency keys already stored,
+applies the new operations in arrival order on the organization's CreditBook, writes every ledger
+row in one statement and commits once. Across replicas the row lock serializes batches, so
+PostgreSQL still decides: no organization is overdrawn however many processes race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from services.domain.alerts import QuotaLimits
+from services.domain.credits import (
+    CreditBook,
+    Deduction,
+    DeductOp,
+    Operation,
+    Release,
+    ReleaseOp,
+    Reservation,
+    ReserveOp,
+    Unit,
+    running_out,
+)
+from services.domain.errors import NotFoundError
+from services.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
+from services.metering.store import alerts
+from services.metering.store.credit_books import load_book, save_book
+from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
+from services.metering.store.quota_limits import CREDITS
+
+SELECT_PRICES = """
+SELECT DISTINCT ON (model) model, input_usd_per_mtok, output_usd_per_mtok,
+       cache_read_usd_per_mtok, cache_write_usd_per_mtok
+FROM llm_prices
+WHERE model = ANY($1::text[]) AND effective_from <= $2
+ORDER BY model, effective_from DESC"""
+
+SELECT_CREDIT_RATE = """
+SELECT credits_per_usd FROM credit_rates WHERE effective_from <= $1
+ORDER BY effective_from DESC LIMIT 1"""
+
+SELECT_ORGS_WITH_EXPIRED_HOLDS = """
+SELECT DISTINCT org_id FROM holds WHERE status = 'open' AND expires_at <= statement_timestamp()
+LIMIT $1"""
+
+Outcome = Deduction | Reservation | Release
+
+
+@dataclass
+class _Pending:
+    op: Operation | None  # None: a sweep that only expires lapsed holds
+    future: asyncio.Future[Any]
+
+
+class CreditLedger:
+    """Per-process front of the credit ledger; one instance per server process."""
+
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 2) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        # A second batch per organization waits on the row lock inside PostgreSQL while the first
+        # commits, so its round trips overlap the first's instead of queueing behind them.
+        self._batches_in_flight = batches_in_flight
+        self._queues: dict[str, list[_Pending]] = defaultdict(list)
+        self._draining: dict[str, int] = defaultdict(int)
+
+    async def deduct(self, org_id: str, op: DeductOp) -> Deduction:
+        result: Deduction = await self._submit(org_id, op)
+        return result
+
+    async def reserve(self, org_id: str, op: ReserveOp) -> Reservation:
+        result: Reservation = await self._submit(org_id, op)
+        return result
+
+    async def release(self, org_id: str, op: ReleaseOp) -> Release:
+        result: Release = await self._submit(org_id, op)
+        return result
+
+    async def expire_lapsed_holds(self, limit: int = 100) -> int:
+        """Releases holds past their expiry (each exactly once); returns the organizations swept."""
+        rows = await self._pool.fetch(SELECT_ORGS_WITH_EXPIRED_HOLDS, limit)
+        await asyncio.gather(*(self._submit(r["org_id"], None) for r in rows))
+        return len(rows)
+
+    async def _submit(self, org_id: str, op: Operation | None) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queues[org_id].append(_Pending(op, future))
+        if self._draining[org_id] < self._batches_in_flight:
+            self._draining[org_id] += 1
+            asyncio.get_running_loop().create_task(self._drain(org_id))
+        return await future
+
+    async def _drain(self, org_id: str) -> None:
+        try:
+            while queue := self._queues.get(org_id):
+                batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
+                try:
+                    outcomes = await self._apply(org_id, batch)
+                except Exception as error:  # the transaction rolled back: nothing was applied
+                    outcomes = [error] * len(batch)
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    if pending.future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        pending.future.set_exception(outcome)
+                    else:
+                        pending.future.set_result(outcome)
+        finally:
+            self._draining[org_id] -= 1
+            if not self._draining[org_id]:
+                del self._draining[org_id]
+                if not self._queues.get(org_id):
+                    self._queues.pop(org_id, None)
+
+    async def _apply(self, org_id: str, batch: list[_Pending]) -> list[Outcome | Exception | None]:
+        ops = [p.op for p in batch]
+        async with self._pool.acquire() as conn, conn.transaction():
+            org = await conn.fetchrow(LOCK_BALANCE, org_id)
+            if org is None:
+                return [NotFoundError("org_id", f"organization {org_id!r} does not exist")] * len(ops)
+            org = await roll_period_if_due(conn, org_id, org)
+            unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
+            keys = [op.idempotency_key for op in ops if isinstance(op, DeductOp)]
+            hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
+            book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
+            prices, rate = await _load_prices(conn, ops, book.now)
+            outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
+            await save_book(conn, org_id, book)
+            await _raise_alerts(conn, org_id, org, book)
+        return outcomes
+
+
+def _apply_one(book: CreditBook, op: Operation | None, stored: dict[str, Deduction],
+               prices: dict[str, LlmPrice], rate: Decimal | None) -> Outcome | Exception | None:
+    try:
+        if op is None:
+            return None
+        if isinstance(op, ReleaseOp):
+            hold = book.holds.get(op.hold_id)
+            if hold is None or hold.status == "denied":
+                raise NotFoundError("hold_id", f"hold {op.hold_id!r} does not exist")
+            return book.release(hold)
+        if isinstance(op, ReserveOp):
+            existing = book.holds.get(op.hold_id)
+            if existing is not None:
+                return Reservation(existing, existing.status != "denied",
+                                   running_out(book.unit) if existing.status == "denied" else None,
+                                   book.unit, book.balance(), replayed=True)
+            return book.reserve(op, _price(op.cost, book.unit, prices, rate))
+        if op.idempotency_key in stored:
+            return stored[op.idempotency_key]
+        if op.hold_id and op.hold_id not in book.holds:
+            raise NotFoundError("hold_id", f"hold {op.hold_id!r} does not exist")
+        amount = _price(op.cost, book.unit, prices, rate)
+        result = book.deduct(op, amount, op.cost if isinstance(op.cost, LlmUsage) else None)
+        stored[op.idempotency_key] = dataclasses.replace(result, replayed=True)
+        return result
+    except NotFoundError as error:
+        return error
+
+
+
+def _price(cost: Decimal | LlmUsage, unit: Unit, prices: dict[str, LlmPrice],
+           rate: Decimal | None) -> Decimal:
+    if isinstance(cost, Decimal):
+        return cost
+    price = prices.get(cost.model)
+    if price is None:
+        raise NotFoundError("tokens.model", f"no price for model {cost.model!r}")
+    usd = llm_cost_usd(price, cost.tokens)
+    if unit is Unit.USD:
+        return usd
+    if rate is None:
+        raise NotFoundError("tokens", "no credit rate is in force")
+    return usd_to_credits(usd, rate)
+
+
+async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | None],
+                       now: datetime) -> tuple[dict[str, LlmPrice], Decimal | None]:
+    models = sorted({
+        op.cost.model for op in ops
+        if isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage)
+    })
+    if not models:
+        return {}, None
+    prices = {
+        r["model"]: LlmPrice(r["model"], r["input_usd_per_mtok"], r["output_usd_per_mtok"],
+                             r["cache_read_usd_per_mtok"], r["cache_write_usd_per_mtok"])
+        for r in await conn.fetch(SELECT_PRICES, models, now)
+    }
+    return prices, await conn.fetchval(SELECT_CREDIT_RATE, now)
+
+
+async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
+                        book: CreditBook) -> None:
+    balance = book.balance()
+    limits = QuotaLimits(
+        org["soft_limit"], org["hard_limit"], book.period_used + balance.reserved + balance.available,
+        org["alert_at_percent"], org["alert_enabled"],
+    )
+    await alerts.on_usage_change(conn, org_id, CREDITS, limits, org["period_used"], book.period_used,
+                                 book.now)

@@ -1,0 +1,136 @@
+"""Organizations and their grants, as the seed data and the admin side create them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from services.domain.billing_period import period_containing
+from services.domain.errors import FieldError, NotFoundError
+from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
+from services.metering.store.quota_limits import ensure_plan_quotas
+
+INSERT_ORGANIZATION = """
+INSERT INTO organizations (org_id, name, plan_id, billing_model, monthly_spend_cap_usd, billing_anchor)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (org_id) DO NOTHING
+RETURNING org_id"""
+
+SELECT_ORG_FOR_PERIOD = """
+SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor, p.monthly_credits,
+       statement_timestamp() AS now
+FROM organizations o JOIN plans p USING (plan_id)
+WHERE o.org_id = $1"""
+
+INSERT_BALANCE = """
+INSERT INTO balances (org_id, period_start, period_end, monthly_remaining, bonus_remaining,
+                      reserved, period_used)
+VALUES ($1, $2, $3, $4, 0, 0, 0)"""
+
+INSERT_BONUS_GRANT = """
+INSERT INTO credit_grants (org_id, kind, amount, remaining, expires_at, source, created_at)
+VALUES ($1, 'bonus', $2, $2, $3, $4, $5)
+RETURNING grant_id"""
+
+INSERT_GRANT_ENTRY = """
+INSERT INTO ledger_entries (org_id, kind, grant_id, amount, reference, created_at)
+VALUES ($1, 'grant', $2, $3, $4, $5)"""
+
+ADD_BONUS_TO_BALANCE = """
+UPDATE balances SET bonus_remaining = bonus_remaining + $2, updated_at = $3 WHERE org_id = $1"""
+
+SELECT_PLAN = "SELECT 1 FROM plans WHERE plan_id = $1"
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    org_id: str
+    name: str
+    plan_id: str = "free"
+    billing_model: str = "credits"
+    monthly_spend_cap_usd: Decimal | None = None
+    billing_anchor: datetime | None = None  # default: now
+
+
+async def create_organization(conn: asyncpg.Connection, org: NewOrganization) -> bool:
+    """Creates the organization with its balance and first period's grant; False if it existed."""
+    if org.billing_model not in ("credits", "byom"):
+        raise FieldError("billing_model", "must be 'credits' or 'byom'")
+    if org.billing_model == "byom" and org.monthly_spend_cap_usd is None:
+        raise FieldError("monthly_spend_cap_usd", "is required for BYOM organizations")
+    if await conn.fetchval(SELECT_PLAN, org.plan_id) is None:
+        raise NotFoundError("plan_id", f"plan {org.plan_id!r} does not exist")
+    async with conn.transaction():
+        anchor = org.billing_anchor or await conn.fetchval("SELECT statement_timestamp()")
+        created = await conn.fetchval(INSERT_ORGANIZATION, org.org_id, org.name, org.plan_id,
+                                      org.billing_model, org.monthly_spend_cap_usd, anchor)
+        if created is None:
+            return False
+        row = await conn.fetchrow(SELECT_ORG_FOR_PERIOD, org.org_id)
+        period = period_containing(anchor, row["now"])
+        await conn.execute(INSERT_BALANCE, org.org_id, period.start, period.end, period_grant(row)[1])
+        await open_period(conn, org.org_id, row, period, row["now"])
+        await ensure_plan_quotas(conn, org.org_id)
+    return True
+
+
+async def add_bonus_grant(conn: asyncpg.Connection, org_id: str, amount: Decimal, source: str,
+                          expires_at: datetime | None = None) -> int:
+    """Grants bonus credits (referral, promotion); they never reset with the billing period."""
+    if amount <= 0:
+        raise FieldError("amount", "must be greater than 0")
+    async with conn.transaction():
+        org = await conn.fetchrow(LOCK_BALANCE, org_id)
+        if org is None:
+            raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+        grant_id: int = await conn.fetchval(INSERT_BONUS_GRANT, org_id, amount, expires_at, source,
+                                            org["now"])
+        await conn.execute(INSERT_GRANT_ENTRY, org_id, grant_id, amount, source, org["now"])
+        await conn.execute(ADD_BONUS_TO_BALANCE, org_id, amount, org["now"])
+    return grant_id
+
+
+SELECT_ORGANIZATION = """
+SELECT org_id, name, plan_id, next_plan_id, billing_model, monthly_spend_cap_usd, billing_anchor,
+       created_at
+FROM organizations WHERE org_id = $1"""
+
+SELECT_ORGANIZATIONS_PAGE = """
+SELECT org_id, name, plan_id, next_plan_id, billing_model, monthly_spend_cap_usd, billing_anchor,
+       created_at
+FROM organizations WHERE org_id > $1 ORDER BY org_id LIMIT $2"""
+
+RENAME_ORGANIZATION = """
+UPDATE organizations SET name = $2 WHERE org_id = $1
+RETURNING org_id, name, plan_id, next_plan_id, billing_model, monthly_spend_cap_usd, billing_anchor,
+          created_at"""
+
+SELECT_GRANTS = """
+SELECT grant_id, kind, amount, remaining, expires_at, source, created_at FROM credit_grants
+WHERE org_id = $1 ORDER BY grant_id"""
+
+
+async def get_organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow(SELECT_ORGANIZATION, org_id)
+    if row is None:
+        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+    return row
+
+
+async def list_organizations(conn: asyncpg.Connection, after: str, limit: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(SELECT_ORGANIZATIONS_PAGE, after, limit))
+
+
+async def rename_organization(conn: asyncpg.Connection, org_id: str, name: str) -> asyncpg.Record:
+    row = await conn.fetchrow(RENAME_ORGANIZATION, org_id, name)
+    if row is None:
+        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+    return row
+
+
+async def list_grants(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+    await get_organization(conn, org_id)
+    return list(await conn.fetch(SELECT_GRANTS, org_id))

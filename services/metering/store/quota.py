@@ -1,0 +1,84 @@
+"""Reads behind GetQuota and Project: the credit balance or one meter's use this period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from services.domain.billing_period import BillingPeriod, period_containing
+from services.domain.credits import Unit
+from services.domain.errors import NotFoundError
+from services.metering.store.periods import period_grant
+
+SELECT_CREDIT_STATUS = """
+SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.reserved,
+       b.period_used, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
+       p.monthly_credits, statement_timestamp() AS now
+FROM balances b JOIN organizations o USING (org_id) JOIN plans p USING (plan_id)
+WHERE b.org_id = $1"""
+
+SELECT_METER_LIMIT = """
+SELECT pl.limit_quantity, pl.meter IS NOT NULL AS has_limit
+FROM organizations o
+LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = $2
+WHERE o.org_id = $1"""
+
+SELECT_METER_USED = """
+SELECT coalesce(sum(quantity), 0) FROM usage_events
+WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
+
+SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What was used this period against what may be used; the input of quotas and projections."""
+
+    org_id: str
+    meter: str  # "" for the credit balance
+    unit: Unit | None  # None for a meter (its own unit)
+    used: Decimal
+    limit: Decimal | None  # None: unlimited
+    left: Decimal | None  # what may still be used; None: unlimited
+    monthly_remaining: Decimal
+    bonus_remaining: Decimal
+    reserved: Decimal
+    period: BillingPeriod
+    now: datetime
+
+
+async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage:
+    status = await conn.fetchrow(SELECT_CREDIT_STATUS, org_id)
+    if status is None:
+        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+    credits = _credit_usage(org_id, status)
+    if not meter:
+        return credits
+    if await conn.fetchval(SELECT_METER, meter) is None:
+        raise NotFoundError("meter", f"meter {meter!r} does not exist")
+    row = await conn.fetchrow(SELECT_METER_LIMIT, org_id, meter)
+    limit = row["limit_quantity"] if row["has_limit"] else None
+    period = credits.period
+    used: Decimal = await conn.fetchval(SELECT_METER_USED, org_id, meter, period.start, period.end)
+    return Usage(
+        org_id, meter, None, used, limit, None if limit is None else limit - used,
+        credits.monthly_remaining, credits.bonus_remaining, credits.reserved, period, credits.now,
+    )
+
+
+def _credit_usage(org_id: str, s: asyncpg.Record) -> Usage:
+    now: datetime = s["now"]
+    unit = Unit.USD if s["billing_model"] == "byom" else Unit.CREDITS
+    period = BillingPeriod(s["period_start"], s["period_end"])
+    monthly, used = s["monthly_remaining"], s["period_used"]
+    if now >= period.end:
+        # No write has opened the new period yet: show it as the next write will open it.
+        period = period_containing(s["billing_anchor"], now)
+        monthly, used = period_grant(s)[1], Decimal(0)
+    left = monthly + s["bonus_remaining"]
+    limit = used + s["reserved"] + left
+    return Usage(org_id, "", unit, used, limit, left, monthly, s["bonus_remaining"], s["reserved"],
+                 period, now)

@@ -1,0 +1,165 @@
+"""Quotas per organization and resource: soft and hard limits, alert thresholds, and the running
+per-period usage counters that hard limits and alerts are checked against.
+
+A resource is a meter, or `credits` (the credit balance; its usage lives in `balances`).
+Meters with a plan limit get a quota row when the organization is created or changes plan, so
+their alerts fire without anyone setting a quota first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from services.domain.alerts import QuotaLimits
+from services.domain.billing_period import BillingPeriod, period_containing
+from services.domain.errors import FieldError, NotFoundError
+from services.domain.usage_limits import MeterCounter
+from services.metering.store import alerts
+
+CREDITS = "credits"
+
+_QUOTA_COLUMNS = """
+q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_enabled,
+q.period_start AS counted_from, q.used, q.updated_at, pl.limit_quantity AS plan_limit,
+b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
+b.reserved, o.billing_anchor, statement_timestamp() AS now
+"""
+
+LOCK_COUNTERS = f"""
+SELECT {_QUOTA_COLUMNS}
+FROM unnest($1::text[], $2::text[]) AS k(org_id, resource)
+JOIN quotas q ON q.org_id = k.org_id AND q.resource = k.resource
+JOIN organizations o ON o.org_id = q.org_id
+JOIN balances b ON b.org_id = q.org_id
+LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+ORDER BY q.org_id, q.resource
+FOR UPDATE OF q"""
+
+SELECT_QUOTAS = f"""
+SELECT {_QUOTA_COLUMNS}
+FROM quotas q
+JOIN organizations o ON o.org_id = q.org_id
+JOIN balances b ON b.org_id = q.org_id
+LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+WHERE q.org_id = $1 AND ($2 = '' OR q.resource = $2)
+ORDER BY q.resource"""
+
+UPDATE_COUNTERS = """
+UPDATE quotas q SET used = c.used, period_start = c.period_start
+FROM unnest($1::text[], $2::text[], $3::numeric[], $4::timestamptz[])
+     AS c(org_id, resource, used, period_start)
+WHERE q.org_id = c.org_id AND q.resource = c.resource"""
+
+UPSERT_QUOTA = """
+INSERT INTO quotas (org_id, resource, soft_limit, hard_limit, alert_at_percent, alert_enabled, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, statement_timestamp())
+ON CONFLICT (org_id, resource) DO UPDATE
+SET soft_limit = EXCLUDED.soft_limit, hard_limit = EXCLUDED.hard_limit,
+    alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
+    updated_at = EXCLUDED.updated_at"""
+
+INSERT_PLAN_QUOTAS = """
+INSERT INTO quotas (org_id, resource)
+SELECT o.org_id, pl.meter FROM organizations o JOIN plan_limits pl ON pl.plan_id = o.plan_id
+WHERE o.org_id = $1 AND pl.limit_quantity IS NOT NULL
+ON CONFLICT DO NOTHING"""
+
+SUM_METER_USAGE = """
+SELECT coalesce(sum(quantity), 0) FROM usage_events
+WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
+
+SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
+
+
+@dataclass(frozen=True)
+class QuotaView:
+    org_id: str
+    resource: str
+    limits: QuotaLimits
+    used: Decimal
+    updated_at: datetime
+
+
+def _period(row: asyncpg.Record) -> BillingPeriod:
+    if row["now"] < row["period_end"]:
+        return BillingPeriod(row["period_start"], row["period_end"])
+    return period_containing(row["billing_anchor"], row["now"])
+
+
+def limits_of(row: asyncpg.Record) -> QuotaLimits:
+    plan_limit = row["plan_limit"]
+    if row["resource"] == CREDITS:
+        plan_limit = row["credits_used"] + row["reserved"] + row["monthly_remaining"] + row["bonus_remaining"]
+    return QuotaLimits(row["soft_limit"], row["hard_limit"], plan_limit, row["alert_at_percent"],
+                       row["alert_enabled"])
+
+
+def _counter(row: asyncpg.Record) -> MeterCounter:
+    period = _period(row)
+    used = row["used"] if row["counted_from"] == period.start else Decimal(0)
+    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+
+
+async def lock_counters(conn: asyncpg.Connection,
+                        pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MeterCounter]:
+    """Locks the quota rows of the (organization, meter) pairs that have one, in key order."""
+    rows = await conn.fetch(LOCK_COUNTERS, [p[0] for p in pairs], [p[1] for p in pairs])
+    return {(r["org_id"], r["resource"]): _counter(r) for r in rows}
+
+
+async def save_counters(conn: asyncpg.Connection, counters: dict[tuple[str, str], MeterCounter],
+                        before: dict[tuple[str, str], Decimal], now: datetime) -> None:
+    """Stores the new totals and raises or resolves the alerts their change calls for."""
+    if not counters:
+        return
+    items = sorted(counters.items())
+    await conn.execute(UPDATE_COUNTERS, [k[0] for k, _ in items], [k[1] for k, _ in items],
+                       [c.used for _, c in items], [c.period.start for _, c in items])
+    for (org_id, meter), counter in items:
+        await alerts.on_usage_change(conn, org_id, meter, counter.limits, before[(org_id, meter)],
+                                     counter.used, now)
+
+
+async def ensure_plan_quotas(conn: asyncpg.Connection, org_id: str) -> None:
+    await conn.execute(INSERT_PLAN_QUOTAS, org_id)
+
+
+async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
+                    hard: Decimal | None, alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
+    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
+        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+    if soft is not None and hard is not None and soft > hard:
+        raise FieldError("soft_limit", "must not be greater than hard_limit")
+    async with conn.transaction():
+        await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
+        view = (await _views(conn, org_id, resource))[0]
+        if resource != CREDITS:
+            await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
+                               [_period(await _row(conn, org_id, resource)).start])
+        await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
+    return view
+
+
+async def list_quotas(conn: asyncpg.Connection, org_id: str) -> list[QuotaView]:
+    return await _views(conn, org_id, "")
+
+
+async def _row(conn: asyncpg.Connection, org_id: str, resource: str) -> asyncpg.Record:
+    return (await conn.fetch(SELECT_QUOTAS, org_id, resource))[0]
+
+
+async def _views(conn: asyncpg.Connection, org_id: str, resource: str) -> list[QuotaView]:
+    views = []
+    for row in await conn.fetch(SELECT_QUOTAS, org_id, resource):
+        if row["resource"] == CREDITS:
+            used = row["credits_used"] if row["now"] < row["period_end"] else Decimal(0)
+        else:
+            period = _period(row)
+            used = await conn.fetchval(SUM_METER_USAGE, org_id, row["resource"], period.start, period.end)
+        views.append(QuotaView(org_id, row["resource"], limits_of(row), used, row["updated_at"]))
+    return views

@@ -1,0 +1,88 @@
+"""Workspace groups, workspaces and users of an organization (usage is broken down by all three)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.domain.errors import FieldError, NotFoundError
+from services.metering.store.organizations import get_organization
+
+INSERT_GROUP = """
+INSERT INTO workspace_groups (org_id, group_id, name) VALUES ($1, $2, $3)
+ON CONFLICT (org_id, group_id) DO NOTHING
+RETURNING org_id, group_id, name"""
+SELECT_GROUPS = "SELECT org_id, group_id, name FROM workspace_groups WHERE org_id = $1 ORDER BY group_id"
+SELECT_GROUP = "SELECT 1 FROM workspace_groups WHERE org_id = $1 AND group_id = $2"
+
+INSERT_WORKSPACE = """
+INSERT INTO workspaces (org_id, workspace_id, name, group_id) VALUES ($1, $2, $3, $4)
+ON CONFLICT (org_id, workspace_id) DO NOTHING
+RETURNING org_id, workspace_id, name, group_id"""
+UPDATE_WORKSPACE = """
+UPDATE workspaces SET name = coalesce($3, name), group_id = $4
+WHERE org_id = $1 AND workspace_id = $2
+RETURNING org_id, workspace_id, name, group_id"""
+SELECT_WORKSPACES = """
+SELECT org_id, workspace_id, name, group_id FROM workspaces WHERE org_id = $1 ORDER BY workspace_id"""
+
+INSERT_USER = """
+INSERT INTO users (org_id, user_id, email, name) VALUES ($1, $2, $3, $4)
+ON CONFLICT (org_id, user_id) DO NOTHING
+RETURNING org_id, user_id, email, name"""
+SELECT_USERS = "SELECT org_id, user_id, email, name FROM users WHERE org_id = $1 ORDER BY user_id"
+
+
+async def create_group(conn: asyncpg.Connection, org_id: str, group_id: str, name: str) -> asyncpg.Record:
+    await get_organization(conn, org_id)
+    row = await conn.fetchrow(INSERT_GROUP, org_id, group_id, name)
+    if row is None:
+        raise FieldError("group_id", f"workspace group {group_id!r} already exists")
+    return row
+
+
+async def list_groups(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+    await get_organization(conn, org_id)
+    return list(await conn.fetch(SELECT_GROUPS, org_id))
+
+
+async def create_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str,
+                           group_id: str | None) -> asyncpg.Record:
+    await get_organization(conn, org_id)
+    await _require_group(conn, org_id, group_id)
+    row = await conn.fetchrow(INSERT_WORKSPACE, org_id, workspace_id, name, group_id)
+    if row is None:
+        raise FieldError("workspace_id", f"workspace {workspace_id!r} already exists")
+    return row
+
+
+async def update_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str | None,
+                           group_id: str | None) -> asyncpg.Record:
+    await _require_group(conn, org_id, group_id)
+    row = await conn.fetchrow(UPDATE_WORKSPACE, org_id, workspace_id, name, group_id)
+    if row is None:
+        raise NotFoundError("workspace_id", f"workspace {workspace_id!r} does not exist")
+    return row
+
+
+async def list_workspaces(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+    await get_organization(conn, org_id)
+    return list(await conn.fetch(SELECT_WORKSPACES, org_id))
+
+
+async def create_user(conn: asyncpg.Connection, org_id: str, user_id: str, email: str,
+                      name: str) -> asyncpg.Record:
+    await get_organization(conn, org_id)
+    row = await conn.fetchrow(INSERT_USER, org_id, user_id, email, name)
+    if row is None:
+        raise FieldError("user_id", f"user {user_id!r} already exists")
+    return row
+
+
+async def list_users(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+    await get_organization(conn, org_id)
+    return list(await conn.fetch(SELECT_USERS, org_id))
+
+
+async def _require_group(conn: asyncpg.Connection, org_id: str, group_id: str | None) -> None:
+    if group_id is not None and await conn.fetchval(SELECT_GROUP, org_id, group_id) is None:
+        raise NotFoundError("group_id", f"workspace group {group_id!r} does not exist")

@@ -1,0 +1,122 @@
+"""Mapping of store rows to metering.v1 admin messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import asyncpg
+
+from services.domain.decimals import format_decimal
+from services.gen.metering.v1 import admin_pb2 as apb
+from services.metering.store.api_keys import ApiKeyRecord
+from services.metering.store.quota_limits import QuotaView
+from services.metering.transport.admin_requests import CHANNELS, ROLE_VALUES, SEVERITIES, STATUSES
+from services.metering.transport.wire import decimal_or_empty, optional_timestamp, timestamp
+
+_MODELS = {"credits": apb.BILLING_MODEL_CREDITS, "byom": apb.BILLING_MODEL_BYOM}
+_SEVERITY_VALUES = {v: k for k, v in SEVERITIES.items()}
+_STATUS_VALUES = {v: k for k, v in STATUSES.items()}
+_CHANNEL_VALUES = {v: k for k, v in CHANNELS.items()}
+
+
+def organization(row: asyncpg.Record) -> apb.Organization:
+    return apb.Organization(
+        org_id=row["org_id"], name=row["name"], plan_id=row["plan_id"],
+        billing_model=_MODELS[row["billing_model"]],
+        monthly_spend_cap_usd=decimal_or_empty(row["monthly_spend_cap_usd"]),
+        billing_anchor=timestamp(row["billing_anchor"]), created_at=timestamp(row["created_at"]),
+        next_plan_id=row["next_plan_id"] or "",
+    )
+
+
+def workspace(row: asyncpg.Record) -> apb.Workspace:
+    return apb.Workspace(org_id=row["org_id"], workspace_id=row["workspace_id"], name=row["name"],
+                         group_id=row["group_id"] or "")
+
+
+def api_key(record: ApiKeyRecord) -> apb.ApiKey:
+    return apb.ApiKey(
+        key_id=record.key_id, prefix=record.prefix, org_id=record.org_id or "",
+        role=ROLE_VALUES[record.role], name=record.name, created_at=timestamp(record.created_at),
+        revoked_at=optional_timestamp(record.revoked_at),
+    )
+
+
+def plans(rows: Sequence[asyncpg.Record], limits: Sequence[asyncpg.Record]) -> list[apb.Plan]:
+    return [
+        apb.Plan(
+            plan_id=p["plan_id"], name=p["name"], monthly_credits=format_decimal(p["monthly_credits"]),
+            price_usd=decimal_or_empty(p["price_usd"]),
+            limits=[apb.PlanLimit(meter=lim["meter"], limit=decimal_or_empty(lim["limit_quantity"]))
+                    for lim in limits if lim["plan_id"] == p["plan_id"]],
+        )
+        for p in rows
+    ]
+
+
+def plan_change_request(row: asyncpg.Record) -> apb.PlanChangeRequest:
+    return apb.PlanChangeRequest(org_id=row["org_id"], request_id=str(row["request_id"]),
+                                 plan_id=row["plan_id"], note=row["note"],
+                                 requested_at=timestamp(row["requested_at"]))
+
+
+def llm_price(row: asyncpg.Record) -> apb.LlmPrice:
+    return apb.LlmPrice(
+        model=row["model"], effective_from=timestamp(row["effective_from"]),
+        input_usd_per_mtok=format_decimal(row["input_usd_per_mtok"]),
+        output_usd_per_mtok=format_decimal(row["output_usd_per_mtok"]),
+        cache_read_usd_per_mtok=format_decimal(row["cache_read_usd_per_mtok"]),
+        cache_write_usd_per_mtok=format_decimal(row["cache_write_usd_per_mtok"]),
+    )
+
+
+def credit_rate(row: asyncpg.Record) -> apb.CreditRate:
+    return apb.CreditRate(effective_from=timestamp(row["effective_from"]),
+                          credits_per_usd=format_decimal(row["credits_per_usd"]))
+
+
+def resource_rate(row: asyncpg.Record) -> apb.ResourceRate:
+    return apb.ResourceRate(resource=row["resource"], tier=row["tier"],
+                            effective_from=timestamp(row["effective_from"]),
+                            hourly_usd=format_decimal(row["hourly_usd"]),
+                            monthly_usd=decimal_or_empty(row["monthly_usd"]))
+
+
+def credit_grant(org_id: str, row: asyncpg.Record) -> apb.CreditGrant:
+    return apb.CreditGrant(
+        org_id=org_id, grant_id=row["grant_id"], kind=row["kind"], amount=format_decimal(row["amount"]),
+        remaining=format_decimal(row["remaining"]), expires_at=optional_timestamp(row["expires_at"]),
+        source=row["source"], created_at=timestamp(row["created_at"]),
+    )
+
+
+def quota(view: QuotaView) -> apb.Quota:
+    return apb.Quota(
+        org_id=view.org_id, resource=view.resource, soft_limit=decimal_or_empty(view.limits.soft_limit),
+        hard_limit=decimal_or_empty(view.limits.hard_limit),
+        alert_at_percent=view.limits.alert_at_percent or 0, alert_enabled=view.limits.alert_enabled,
+        updated_at=timestamp(view.updated_at), current_usage=format_decimal(view.used),
+    )
+
+
+def alert(row: asyncpg.Record) -> apb.Alert:
+    return apb.Alert(
+        org_id=row["org_id"], alert_id=row["alert_id"], resource=row["resource"],
+        severity=_SEVERITY_VALUES[row["severity"]], status=_STATUS_VALUES[row["status"]],
+        current_usage=format_decimal(row["current_usage"]), quota_limit=format_decimal(row["quota_limit"]),
+        usage_percent=format_decimal(row["usage_percent"]), threshold_percent=row["threshold_percent"],
+        message=row["message"], triggered_at=timestamp(row["triggered_at"]),
+        resolved_at=optional_timestamp(row["resolved_at"]),
+    )
+
+
+def alert_channels(row: asyncpg.Record) -> apb.AlertChannels:
+    routes = json.loads(row["routes"])
+    return apb.AlertChannels(
+        org_id=row["org_id"],
+        routes=[apb.SeverityChannels(severity=_SEVERITY_VALUES[s], channels=[_CHANNEL_VALUES[c] for c in cs])
+                for s, cs in sorted(routes.items())],
+        email_recipients=list(row["email_recipients"]), webhook_url=row["webhook_url"] or "",
+        webhook_secret_set=row["secret_set"],
+    )

@@ -1,0 +1,344 @@
+"""metering.v1.MeteringAdminService over gRPC: validate, call one store function, map the result.
+
+Access (role and tenant) is enforced by the AuthInterceptor before a method runs; what depends
+on the request's content (which role a new key may have) is checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import grpc
+
+from services.domain.access import Role
+from services.domain.errors import FieldError
+from services.gen.metering.v1 import admin_pb2 as apb
+from services.gen.metering.v1 import admin_pb2_grpc as apb_grpc
+from services.metering.store import (
+    alerts,
+    api_keys,
+    organizations,
+    plan_changes,
+    prices,
+    quota_limits,
+    tenancy,
+)
+from services.metering.store.organizations import NewOrganization
+from services.metering.transport import admin_requests as req
+from services.metering.transport import admin_responses as out
+from services.metering.transport.auth_interceptor import CALLER
+from services.metering.transport.requests import org_id as valid_org
+from services.metering.transport.requests import slug
+from services.metering.transport.status import rpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
+    def __init__(self, pool: asyncpg.Pool, keys: api_keys.KeyRing) -> None:
+        self.pool = pool
+        self.keys = keys
+
+    @asynccontextmanager
+    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    # --- organizations -------------------------------------------------------------------
+
+    @rpc
+    async def CreateOrganization(self, request: apb.CreateOrganizationRequest,
+                                 context: Context) -> apb.CreateOrganizationResponse:
+        model = req.billing_model(request.billing_model)
+        new = NewOrganization(
+            org_id=valid_org(request.org_id), name=req.name(request.name),
+            plan_id=request.plan_id or "free", billing_model=model,
+            monthly_spend_cap_usd=req.money(request.monthly_spend_cap_usd, "monthly_spend_cap_usd",
+                                            required=model == "byom"),
+        )
+        async with self._conn() as conn:
+            if not await organizations.create_organization(conn, new):
+                raise FieldError("org_id", f"organization {new.org_id!r} already exists")
+            row = await organizations.get_organization(conn, new.org_id)
+        return apb.CreateOrganizationResponse(organization=out.organization(row))
+
+    @rpc
+    async def GetOrganization(self, request: apb.GetOrganizationRequest,
+                              context: Context) -> apb.GetOrganizationResponse:
+        async with self._conn() as conn:
+            row = await organizations.get_organization(conn, valid_org(request.org_id))
+        return apb.GetOrganizationResponse(organization=out.organization(row))
+
+    @rpc
+    async def ListOrganizations(self, request: apb.ListOrganizationsRequest,
+                                context: Context) -> apb.ListOrganizationsResponse:
+        size, after = req.page(request.page_size, request.page_token)
+        async with self._conn() as conn:
+            rows = await organizations.list_organizations(conn, after, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        return apb.ListOrganizationsResponse(
+            organizations=[out.organization(r) for r in rows],
+            next_page_token=req.page_token(rows[-1]["org_id"]) if more else "",
+        )
+
+    @rpc
+    async def UpdateOrganization(self, request: apb.UpdateOrganizationRequest,
+                                 context: Context) -> apb.UpdateOrganizationResponse:
+        org, name = valid_org(request.org_id), req.name(request.name)
+        async with self._conn() as conn:
+            row = await organizations.rename_organization(conn, org, name)
+        return apb.UpdateOrganizationResponse(organization=out.organization(row))
+
+    # --- workspaces and users ------------------------------------------------------------
+
+    @rpc
+    async def CreateWorkspaceGroup(self, request: apb.CreateWorkspaceGroupRequest,
+                                   context: Context) -> apb.CreateWorkspaceGroupResponse:
+        org, group = valid_org(request.org_id), slug(request.group_id, "group_id")
+        async with self._conn() as conn:
+            row = await tenancy.create_group(conn, org, group, req.name(request.name))
+        return apb.CreateWorkspaceGroupResponse(workspace_group=apb.WorkspaceGroup(**dict(row)))
+
+    @rpc
+    async def ListWorkspaceGroups(self, request: apb.ListWorkspaceGroupsRequest,
+                                  context: Context) -> apb.ListWorkspaceGroupsResponse:
+        async with self._conn() as conn:
+            rows = await tenancy.list_groups(conn, valid_org(request.org_id))
+        return apb.ListWorkspaceGroupsResponse(groups=[apb.WorkspaceGroup(**dict(r)) for r in rows])
+
+    @rpc
+    async def CreateWorkspace(self, request: apb.CreateWorkspaceRequest,
+                              context: Context) -> apb.CreateWorkspaceResponse:
+        org, workspace = valid_org(request.org_id), slug(request.workspace_id, "workspace_id")
+        group = slug(request.group_id, "group_id") if request.group_id else None
+        async with self._conn() as conn:
+            row = await tenancy.create_workspace(conn, org, workspace, req.name(request.name), group)
+        return apb.CreateWorkspaceResponse(workspace=out.workspace(row))
+
+    @rpc
+    async def UpdateWorkspace(self, request: apb.UpdateWorkspaceRequest,
+                              context: Context) -> apb.UpdateWorkspaceResponse:
+        org, workspace = valid_org(request.org_id), slug(request.workspace_id, "workspace_id")
+        group = slug(request.group_id, "group_id") if request.group_id else None
+        name = req.name(request.name) if request.name else None
+        async with self._conn() as conn:
+            row = await tenancy.update_workspace(conn, org, workspace, name, group)
+        return apb.UpdateWorkspaceResponse(workspace=out.workspace(row))
+
+    @rpc
+    async def ListWorkspaces(self, request: apb.ListWorkspacesRequest,
+                             context: Context) -> apb.ListWorkspacesResponse:
+        async with self._conn() as conn:
+            rows = await tenancy.list_workspaces(conn, valid_org(request.org_id))
+        return apb.ListWorkspacesResponse(workspaces=[out.workspace(r) for r in rows])
+
+    @rpc
+    async def CreateUser(self, request: apb.CreateUserRequest, context: Context) -> apb.CreateUserResponse:
+        org, user = valid_org(request.org_id), slug(request.user_id, "user_id")
+        email, name = req.email(request.email), req.name(request.name)
+        async with self._conn() as conn:
+            row = await tenancy.create_user(conn, org, user, email, name)
+        return apb.CreateUserResponse(user=apb.User(**dict(row)))
+
+    @rpc
+    async def ListUsers(self, request: apb.ListUsersRequest, context: Context) -> apb.ListUsersResponse:
+        async with self._conn() as conn:
+            rows = await tenancy.list_users(conn, valid_org(request.org_id))
+        return apb.ListUsersResponse(users=[apb.User(**dict(r)) for r in rows])
+
+    # --- API keys ------------------------------------------------------------------------
+
+    @rpc
+    async def CreateApiKey(self, request: apb.CreateApiKeyRequest,
+                           context: Context) -> apb.CreateApiKeyResponse:
+        role = req.role(request.role)
+        name = req.name(request.name)
+        if role is Role.PLATFORM_ADMIN:
+            if request.org_id:
+                raise FieldError("org_id", "must be empty for platform admin keys")
+            org = None
+        else:
+            org = valid_org(request.org_id)
+        if role is Role.PLATFORM_ADMIN and CALLER.get().role is not Role.PLATFORM_ADMIN:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "role: only platform admins grant it")
+        async with self._conn() as conn:
+            if org is not None:
+                await organizations.get_organization(conn, org)
+            record, token = await api_keys.create_api_key(conn, org, role, name)
+        return apb.CreateApiKeyResponse(key=out.api_key(record), secret=token)
+
+    @rpc
+    async def ListApiKeys(self, request: apb.ListApiKeysRequest, context: Context) -> apb.ListApiKeysResponse:
+        org = valid_org(request.org_id) if request.org_id else None
+        async with self._conn() as conn:
+            records = await api_keys.list_api_keys(conn, org)
+        return apb.ListApiKeysResponse(keys=[out.api_key(r) for r in records])
+
+    @rpc
+    async def RevokeApiKey(self, request: apb.RevokeApiKeyRequest,
+                           context: Context) -> apb.RevokeApiKeyResponse:
+        org = valid_org(request.org_id) if request.org_id else None
+        key_id = slug(request.key_id, "key_id")
+        async with self._conn() as conn:
+            record = await api_keys.revoke_api_key(conn, org, key_id)
+        self.keys.forget(key_id)
+        return apb.RevokeApiKeyResponse(api_key=out.api_key(record))
+
+    # --- plans and prices ----------------------------------------------------------------
+
+    @rpc
+    async def ListPlans(self, request: apb.ListPlansRequest, context: Context) -> apb.ListPlansResponse:
+        async with self._conn() as conn:
+            plans, limits = await prices.list_plans(conn)
+        return apb.ListPlansResponse(plans=out.plans(plans, limits))
+
+    @rpc
+    async def ChangePlan(self, request: apb.ChangePlanRequest, context: Context) -> apb.ChangePlanResponse:
+        org, plan = valid_org(request.org_id), slug(request.plan_id, "plan_id")
+        async with self._conn() as conn:
+            row = await plan_changes.change_plan(conn, org, plan)
+        return apb.ChangePlanResponse(organization=out.organization(row))
+
+    @rpc
+    async def RequestPlanChange(self, request: apb.RequestPlanChangeRequest,
+                                context: Context) -> apb.RequestPlanChangeResponse:
+        org, plan = valid_org(request.org_id), slug(request.plan_id, "plan_id")
+        note = req.name(request.note, "note") if request.note else ""
+        async with self._conn() as conn:
+            row = await plan_changes.request_plan_change(conn, org, plan, note, CALLER.get().key_id)
+        return apb.RequestPlanChangeResponse(plan_change_request=out.plan_change_request(row))
+
+    @rpc
+    async def SetLlmPrice(self, request: apb.SetLlmPriceRequest, context: Context) -> apb.SetLlmPriceResponse:
+        price = req.llm_price(request.price)
+        since = req.moment(request.price.effective_from, request.price.HasField("effective_from"),
+                           "price.effective_from")
+        async with self._conn() as conn:
+            row = await prices.set_llm_price(conn, price, since)
+        return apb.SetLlmPriceResponse(llm_price=out.llm_price(row))
+
+    @rpc
+    async def ListLlmPrices(self, request: apb.ListLlmPricesRequest,
+                            context: Context) -> apb.ListLlmPricesResponse:
+        async with self._conn() as conn:
+            rows = await prices.list_llm_prices(conn, request.model[:200])
+        return apb.ListLlmPricesResponse(prices=[out.llm_price(r) for r in rows])
+
+    @rpc
+    async def SetCreditRate(self, request: apb.SetCreditRateRequest,
+                            context: Context) -> apb.SetCreditRateResponse:
+        rate = req.money(request.rate.credits_per_usd, "rate.credits_per_usd")
+        if not rate:
+            raise FieldError("rate.credits_per_usd", "must be greater than 0")
+        since = req.moment(request.rate.effective_from, request.rate.HasField("effective_from"),
+                           "rate.effective_from")
+        async with self._conn() as conn:
+            row = await prices.set_credit_rate(conn, since, rate)
+        return apb.SetCreditRateResponse(credit_rate=out.credit_rate(row))
+
+    @rpc
+    async def SetResourceRate(self, request: apb.SetResourceRateRequest,
+                              context: Context) -> apb.SetResourceRateResponse:
+        rate = request.rate
+        resource = slug(rate.resource, "rate.resource")
+        tier = slug(rate.tier, "rate.tier") if rate.tier else ""
+        since = req.moment(rate.effective_from, rate.HasField("effective_from"), "rate.effective_from")
+        hourly = req.money(rate.hourly_usd, "rate.hourly_usd")
+        monthly = req.money(rate.monthly_usd, "rate.monthly_usd", required=False)
+        assert hourly is not None
+        async with self._conn() as conn:
+            row = await prices.set_resource_rate(conn, resource, tier, since, hourly, monthly)
+        return apb.SetResourceRateResponse(rate=out.resource_rate(row))
+
+    @rpc
+    async def ListResourceRates(self, request: apb.ListResourceRatesRequest,
+                                context: Context) -> apb.ListResourceRatesResponse:
+        async with self._conn() as conn:
+            rows = await prices.list_resource_rates(conn, request.resource[:64])
+        return apb.ListResourceRatesResponse(rates=[out.resource_rate(r) for r in rows])
+
+    # --- credits -------------------------------------------------------------------------
+
+    @rpc
+    async def GrantBonusCredits(self, request: apb.GrantBonusCreditsRequest,
+                                context: Context) -> apb.GrantBonusCreditsResponse:
+        org = valid_org(request.org_id)
+        amount = req.money(request.amount, "amount")
+        assert amount is not None
+        source = slug(request.source, "source")
+        expires = (req.moment(request.expires_at, True, "expires_at")
+                   if request.HasField("expires_at") else None)
+        async with self._conn() as conn:
+            grant_id = await organizations.add_bonus_grant(conn, org, amount, source, expires)
+            grants = await organizations.list_grants(conn, org)
+        grant = next(g for g in grants if g["grant_id"] == grant_id)
+        return apb.GrantBonusCreditsResponse(credit_grant=out.credit_grant(org, grant))
+
+    @rpc
+    async def ListCreditGrants(self, request: apb.ListCreditGrantsRequest,
+                               context: Context) -> apb.ListCreditGrantsResponse:
+        org = valid_org(request.org_id)
+        async with self._conn() as conn:
+            grants = await organizations.list_grants(conn, org)
+        return apb.ListCreditGrantsResponse(grants=[out.credit_grant(org, g) for g in grants])
+
+    @rpc
+    async def SetSpendCap(self, request: apb.SetSpendCapRequest, context: Context) -> apb.SetSpendCapResponse:
+        org = valid_org(request.org_id)
+        cap = req.money(request.monthly_spend_cap_usd, "monthly_spend_cap_usd")
+        assert cap is not None
+        async with self._conn() as conn:
+            row = await plan_changes.set_spend_cap(conn, org, cap)
+        return apb.SetSpendCapResponse(organization=out.organization(row))
+
+    # --- quotas and alerts ---------------------------------------------------------------
+
+    @rpc
+    async def SetQuota(self, request: apb.SetQuotaRequest, context: Context) -> apb.SetQuotaResponse:
+        org, resource = valid_org(request.org_id), req.resource(request.resource)
+        soft = req.money(request.soft_limit, "soft_limit", required=False)
+        hard = req.money(request.hard_limit, "hard_limit", required=False)
+        alert_at = req.percent(request.alert_at_percent, "alert_at_percent")
+        enabled = request.alert_enabled if request.HasField("alert_enabled") else True
+        async with self._conn() as conn:
+            await organizations.get_organization(conn, org)
+            view = await quota_limits.set_quota(conn, org, resource, soft, hard, alert_at, enabled)
+        return apb.SetQuotaResponse(quota=out.quota(view))
+
+    @rpc
+    async def ListQuotas(self, request: apb.ListQuotasRequest, context: Context) -> apb.ListQuotasResponse:
+        org = valid_org(request.org_id)
+        async with self._conn() as conn:
+            await organizations.get_organization(conn, org)
+            views = await quota_limits.list_quotas(conn, org)
+        return apb.ListQuotasResponse(quotas=[out.quota(v) for v in views])
+
+    @rpc
+    async def ListAlerts(self, request: apb.ListAlertsRequest, context: Context) -> apb.ListAlertsResponse:
+        org = valid_org(request.org_id)
+        severity = req.SEVERITIES.get(request.severity, "")
+        status = req.STATUSES.get(request.status, "")
+        resource = req.resource(request.resource) if request.resource else ""
+        async with self._conn() as conn:
+            await organizations.get_organization(conn, org)
+            rows = await alerts.list_alerts(conn, org, severity, status, resource)
+        return apb.ListAlertsResponse(alerts=[out.alert(r) for r in rows])
+
+    @rpc
+    async def SetAlertChannels(self, request: apb.SetAlertChannelsRequest,
+                               context: Context) -> apb.SetAlertChannelsResponse:
+        org = valid_org(request.org_id)
+        routes = req.routes(list(request.routes))
+        recipients = [req.email(e, f"email_recipients[{i}]") for i, e in enumerate(request.email_recipients)]
+        url = req.webhook_url(request.webhook_url)
+        secret = request.webhook_secret or None
+        if secret is not None and len(secret) < 16:
+            raise FieldError("webhook_secret", "must be at least 16 characters")
+        async with self._conn() as conn:
+            await organizations.get_organization(conn, org)
+            row = await alerts.set_channels(conn, org, routes, recipients, url, secret)
+        return apb.SetAlertChannelsResponse(alert_channels=out.alert_channels(row))

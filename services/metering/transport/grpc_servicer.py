@@ -1,0 +1,168 @@
+"""metering.v1.MeteringService over gRPC: validate, call the metering service, map the result."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.domain import quota
+from services.domain.billing_period import BillingPeriod
+from services.domain.credits import Balance, Deduction, DenialReason, Unit
+from services.domain.decimals import format_decimal
+from services.domain.errors import FieldError
+from services.gen.metering.v1 import metering_pb2 as pb
+from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from services.metering.service import Metering
+from services.metering.store.quota import Usage
+from services.metering.store.usage import NewEvent, StoredEvent
+from services.metering.transport import requests
+from services.metering.transport.status import abort_with_field_error, rpc
+from services.metering.transport.wire import timestamp
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+UNITS = {Unit.CREDITS: pb.UNIT_CREDITS, Unit.USD: pb.UNIT_USD}
+DENIALS = {
+    DenialReason.INSUFFICIENT_CREDITS: pb.DENIAL_REASON_INSUFFICIENT_CREDITS,
+    DenialReason.SPEND_CAP_REACHED: pb.DENIAL_REASON_SPEND_CAP_REACHED,
+    DenialReason.HARD_LIMIT: pb.DENIAL_REASON_HARD_LIMIT,
+}
+STATES = {
+    quota.QuotaState.OK: pb.QUOTA_STATE_OK,
+    quota.QuotaState.WARNING: pb.QUOTA_STATE_WARNING,
+    quota.QuotaState.CRITICAL: pb.QUOTA_STATE_CRITICAL,
+    quota.QuotaState.OVERAGE: pb.QUOTA_STATE_OVERAGE,
+}
+
+
+class MeteringServicer(pb_grpc.MeteringServiceServicer):
+    def __init__(self, metering: Metering) -> None:
+        self.metering = metering
+
+    @rpc
+    async def RecordUsage(self, request: pb.RecordUsageRequest, context: Context) -> pb.RecordUsageResponse:
+        org = requests.org_id(request.org_id)
+        events = requests.usage_events(request, datetime.now(UTC))
+        results = await self.metering.record_usage(org, events, single=request.HasField("event"))
+        if request.HasField("event") and isinstance(results[0], FieldError):
+            await abort_with_field_error(context, results[0])
+        return _usage_response(events, results)
+
+    @rpc
+    async def Deduct(self, request: pb.DeductRequest, context: Context) -> pb.DeductResponse:
+        op = requests.deduct(request)
+        return _deduct_response(await self.metering.deduct(request.org_id, op))
+
+    @rpc
+    async def Reserve(self, request: pb.ReserveRequest, context: Context) -> pb.ReserveResponse:
+        op = requests.reserve(request)
+        r = await self.metering.reserve(request.org_id, op)
+        return pb.ReserveResponse(
+            hold_id=r.hold.hold_id, granted=r.granted,
+            denial_reason=DENIALS[r.denial_reason] if r.denial_reason else pb.DENIAL_REASON_UNSPECIFIED,
+            amount=format_decimal(r.hold.amount), unit=UNITS[r.unit],
+            expires_at=timestamp(r.hold.expires_at), balance=_balance(r.balance), replayed=r.replayed,
+        )
+
+    @rpc
+    async def Release(self, request: pb.ReleaseRequest, context: Context) -> pb.ReleaseResponse:
+        op = requests.release(request)
+        r = await self.metering.release(request.org_id, op)
+        return pb.ReleaseResponse(released=format_decimal(r.released), already_closed=r.already_closed,
+                                  balance=_balance(r.balance))
+
+    @rpc
+    async def GetQuota(self, request: pb.GetQuotaRequest, context: Context) -> pb.GetQuotaResponse:
+        org = requests.org_id(request.org_id)
+        usage = await self.metering.usage(org, requests.optional_meter(request.meter))
+        return pb.GetQuotaResponse(
+            org_id=usage.org_id, meter=usage.meter, unit=_unit(usage), used=format_decimal(usage.used),
+            limit=_limit(usage), unlimited=usage.limit is None,
+            percent=format_decimal(quota.percent_used(usage.used, usage.limit)),
+            state=STATES[quota.quota_state(usage.used, usage.limit)],
+            monthly_remaining=format_decimal(usage.monthly_remaining),
+            bonus_remaining=format_decimal(usage.bonus_remaining),
+            reserved=format_decimal(usage.reserved), period=_period(usage.period, usage.now),
+        )
+
+    @rpc
+    async def Project(self, request: pb.ProjectRequest, context: Context) -> pb.ProjectResponse:
+        org = requests.org_id(request.org_id)
+        usage = await self.metering.usage(org, requests.optional_meter(request.meter))
+        p = quota.project(usage.used, usage.left, usage.limit, usage.period, usage.now)
+        return pb.ProjectResponse(
+            org_id=usage.org_id, meter=usage.meter, unit=_unit(usage), used=format_decimal(usage.used),
+            limit=_limit(usage), unlimited=usage.limit is None,
+            average_per_day=format_decimal(p.average_per_day),
+            projected_period_end=format_decimal(p.projected_period_end),
+            run_out_in_days="" if p.run_out_in_days is None else format_decimal(p.run_out_in_days),
+            will_exceed=p.will_exceed, period=_period(usage.period, usage.now),
+        )
+
+
+def _usage_response(events: list[Any], results: list[StoredEvent | FieldError]) -> pb.RecordUsageResponse:
+    response = pb.RecordUsageResponse()
+    stamps: dict[datetime, Timestamp] = {}  # one insert shares one recorded_at
+    for index, (event, result) in enumerate(zip(events, results, strict=True)):
+        item = response.results.add(index=index)
+        if isinstance(event, NewEvent):
+            item.idempotency_key = event.idempotency_key
+        if isinstance(result, FieldError):
+            item.status = pb.EVENT_STATUS_REJECTED
+            item.violation.CopyFrom(pb.FieldViolation(field=result.field, description=result.reason,
+                                                      code=result.code))
+            response.rejected += 1
+        elif result.conflicting:
+            item.status = pb.EVENT_STATUS_REJECTED
+            item.violation.CopyFrom(pb.FieldViolation(
+                field=f"events[{index}].idempotency_key",
+                description="already used for an event with a different meter or quantity",
+                code="INVALID_ARGUMENT",
+            ))
+            response.rejected += 1
+        else:
+            item.status = pb.EVENT_STATUS_DUPLICATE if result.duplicate else pb.EVENT_STATUS_ACCEPTED
+            item.event_id = result.event_id
+            if result.recorded_at not in stamps:
+                stamps[result.recorded_at] = timestamp(result.recorded_at)
+            item.recorded_at.CopyFrom(stamps[result.recorded_at])
+            if result.duplicate:
+                response.duplicates += 1
+            else:
+                response.accepted += 1
+    return response
+
+
+def _deduct_response(d: Deduction) -> pb.DeductResponse:
+    return pb.DeductResponse(
+        granted=d.granted,
+        denial_reason=DENIALS[d.denial_reason] if d.denial_reason else pb.DENIAL_REASON_UNSPECIFIED,
+        amount=format_decimal(d.amount), unit=UNITS[d.unit], from_hold=format_decimal(d.from_hold),
+        from_monthly=format_decimal(d.from_monthly), from_bonus=format_decimal(d.from_bonus),
+        balance=_balance(d.balance), replayed=d.replayed, created_at=timestamp(d.created_at),
+    )
+
+
+def _balance(b: Balance) -> pb.Balance:
+    return pb.Balance(
+        unit=UNITS[b.unit], monthly_remaining=format_decimal(b.monthly_remaining),
+        bonus_remaining=format_decimal(b.bonus_remaining), reserved=format_decimal(b.reserved),
+        available=format_decimal(b.available),
+    )
+
+
+def _unit(usage: Usage) -> Any:
+    return UNITS[usage.unit] if usage.unit else pb.UNIT_UNSPECIFIED
+
+
+def _limit(usage: Usage) -> str:
+    return "" if usage.limit is None else format_decimal(usage.limit)
+
+
+def _period(period: BillingPeriod, now: datetime) -> pb.BillingPeriod:
+    return pb.BillingPeriod(start=timestamp(period.start), end=timestamp(period.end),
+                            days_elapsed=period.days_elapsed(now),
+                            days_remaining=period.days_remaining(now))

@@ -1,0 +1,202 @@
+"""Validation of incoming metering.v1 messages into domain values.
+
+Each function raises FieldError naming the offending field path; nothing reaches the store
+before its request has passed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.domain.credits import Attribution, Cost, DeductOp, ReleaseOp, ReserveOp
+from services.domain.decimals import ZERO, parse_quantity
+from services.domain.errors import FieldError
+from services.domain.pricing import LlmUsage, TokenCounts
+from services.gen.metering.v1 import metering_pb2 as pb
+from services.metering.store.usage import NewEvent
+
+MAX_BATCH = 5000
+MAX_KEY_LENGTH = 255
+MAX_ID_LENGTH = 128
+FUTURE_SKEW = timedelta(minutes=5)
+OLDEST_EVENT = timedelta(days=90)
+DEFAULT_HOLD_TTL = 300
+MAX_HOLD_TTL = 86_400
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_METER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]+$")
+
+SOURCES = {pb.SOURCE_WEB: "web", pb.SOURCE_CLI: "cli", pb.SOURCE_API: "api"}
+TOKEN_KINDS = {
+    pb.TOKEN_KIND_INPUT: "input",
+    pb.TOKEN_KIND_OUTPUT: "output",
+    pb.TOKEN_KIND_CACHE_READ: "cache_read",
+    pb.TOKEN_KIND_CACHE_WRITE: "cache_write",
+}
+
+
+def slug(raw: str, field: str) -> str:
+    """An identifier: 1-64 letters, digits or . _ : - starting with a letter or digit."""
+    if not raw:
+        raise FieldError(field, "is required")
+    if not _SLUG.match(raw):
+        raise FieldError(field, "must be 1-64 letters, digits or . _ : - (starting with a letter or digit)")
+    return raw
+
+
+def org_id(raw: str, field: str = "org_id") -> str:
+    return slug(raw, field)
+
+
+def idempotency_key(raw: str, field: str = "idempotency_key") -> str:
+    if not raw:
+        raise FieldError(field, "is required")
+    if len(raw) > MAX_KEY_LENGTH:
+        raise FieldError(field, f"must be at most {MAX_KEY_LENGTH} characters")
+    if not _PRINTABLE.match(raw):
+        raise FieldError(field, "must be printable ASCII without spaces")
+    return raw
+
+
+def meter(raw: str, field: str = "meter") -> str:
+    if not raw:
+        raise FieldError(field, "is required")
+    if not _METER.match(raw):
+        raise FieldError(field, "must be 1-64 lowercase letters, digits or _ starting with a letter")
+    return raw
+
+
+def optional_name(raw: str, field: str) -> str | None:
+    if not raw:
+        return None
+    if len(raw) > MAX_ID_LENGTH:
+        raise FieldError(field, f"must be at most {MAX_ID_LENGTH} characters")
+    if not _NAME.match(raw):
+        raise FieldError(field, "must not contain control characters")
+    return raw
+
+
+def enum_name(value: int, names: Mapping[Any, str], field: str) -> str | None:
+    if value == 0:
+        return None
+    if value not in names:
+        raise FieldError(field, f"unknown value {value}")
+    return names[value]
+
+
+def occurred_at(ts: Timestamp, present: bool, now: datetime, field: str) -> datetime:
+    if not present:
+        return now
+    if not 0 <= ts.nanos < 1_000_000_000:
+        raise FieldError(field, "nanos must be within 0..999999999")
+    try:
+        when = ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise FieldError(field, "is not a valid timestamp") from None
+    if when > now + FUTURE_SKEW:
+        raise FieldError(field, "is more than 5 minutes in the future")
+    if when < now - OLDEST_EVENT:
+        raise FieldError(field, "is more than 90 days in the past")
+    return when
+
+
+def usage_event(event: pb.UsageEvent, org: str, now: datetime, prefix: str) -> NewEvent:
+    return NewEvent(
+        org_id=org,
+        idempotency_key=idempotency_key(event.idempotency_key, f"{prefix}.idempotency_key"),
+        meter=meter(event.meter, f"{prefix}.meter"),
+        quantity=parse_quantity(event.quantity, f"{prefix}.quantity"),
+        occurred_at=occurred_at(event.occurred_at, event.HasField("occurred_at"), now,
+                                f"{prefix}.occurred_at"),
+        workspace_id=optional_name(event.workspace_id, f"{prefix}.workspace_id"),
+        user_id=optional_name(event.user_id, f"{prefix}.user_id"),
+        source=enum_name(event.source, SOURCES, f"{prefix}.source"),
+        model=optional_name(event.model, f"{prefix}.model"),
+        token_kind=enum_name(event.token_kind, TOKEN_KINDS, f"{prefix}.token_kind"),
+    )
+
+
+def usage_events(request: pb.RecordUsageRequest, now: datetime) -> list[NewEvent | FieldError]:
+    """The request's events, each parsed or replaced by the FieldError that rejects it."""
+    if request.HasField("event") and request.events:
+        raise FieldError("events", "set either event or events, not both")
+    if request.HasField("event"):
+        return [usage_event(request.event, request.org_id, now, "event")]
+    if not request.events:
+        raise FieldError("events", "at least one event is required")
+    if len(request.events) > MAX_BATCH:
+        raise FieldError("events", f"at most {MAX_BATCH} events per call")
+    parsed: list[NewEvent | FieldError] = []
+    for i, event in enumerate(request.events):
+        try:
+            parsed.append(usage_event(event, request.org_id, now, f"events[{i}]"))
+        except FieldError as error:
+            parsed.append(error)
+    return parsed
+
+
+def cost(request: pb.DeductRequest | pb.ReserveRequest) -> Cost:
+    which = request.WhichOneof("cost")
+    if which == "amount":
+        return parse_quantity(request.amount, "amount", positive=True)
+    if which == "tokens":
+        return llm_usage(request.tokens)
+    raise FieldError("amount", "set amount or tokens")
+
+
+def llm_usage(tokens: pb.LlmTokens) -> LlmUsage:
+    model = optional_name(tokens.model, "tokens.model")
+    if model is None:
+        raise FieldError("tokens.model", "is required")
+    counts = TokenCounts(
+        input=_token_count(tokens.input_tokens, "tokens.input_tokens"),
+        output=_token_count(tokens.output_tokens, "tokens.output_tokens"),
+        cache_read=_token_count(tokens.cache_read_tokens, "tokens.cache_read_tokens"),
+        cache_write=_token_count(tokens.cache_write_tokens, "tokens.cache_write_tokens"),
+    )
+    if counts == TokenCounts():
+        raise FieldError("tokens", "at least one token count must be greater than 0")
+    return LlmUsage(model, counts)
+
+
+def _token_count(raw: str, field: str) -> Decimal:
+    return ZERO if raw == "" else parse_quantity(raw, field, whole=True)
+
+
+def deduct(request: pb.DeductRequest) -> DeductOp:
+    org_id(request.org_id)
+    return DeductOp(
+        idempotency_key=idempotency_key(request.idempotency_key),
+        cost=cost(request),
+        hold_id=idempotency_key(request.hold_id, "hold_id") if request.hold_id else None,
+        attribution=Attribution(
+            workspace_id=optional_name(request.workspace_id, "workspace_id"),
+            user_id=optional_name(request.user_id, "user_id"),
+            source=enum_name(request.source, SOURCES, "source"),
+        ),
+    )
+
+
+def reserve(request: pb.ReserveRequest) -> ReserveOp:
+    org_id(request.org_id)
+    ttl = request.ttl_seconds or DEFAULT_HOLD_TTL
+    if not 1 <= ttl <= MAX_HOLD_TTL:
+        raise FieldError("ttl_seconds", f"must be within 1..{MAX_HOLD_TTL}")
+    return ReserveOp(idempotency_key(request.idempotency_key), cost(request), timedelta(seconds=ttl))
+
+
+def release(request: pb.ReleaseRequest) -> ReleaseOp:
+    org_id(request.org_id)
+    return ReleaseOp(idempotency_key(request.hold_id, "hold_id"))
+
+
+def optional_meter(raw: str) -> str:
+    return meter(raw) if raw else ""

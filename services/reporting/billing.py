@@ -1,0 +1,46 @@
+"""Invoices and the subscription, from the billing worker's own store functions.
+
+The billing worker (services/billing) copies Stripe invoices into `invoices` and computes the
+current period's statement (plan, Stripe ids, metered usage and cost from its hourly roll-ups,
+projected per-second resources) — the figures Stripe is sent. The usage & billing API shows
+exactly those, so the page and the invoice never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from services.billing.domain.invoices import display_status
+from services.billing.store import invoices as invoice_store
+from services.billing.store.statement import Statement, statement
+
+NOW = "SELECT statement_timestamp()"
+
+
+@dataclass(frozen=True)
+class Invoice:
+    invoice_id: str
+    period_start: datetime
+    period_end: datetime
+    amount: Decimal
+    currency: str
+    status: str  # paid | pending | overdue | void
+    due_date: datetime | None
+    pdf_url: str
+
+
+async def invoices(conn: asyncpg.Connection, org_id: str) -> list[Invoice]:
+    now: datetime = await conn.fetchval(NOW)
+    return [
+        Invoice(r.number or r.stripe_invoice_id, r.period_start, r.period_end, r.total, r.currency,
+                display_status(r.stripe_status, r.due_date, now), r.due_date, r.pdf_url or r.hosted_url or "")
+        for r in await invoice_store.list_invoices(conn, org_id)
+    ]
+
+
+async def subscription(conn: asyncpg.Connection, org_id: str) -> Statement:
+    return await statement(conn, org_id)

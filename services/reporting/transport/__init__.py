@@ -1,0 +1,1 @@
+"""Transports of the reports: the gRPC ReportingService and the HTTP/JSON API with the dashboard."""

@@ -1,0 +1,227 @@
+"""The OpenAPI 3.1 document of the HTTP/JSON API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Json = dict[str, Any]
+
+DECIMAL: Json = {"type": "string", "pattern": r"^\d+(\.\d+)?$",
+                 "description": "An exact decimal as a string (never a binary float), e.g. \"12.5\"."}
+NULLABLE_DECIMAL: Json = {"oneOf": [{"$ref": "#/components/schemas/Decimal"}, {"type": "null"}]}
+TIME: Json = {"type": "string", "format": "date-time"}
+USED: Json = {"type": "object", "properties": {
+    "used": {"$ref": "#/components/schemas/Decimal"}, "limit": NULLABLE_DECIMAL,
+    "percentage": {"$ref": "#/components/schemas/Decimal"},
+    "state": {"enum": ["ok", "warning", "critical", "overage"]}}}
+
+
+def _q(name: str, description: str, enum: list[str] | None = None, integer: bool = False) -> Json:
+    schema: Json = {"type": "integer"} if integer else {"type": "string"}
+    if enum:
+        schema["enum"] = enum
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _p(name: str, description: str) -> Json:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}
+
+
+ORG = _q("org_id", "Organization; required with a platform admin key, otherwise the key's own.")
+PERIOD = _q("period", "Billing period(s) covered; default current.",
+            ["current", "last-month", "last-quarter", "custom"])
+GRANULARITY = _q("granularity", "Bucket size; default daily.", ["daily", "weekly", "monthly"])
+
+
+def _op(summary: str, rpc: str, response: Json, parameters: list[Json] | None = None,
+        body: Json | None = None, status: str = "200") -> Json:
+    op: Json = {
+        "summary": summary,
+        "description": f"Access rule of metering.v1 `{rpc}`.",
+        "parameters": [ORG, *(parameters or [])],
+        "responses": {
+            status: {"description": "OK", "content": {"application/json": {"schema": response}}},
+            **{code: {"$ref": f"#/components/responses/{name}"} for code, name in (
+                ("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"), ("404", "NotFound"),
+                ("429", "TooManyRequests"))},
+        },
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+def _obj(**properties: Json) -> Json:
+    return {"type": "object", "properties": properties}
+
+
+def _arr(items: Json) -> Json:
+    return {"type": "array", "items": items}
+
+
+D: Json = {"$ref": "#/components/schemas/Decimal"}
+S: Json = {"type": "string"}
+N: Json = {"type": "integer"}
+B: Json = {"type": "boolean"}
+NI: Json = {"type": ["integer", "null"]}
+NS: Json = {"type": ["string", "null"]}
+
+QUOTA = _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
+             plan_limit=NULLABLE_DECIMAL,
+             current_usage=D, warning_threshold=N, alert_at_percent=NI,
+             alert_enabled=B, updated_at=TIME)
+EXPORT = _obj(export_id=S, status={"enum": ["processing", "completed", "failed", "expired"]},
+              format={"enum": ["csv", "json"]}, file_size_bytes=NI,
+              row_count=NI, download_url=NS,
+              expires_at=TIME, created_at=TIME, error=NS)
+
+
+def _paths() -> Json:
+    r = "metering.v1.ReportingService/"
+    return {
+        "/usage": {"get": _op("Usage summary of the current billing period", r + "GetUsageSummary", {
+            "type": "object", "properties": {"organization_id": S, "period_start": TIME, "period_end": TIME},
+            "additionalProperties": USED,
+            "description": "One object per resource: databases, namespaces, storage_gb, bandwidth_gb, "
+                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries."})},
+        "/usage/{resource_type}": {"get": _op(
+            "Usage of one resource per workspace with daily detail", r + "GetResourceUsage",
+            _obj(resource_type=S, period=S, period_start=TIME, period_end=TIME,
+                 resources=_arr(_obj(id=S, name=S, type=NS, tier=NS, status=NS, used=D, cost=D,
+                                     daily_usage=_arr(_obj(date=S, used=D, cost=D)))),
+                 total_used=D, total_limit=NULLABLE_DECIMAL, total_cost=D, estimated_monthly_cost=D),
+            [_p("resource_type", "databases, namespaces, storage, bandwidth, nfs, kafka, vault, vpc, "
+                                 "backups, or any meter"), PERIOD, _q("from", "Start (custom period)"),
+             _q("to", "End (custom period)")])},
+        "/usage/history": {"get": _op(
+            "Usage and cost per day, week or month", r + "GetUsageHistory",
+            _arr({"type": "object", "properties": {"date": S, "total_cost": D},
+                  "additionalProperties": _obj(used=D, limit=NULLABLE_DECIMAL, cost=D)}),
+            [GRANULARITY, _q("resource_type", "Only this resource"),
+             _q("months", "Months back, 1..24 (default 1)", integer=True)])},
+        "/usage/quotas": {"get": _op("Quotas with current usage", r + "ListQuotaUsage",
+                                     _obj(organization_id=S, quotas=_arr(QUOTA)))},
+        "/usage/quotas/{resource}": {"post": _op(
+            "Set a resource's soft and hard limits and alert threshold",
+            "metering.v1.MeteringAdminService/SetQuota",
+            _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
+                 alert_at_percent=NI, alert_enabled=B, current_usage=D,
+                 updated_at=TIME),
+            [_p("resource", "A resource name or 'credits'")],
+            _obj(soft_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
+                 hard_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
+                 alert_at_percent=NI, alert_enabled=B))},
+        "/usage/quota-alerts": {"get": _op(
+            "Quota alerts", r + "ListQuotaAlerts",
+            _arr(_obj(id=S, resource=S, current_usage=D, quota_limit=D, usage_percent=D, severity=S, status=S,
+                      triggered_at=TIME, resolved_at=NS, message=S)),
+            [_q("status", "active, resolved, or a severity (its active alerts)",
+                ["active", "resolved", "warning", "critical", "overage", "budget"]),
+             _q("resource", "Only this resource")])},
+        "/usage/projections": {"get": _op(
+            "Period-end projections", r + "GetProjections",
+            _obj(projection_date=S, period_end=TIME, days_remaining=N, projections=_arr(_obj(
+                resource=S, current_usage=D, daily_growth=D, projected_month_end=D,
+                quota_limit=NULLABLE_DECIMAL, will_exceed_quota=B, run_out_in_days=NULLABLE_DECIMAL))),
+            [_q("resource_type", "One resource, or 'credits'; all when omitted")])},
+        "/usage/costs": {"get": _op(
+            "Cost analysis in USD", r + "GetCostAnalysis",
+            _obj(period=S, period_start=TIME, period_end=TIME, total_cost=D,
+                 breakdown=_arr(_obj(resource=S, usage=D, unit_cost=NULLABLE_DECIMAL, total_cost=D,
+                                     percentage=D)),
+                 by_service={"type": "object", "additionalProperties": {"type": "object",
+                                                                       "additionalProperties": D}},
+                 by_user=_arr(_obj(user_id=S, name=S, cost_usd=D)), series=_arr(_obj(date=S, cost=D)),
+                 estimated_monthly_total=D, daily_average=D),
+            [_q("period", "Default current", ["current", "last-month", "last-quarter"]),
+             _q("resource_type", "Only this resource"), GRANULARITY])},
+        "/usage/recommendations": {"get": _op(
+            "Optimization recommendations", r + "ListRecommendations",
+            _arr(_obj(id=S, priority=S, category=S, resource=S, title=S, description=S, current_cost=D,
+                      projected_savings=D, savings_percent=D, implementation_effort=S)))},
+        "/usage/export": {"post": _op(
+            "Start a usage export (background job)", r + "CreateUsageExport", EXPORT, None,
+            _obj(format={"enum": ["csv", "json"]}, resource_types=_arr(S),
+                 period=_obj(**{"from": TIME, "to": TIME})), "202")},
+        "/usage/export/{export_id}": {"get": _op("Export status", r + "GetUsageExport", EXPORT,
+                                                 [_p("export_id", "From POST /usage/export")])},
+        "/usage/export/{export_id}/download": {"get": _op(
+            "Download a completed export (streamed CSV or JSON)", r + "GetUsageExport", {"type": "string"},
+            [_p("export_id", "From POST /usage/export")])},
+        "/billing/subscription": {"get": _op(
+            "Subscription and billing information", r + "GetSubscription",
+            _obj(organization_id=S, stripe_customer_id=NS,
+                 subscription_id=NS, plan=S, status=S,
+                 billing_cycle=_obj(current_period_start=TIME, current_period_end=TIME),
+                 usage_based_metrics=_arr(_obj(name=S, display_name=S, usage=D, unit=S,
+                                               price_per_unit=NULLABLE_DECIMAL, cost=D)),
+                 usage_as_of=NS, estimated_total_cost=D, next_billing_date=TIME))},
+        "/billing/invoices": {"get": _op(
+            "Invoices", r + "ListInvoices",
+            _arr(_obj(invoice_id=S, period_start=TIME, period_end=TIME, amount=D, currency=S,
+                      status={"enum": ["paid", "pending", "overdue", "void"]}, due_date=NS, pdf_url=NS)))},
+        "/credits/overview": {"get": _op(
+            "Plan, credit balance and the usage page's four figures", r + "GetCreditOverview",
+            _obj(organization_id=S, plan=_obj(id=S, name=S, price_usd=NULLABLE_DECIMAL),
+                 unit={"enum": ["credits", "usd"]}, period_start=TIME, period_end=TIME, monthly_allowance=D,
+                 monthly_remaining=D, bonus_remaining=D, reserved=D, used=D, total=D, percentage=D,
+                 days_remaining=N, days_elapsed=N, average_per_day=D, run_out_in_days=NULLABLE_DECIMAL,
+                 run_out_warning=B))},
+        "/credits/chart": {"get": _op(
+            "Credit (or USD) consumption split by source", r + "GetUsageChart",
+            _obj(range=S, unit=S, points=_arr(_obj(start=TIME, end=TIME, web=D, cli=D, other=D))),
+            [_q("range", "24h hourly, 7d daily, 30d weekly; default 7d", ["24h", "7d", "30d"])])},
+        "/credits/top/{kind}": {"get": _op(
+            "Top consumers this period", r + "ListTopConsumers",
+            _obj(kind=S, unit=S, total_count=N, next_page_token=NS,
+                 items=_arr(_obj(rank=N, id=S, name=S, amount=D, requests=N, percentage=D))),
+            [_p("kind", "workspaces, workspace_groups or users"),
+             _q("page_size", "1..100, default 5", integer=True),
+             _q("page_token", "From the previous page")])},
+        "/metrics": {"get": _op(
+            "API metrics and agent usage (persisted)", r + "GetApiMetrics",
+            _obj(api_usage=_obj(total_requests=D, webhook_events=D, served_requests=N, average_latency_ms=D),
+                 agent_usage=_obj(active_agents=N, tasks_handled=N, llm_tokens=D)))},
+        "/rate-limits": {"get": _op(
+            "The rate-limiter sidecar's current count for the caller's IP (read without consuming)",
+            r + "GetRateLimitStatus",
+            _obj(addresses=_arr(_obj(ip=S, bars=_arr(_obj(
+                domain=S, available=B, limit=NI, used=NI,
+                remaining=NI, percentage=NULLABLE_DECIMAL,
+                state=NS, reset_seconds=NULLABLE_DECIMAL))))))},
+    }
+
+
+def _response(description: str) -> Json:
+    return {"description": description, "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_document() -> Json:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Usage & Billing API", "version": "1.0.0",
+                 "description": "Product doc 002's API. Quantities, money and percentages are decimal "
+                                "strings (exact; never binary floats); money is US dollars unless a "
+                                "`unit` says credits. Timestamps are RFC 3339 UTC."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "A metering API key (mk_…)."}},
+            "schemas": {
+                "Decimal": DECIMAL,
+                "Error": _obj(error=S, field={"type": "string", "description": "The offending field"},
+                              code=S),
+            },
+            "responses": {
+                "BadRequest": _response("Invalid period, resource type or parameter (field named)"),
+                "Unauthorized": _response("Missing, unknown or revoked API key"),
+                "Forbidden": _response("The key's role or organization may not do this"),
+                "NotFound": _response("Export, organization or resource does not exist"),
+                "TooManyRequests": _response("A hard limit or rate limit was reached"),
+            },
+        },
+    }

@@ -1,0 +1,342 @@
+"""`metering dev`, run as a real process: embedded stores, demo data, a gRPC round trip, clean stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from services.gen.metering.v1 import metering_pb2 as pb
+from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from services.metering.dev_banner import READY_LINE
+from services.metering.dev_companions import RATE_LIMITER
+from services.metering.dev_home import KEYS_FILE, DevHome
+from services.metering.dev_keys import read_keys, token_for
+from tests.metering.conftest import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_METERING = Path(sys.executable).parent / "metering"
+START_TIMEOUT = 120.0
+STOP_TIMEOUT = 60.0
+
+
+@dataclass
+class Dev:
+    """One `metering dev` process and what it printed."""
+
+    process: subprocess.Popen[str]
+    home: Path
+    grpc_addr: str
+    env: dict[str, str]
+    stderr_path: Path
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    stdout: list[str] = field(default_factory=list)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.stdout.append(line)
+            if READY_LINE in line:
+                return
+        self.process.kill()
+        pytest.fail(f"metering dev did not become ready:\n{''.join(self.stdout)}\n{self.stderr()}")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    def interrupt(self, sig: signal.Signals = signal.SIGINT) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=STOP_TIMEOUT)
+
+
+def start_dev(metering: Path, home: Path, env: dict[str, str], *args: str) -> Dev:
+    stderr_path = home.parent / f"dev-{uuid.uuid4().hex[:6]}.stderr"
+    process = subprocess.Popen([str(metering), "dev", "--home", str(home), *args], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=stderr_path.open("w"))
+    dev = Dev(process, home, env["METERING_GRPC_ADDR"], env, stderr_path)
+    threading.Thread(target=_pump, args=(process, dev.lines), daemon=True).start()
+    dev.wait_ready()
+    return dev
+
+
+def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.put(line)
+    lines.put(None)
+
+
+def dev_env() -> dict[str, str]:
+    """Free ports for everything that listens on TCP, so the tests run beside anything else."""
+    return {**os.environ,
+            "METERING_GRPC_ADDR": f"127.0.0.1:{free_port()}",
+            "RATELIMITER_GRPC_ADDR": f"127.0.0.1:{free_port()}",
+            "RATELIMITER_HTTP_ADDR": f"127.0.0.1:{free_port()}",
+            "METERING_HTTP_ADDR": f"127.0.0.1:{free_port()}",
+            "METERING_STRIPE_TEST_SERVER": f"127.0.0.1:{free_port()}"}
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in command and alive(int(cmdline.parent.name)):
+            found.append(command)
+    return found
+
+
+def stop_and_check(dev: Dev, home: Path, sig: signal.Signals = signal.SIGINT, code: int = 0) -> None:
+    """SIGINT: exit 0, and no process it started (stores, sidecar, backends) is left running."""
+    started = descendants(dev.process.pid)
+    assert len(started) >= 2, "expected at least PostgreSQL and Redis as children"
+    assert dev.interrupt(sig) == code, dev.stderr()
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in started if alive(pid)] == []
+    assert processes_mentioning(str(home)) == []
+    assert "Traceback" not in dev.stderr()
+
+
+def call(dev: Dev, method: str, request: Any) -> Any:
+    """One RPC with the demo organization's API key that `metering dev` keeps in its data folder."""
+    token = token_for(read_keys(dev.home / KEYS_FILE), request.org_id)
+    assert token, "metering dev wrote no API key for the demo organizations"
+    with grpc.insecure_channel(dev.grpc_addr) as channel:
+        stub = pb_grpc.MeteringServiceStub(channel)  # type: ignore[no-untyped-call]
+        return getattr(stub, method)(request, timeout=10, metadata=[("authorization", f"Bearer {token}")])
+
+
+def record(dev: Dev, org: str, key: str) -> pb.RecordUsageResponse:
+    event = pb.UsageEvent(idempotency_key=key, meter="api_requests", quantity="1")
+    answer: pb.RecordUsageResponse = call(dev, "RecordUsage", pb.RecordUsageRequest(org_id=org, event=event))
+    return answer
+
+
+def deduct(dev: Dev, org: str, key: str, amount: str) -> pb.DeductResponse:
+    answer: pb.DeductResponse = call(dev, "Deduct",
+                                     pb.DeductRequest(org_id=org, idempotency_key=key, amount=amount))
+    return answer
+
+
+def quota(dev: Dev, org: str) -> pb.GetQuotaResponse:
+    answer: pb.GetQuotaResponse = call(dev, "GetQuota", pb.GetQuotaRequest(org_id=org))
+    return answer
+
+
+def assert_round_trip(dev: Dev) -> None:
+    """RecordUsage then Deduct on the demo organization: Free plan 500 + 100 bonus credits."""
+    recorded = record(dev, "demo", "usage-1")
+    assert recorded.results[0].status == pb.EVENT_STATUS_ACCEPTED
+    first = deduct(dev, "demo", "deduct-1", "5")
+    assert first.granted and not first.replayed
+    assert (first.from_monthly, first.balance.monthly_remaining, first.balance.bonus_remaining) == \
+        ("5", "495", "100")
+    assert first.balance.available == "595"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "home"
+    # A failed test must not leave stores behind: stop whatever still runs on this data folder.
+    for pid_file in (tmp_path / "home/postgres/postmaster.pid", tmp_path / "home/redis/redis.pid"):
+        if pid_file.exists():
+            pid = int(pid_file.read_text().split()[0])
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_dev_serves_a_round_trip_and_stops_everything_on_ctrl_c(home: Path) -> None:
+    dev = start_dev(PROJECT_METERING, home, dev_env())
+    try:
+        assert_round_trip(dev)
+        byom = deduct(dev, "demo-byom", "byom-1", "0.25")
+        assert byom.granted and byom.unit == pb.UNIT_USD and byom.balance.monthly_remaining == "49.75"
+        assert_calls_without_a_key_are_refused(dev)
+        assert_metering_call_uses_the_demo_keys(dev)
+        assert_second_run_is_refused_in_one_line(home, dev.env)
+        if RATE_LIMITER.available():
+            assert_sidecar_uses_embedded_redis(dev.env["RATELIMITER_HTTP_ADDR"])
+    finally:
+        stop_and_check(dev, home)
+
+
+def assert_calls_without_a_key_are_refused(dev: Dev) -> None:
+    with grpc.insecure_channel(dev.grpc_addr) as channel:
+        stub = pb_grpc.MeteringServiceStub(channel)  # type: ignore[no-untyped-call]
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.GetQuota(pb.GetQuotaRequest(org_id="demo"), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def assert_metering_call_uses_the_demo_keys(dev: Dev) -> None:
+    env = {**dev.env, "METERING_DEV_HOME": str(dev.home)}
+    answer = metering_call(env, "deduct", "--org", "demo", "--amount", "1", "--key", "cli-1")
+    assert answer.returncode == 0, answer.stderr
+    deducted = json.loads(answer.stdout)
+    assert deducted["granted"] is True and deducted["balance"]["available"] == "594"
+    shown = json.loads(metering_call(env, "quota", "--org", "demo").stdout)
+    assert (shown["used"], shown["state"]) == ("6", "QUOTA_STATE_OK")
+    unknown = metering_call(env, "deduct", "--org", "nope", "--amount", "1")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "metering call: NOT_FOUND: org_id: organization 'nope' does not exist"
+    keys = dev.home / KEYS_FILE
+    assert keys.stat().st_mode & 0o777 == 0o600
+    tokens = read_keys(keys)
+    # The banner shows the demo organization's service key, ready to use; no other key is printed.
+    assert f"demo key       {tokens['demo']}" in "".join(dev.stdout)
+    printed = "".join(dev.stdout).replace(tokens["demo"], "") + dev.stderr() + answer.stdout + answer.stderr
+    assert not any(token in printed for token in tokens.values()), "an API key was printed"
+
+
+def metering_call(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PROJECT_METERING), "call", *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def assert_second_run_is_refused_in_one_line(home: Path, env: dict[str, str]) -> None:
+    same_home = subprocess.run([str(PROJECT_METERING), "dev", "--home", str(home)], env=env,
+                               capture_output=True, text=True, timeout=60)
+    assert same_home.returncode == 1
+    assert same_home.stderr.strip().splitlines()[-1].startswith("metering dev: already running")
+    other_home = subprocess.run([str(PROJECT_METERING), "dev", "--home", str(home.parent / "other")],
+                                env=env, capture_output=True, text=True, timeout=60)
+    assert other_home.returncode == 1
+    assert other_home.stderr.strip() == (
+        f"metering dev: {env['METERING_GRPC_ADDR']} is already in use (another `metering dev` or "
+        f"server?); set METERING_GRPC_ADDR to another host:port")
+
+
+def assert_sidecar_uses_embedded_redis(http_addr: str) -> None:
+    url = f"http://{http_addr}/v1/check?domain=api&user=dev-test"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        body = json.loads(answer.read())
+    assert answer.status == 200 and body["allowed"] is True and body["degraded"] is False
+
+
+def test_restart_keeps_the_ledger_and_fresh_starts_over(home: Path) -> None:
+    env = dev_env()
+    dev = start_dev(PROJECT_METERING, home, env)
+    try:
+        assert_round_trip(dev)
+    finally:
+        stop_and_check(dev, home)
+
+    dev = start_dev(PROJECT_METERING, home, env)
+    try:
+        again = deduct(dev, "demo", "deduct-1", "5")
+        assert again.replayed and again.balance.available == "595"
+        assert record(dev, "demo", "usage-1").results[0].status == pb.EVENT_STATUS_DUPLICATE
+        now = quota(dev, "demo")
+        assert (now.used, now.monthly_remaining, now.bonus_remaining) == ("5", "495", "100")
+    finally:
+        stop_and_check(dev, home, signal.SIGTERM)
+
+    dev = start_dev(PROJECT_METERING, home, env, "--fresh")
+    try:
+        assert_round_trip(dev)
+    finally:
+        stop_and_check(dev, home)
+
+
+def test_killed_dev_leaves_nothing_running_and_the_next_one_starts(home: Path) -> None:
+    env = dev_env()
+    dev = start_dev(PROJECT_METERING, home, env)
+    try:
+        assert_round_trip(dev)
+    finally:
+        # SIGKILL: no chance to stop anything itself, so its children must go on their own.
+        stop_and_check(dev, home, signal.SIGKILL, -signal.SIGKILL)
+    dev = start_dev(PROJECT_METERING, home, env)
+    try:
+        assert deduct(dev, "demo", "deduct-1", "5").replayed
+    finally:
+        stop_and_check(dev, home)
+
+
+def test_fresh_removes_only_what_dev_made(tmp_path: Path) -> None:
+    home = DevHome(tmp_path)
+    for made in ("postgres", "redis", "logs"):
+        (tmp_path / made).mkdir()
+        (tmp_path / made / "data").write_text("x")
+    (tmp_path / KEYS_FILE).write_text("{}")
+    (tmp_path / "notes.txt").write_text("mine")
+    home.wipe()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "notes.txt"]
+    assert list((tmp_path / "logs").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_dev_from_a_clean_virtualenv(tmp_path: Path) -> None:
+    source = copy_working_tree(tmp_path / "src")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin/pip"), "install", "-q", "--upgrade", "pip"], check=True, timeout=900)
+    subprocess.run([str(venv / "bin/pip"), "install", "-q", f"{source}[local]"], check=True, timeout=900)
+    home = tmp_path / "home"
+    env = {**dev_env(), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    dev = start_dev(venv / "bin/metering", home, env)
+    try:
+        assert_round_trip(dev)
+    finally:
+        stop_and_check(dev, home)
+
+
+def copy_working_tree(target: Path) -> Path:
+    """The repository's files (tracked and new, not ignored), so the build leaves the tree untouched."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    return target

@@ -1,0 +1,81 @@
+"""Migrations from several replicas at once; `metering` configuration errors in one line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import asyncpg
+import pytest
+
+from services.metering.store import migrations
+from tests.metering.conftest import ADMIN_DSN
+
+
+@pytest.fixture
+async def empty_database() -> str:
+    name = f"metering_migrate_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
+    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+async def test_concurrent_migrations_apply_each_version_once(empty_database: str) -> None:
+    results = await asyncio.gather(*(migrations.migrate(empty_database) for _ in range(5)))
+    versions = [m.version for m in migrations.available_migrations()]
+    assert sorted(v for applied in results for v in applied) == versions
+    conn = await asyncpg.connect(empty_database)
+    assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == len(versions)
+    assert await conn.fetchval("SELECT monthly_credits FROM plans WHERE plan_id = 'free'") == 500
+    await conn.close()
+    assert await migrations.migrate(empty_database) == []
+
+
+async def test_an_applied_migration_that_was_edited_is_refused(empty_database: str) -> None:
+    await migrations.migrate(empty_database)
+    conn = await asyncpg.connect(empty_database)
+    await conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = '0001'")
+    await conn.close()
+    with pytest.raises(migrations.MigrationError, match="0001_ledger was edited"):
+        await migrations.migrate(empty_database)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "METERING_DATABASE_URL is not set"),
+        ({"METERING_DATABASE_URL": "mysql://x"}, "must be a postgresql:// URL"),
+        (
+            # serve keeps trying for METERING_DB_CONNECT_SECONDS before it gives up
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x",
+             "METERING_DB_CONNECT_SECONDS": "1"},
+            "cannot reach the database",
+        ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_DB_POOL_MAX": "many"},
+            "METERING_DB_POOL_MAX must be a whole number",
+        ),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("METERING_")}
+    for command in ("serve", "migrate"):
+        done = subprocess.run(
+            [sys.executable, "-m", "services.metering.cli", command],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode != 0
+        lines = done.stderr.strip().splitlines()
+        # Before giving up on an unreachable database, serve logs its retries (JSON lines).
+        retries = [json.loads(line) for line in lines[:-1]]
+        assert all(r["message"].startswith("database unreachable") for r in retries), done.stderr
+        assert message in lines[-1] and "Traceback" not in done.stderr, done.stderr
