@@ -33,9 +33,8 @@ from services.metering.service import Metering
 from services.metering.store.api_keys import KeyRing
 from services.metering.store.outage import keep_trying
 from services.metering.transport.admin_servicer import AdminServicer
-from services.metering.transport.auth_interceptor import AuthInterceptor
 from services.metering.transport.grpc_servicer import MeteringServicer
-from services.metering.transport.observe_interceptor import ObservingInterceptor
+from services.metering.transport.guard import GuardedServer
 from services.reporting.runtime import Reporting
 
 log = logging.getLogger(__name__)
@@ -106,20 +105,22 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 async def _build_server(metering: Metering, keys: KeyRing,
                         reporting: Reporting) -> tuple[grpc.aio.Server, health_aio.HealthServicer]:
-    # A port already in use must fail loudly instead of being shared through SO_REUSEPORT.
-    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = [ObservingInterceptor(), AuthInterceptor(keys)]
+    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = []
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         # A span per RPC, the parent of the SQL spans made while serving it.
-        interceptors.insert(0, aio_server_interceptor())  # type: ignore[no-untyped-call]
+        interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
+    # A port already in use must fail loudly instead of being shared through SO_REUSEPORT.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=interceptors)
+    guarded: Any = GuardedServer(server, keys)
     metering_pb2_grpc.add_MeteringServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        MeteringServicer(metering), server
+        MeteringServicer(metering), guarded
     )
     admin_pb2_grpc.add_MeteringAdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        AdminServicer(metering.pool, keys), server
+        AdminServicer(metering.pool, keys), guarded
     )
-    reporting.add_to(server)
-    add_billing_servicers(server, metering.pool)
+    reporting.add_to(guarded)
+    add_billing_servicers(guarded, metering.pool)
+    guarded.check_complete()
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):

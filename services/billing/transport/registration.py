@@ -1,4 +1,4 @@
-"""Adds the billing services to the metering server (its interceptor authenticates them)."""
+"""Adds the billing services to the metering server (its guard authenticates them)."""
 
 from __future__ import annotations
 

@@ -67,11 +67,12 @@ class _Pending:
 class CreditLedger:
     """Per-process front of the credit ledger; one instance per server process."""
 
-    def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 2) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 1) -> None:
         self._pool = pool
         self._max_batch = max_batch
-        # A second batch per organization waits on the row lock inside PostgreSQL while the first
-        # commits, so its round trips overlap the first's instead of queueing behind them.
+        # One batch per organization at a time: the server is CPU-bound long before PostgreSQL
+        # is, and whatever queues behind a batch joins the next one, so batches grow with the
+        # load (a second batch in flight measured 10-15 % slower: smaller batches, a lock wait).
         self._batches_in_flight = batches_in_flight
         self._queues: dict[str, list[_Pending]] = defaultdict(list)
         self._draining: dict[str, int] = defaultdict(int)

@@ -1,7 +1,7 @@
 """metering.v1.MeteringAdminService over gRPC: validate, call one store function, map the result.
 
-Access (role and tenant) is enforced by the AuthInterceptor before a method runs; what depends
-on the request's content (which role a new key may have) is checked here.
+Access (role and tenant) is enforced by the guard (transport/guard.py) before a method runs;
+what depends on the request's content (which role a new key may have) is checked here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from services.metering.store import (
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
 from services.metering.transport import admin_responses as out
-from services.metering.transport.auth_interceptor import CALLER
+from services.metering.transport.guard import CALLER
 from services.metering.transport.requests import org_id as valid_org
 from services.metering.transport.requests import slug
 from services.metering.transport.status import rpc

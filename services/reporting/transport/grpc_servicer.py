@@ -1,7 +1,7 @@
 """metering.v1.ReportingService over gRPC: validate, call one report, map the result.
 
-Access (role and tenant) is enforced by the metering server's AuthInterceptor from the same
-access rules the HTTP API applies.
+Access (role and tenant) is enforced by the metering server's guard
+(services/metering/transport/guard.py) from the same access rules the HTTP API applies.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from services.domain.errors import FieldError
 from services.gen.metering.v1 import reporting_pb2 as pb
 from services.gen.metering.v1 import reporting_pb2_grpc as pb_grpc
 from services.metering.transport.admin_requests import moment
-from services.metering.transport.auth_interceptor import CALLER
+from services.metering.transport.guard import CALLER
 from services.metering.transport.requests import org_id as valid_org
 from services.metering.transport.status import rpc
 from services.reporting.api_metrics import ApiMetricsRecorder

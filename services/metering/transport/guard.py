@@ -1,0 +1,165 @@
+"""Every metering.v1 RPC runs behind one guard: request id, authentication by bearer API key,
+the access rule of its method, and the RPC count and duration metrics.
+
+The guard is wrapped around each method handler once, when the servicers are registered, not by
+grpc's aio interceptors: those run a chain of coroutines and a handler lookup per call, about
+60 µs of Python on every RPC, a fifth of a Deduct's whole cost. Health and reflection are
+registered on the server directly and stay open.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import logging
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from services.domain.access import Principal
+from services.metering.instruments import RPC_DURATION, RPC_REQUESTS
+from services.metering.store.api_keys import KeyRing
+from services.metering.store.outage import DATABASE_UNREACHABLE
+from services.metering.transport.access_rules import RULES, Rule
+from services.observability.logs import REQUEST_ID
+
+if TYPE_CHECKING:
+    Handler = grpc.RpcMethodHandler[Any, Any]
+    Context = grpc.aio.ServicerContext[Any, Any]
+
+CALLER: contextvars.ContextVar[Principal] = contextvars.ContextVar("metering_caller")
+MAX_REQUEST_ID = 128
+# Request ids made here: this process's random prefix and a counter, unique without a random
+# draw (a system call) per RPC.
+_PROCESS_ID = secrets.token_hex(4)
+_NEXT_REQUEST = itertools.count(1)
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class GuardedServer:
+    """Stands in for the grpc server while the generated `add_*Servicer_to_server` functions
+    register a service, so that every method handler reaches the server already guarded."""
+
+    def __init__(self, server: grpc.aio.Server, keys: KeyRing) -> None:
+        self._server = server
+        self._keys = keys
+        self._generic: set[str] = set()
+        self._guarded: set[str] = set()
+
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler[Any, Any]]) -> None:
+        # The generated code registers each service twice, as a generic handler and as its
+        # method handlers; the guarded generic handler is built from the latter.
+        for handler in handlers:
+            if not isinstance(handler, grpc.ServiceRpcHandler):
+                raise TypeError(f"cannot guard {handler!r}: not a service's handler")
+            self._generic.add(handler.service_name())
+
+    def add_registered_method_handlers(self, service: str, handlers: Mapping[str, Handler]) -> None:
+        guarded = {name: guard(f"/{service}/{name}", handler, self._keys)
+                   for name, handler in handlers.items()}
+        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, guarded),))
+        # grpc-stubs predates registered methods, which the server looks up before generic handlers.
+        self._server.add_registered_method_handlers(service, guarded)  # type: ignore[attr-defined]
+        self._guarded.add(service)
+
+    def check_complete(self) -> None:
+        """Fails start-up if a service was registered in a way the guard did not see."""
+        if unguarded := self._generic - self._guarded:
+            raise RuntimeError(f"services registered without their method handlers: {sorted(unguarded)}")
+
+
+def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
+    """The method's handler behind authentication, its access rule and its metrics."""
+    inner: Any = handler.unary_unary
+    if inner is None:
+        raise TypeError(f"{method}: only unary RPCs are served")
+    rule = RULES.get(method)
+    metrics = _Metrics(method)
+
+    async def call(request: Any, context: Context) -> Any:
+        started = time.perf_counter()
+        metadata = context.invocation_metadata()
+        REQUEST_ID.set(_request_id(metadata))
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            try:
+                CALLER.set(await _admit(keys, method, rule, metadata, request))
+            except Refused as refusal:
+                await context.abort(refusal.code, refusal.message)
+            response = await inner(request, context)
+            code = context.code() or grpc.StatusCode.OK
+            return response
+        except BaseException:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            metrics.record(code, started)
+
+    return grpc.unary_unary_rpc_method_handler(
+        call, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+async def _admit(keys: KeyRing, method: str, rule: Rule | None, metadata: Any, request: Any) -> Principal:
+    if rule is None:
+        raise Refused(grpc.StatusCode.PERMISSION_DENIED, "no access rule for this method")
+    token = _bearer(metadata)
+    if token is None:
+        raise Refused(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <api key>' metadata")
+    try:
+        principal = await keys.principal(token)
+    except DATABASE_UNREACHABLE:
+        raise Refused(grpc.StatusCode.UNAVAILABLE,
+                      "database unavailable; retry with the same idempotency key") from None
+    if principal is None:
+        raise Refused(grpc.StatusCode.UNAUTHENTICATED, "unknown or revoked API key")
+    if principal.role not in rule.roles:
+        raise Refused(grpc.StatusCode.PERMISSION_DENIED,
+                      f"role {principal.role.value} may not call {method.rsplit('/', 1)[-1]}")
+    if rule.tenant and not principal.may_act_for(getattr(request, "org_id", "")):
+        raise Refused(grpc.StatusCode.PERMISSION_DENIED, "org_id: outside the caller's organization")
+    return principal
+
+
+def _bearer(metadata: Any) -> str | None:
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+            return value[len("Bearer "):].strip()
+    return None
+
+
+def _request_id(metadata: Any) -> str:
+    for key, value in metadata or ():
+        if key == "x-request-id" and isinstance(value, str) and value:
+            return value[:MAX_REQUEST_ID]
+    return f"{_PROCESS_ID}-{next(_NEXT_REQUEST):x}"
+
+
+class _Metrics:
+    """The RPC count and duration of one method, with its attribute sets made once per code."""
+
+    def __init__(self, method: str) -> None:
+        self.name = method.rsplit("/", 1)[-1]
+        self.service = method.strip("/").split("/", 1)[0]
+        self._attributes: dict[grpc.StatusCode, dict[str, str]] = {}
+
+    def record(self, code: grpc.StatusCode, started: float) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        attributes = self._attributes.get(code)
+        if attributes is None:
+            attributes = self._attributes[code] = {
+                "rpc.service": self.service, "rpc.method": self.name, "rpc.grpc.status_code": code.name}
+        RPC_REQUESTS.add(1, attributes)
+        RPC_DURATION.record(elapsed_ms, attributes)
+        log.debug("%s %s in %.1f ms", self.name, code.name, elapsed_ms)
