@@ -28,7 +28,7 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::time
 -- Key order: concurrent inserts of overlapping keys then wait on each other instead of deadlocking.
 ORDER BY 1, 2
 ON CONFLICT (org_id, idempotency_key) DO NOTHING
-RETURNING org_id, idempotency_key, event_id, recorded_at, meter, quantity"""
+RETURNING org_id, idempotency_key, event_id, recorded_at"""
 
 # The common case in one round trip: no quota row covers any (organization, meter) of the batch,
 # so the events go in at once (autocommit). Otherwise nothing is inserted and `tracked` says so.
@@ -46,7 +46,7 @@ WITH tracked AS (
     WHERE (SELECT n FROM tracked) = 0
     ORDER BY 1, 2
     ON CONFLICT (org_id, idempotency_key) DO NOTHING
-    RETURNING org_id, idempotency_key, event_id, recorded_at, meter, quantity
+    RETURNING org_id, idempotency_key, event_id, recorded_at
 )
 SELECT t.n AS tracked, i.* FROM tracked t LEFT JOIN inserted i ON true"""
 
@@ -58,7 +58,9 @@ JOIN usage_events e USING (org_id, idempotency_key)"""
 NOW = "SELECT statement_timestamp()"
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ costs a microsecond more per event, a quarter of a
+# batch event's validation. Nothing mutates events after validation.
+@dataclass(slots=True)
 class NewEvent:
     org_id: str
     idempotency_key: str
@@ -72,7 +74,7 @@ class NewEvent:
     token_kind: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredEvent:
     event_id: int
     recorded_at: datetime
@@ -93,16 +95,22 @@ class _Request:
 class UsageRecorder:
     """Gathers concurrent RecordUsage calls of this process into shared inserts."""
 
-    # One insert in flight per process: calls arriving meanwhile share the next one, which costs
-    # less server CPU per event than more, smaller inserts (measured in bench/metering).
-    def __init__(self, pool: asyncpg.Pool, max_batch: int = 5000, max_in_flight: int = 1) -> None:
+    # One group insert in flight per process: small calls arriving meanwhile share the next one,
+    # which costs less server CPU per event than more, smaller inserts (measured in bench/metering).
+    # A call carrying `direct_from` events or more is a batch already: it gets its own insert at
+    # once, so several callers' batches load PostgreSQL in parallel instead of queueing.
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 5000, max_in_flight: int = 1,
+                 direct_from: int = 100) -> None:
         self._pool = pool
         self._max_batch = max_batch
+        self._direct_from = direct_from
         self._queue: list[_Request] = []
         self._slots = max_in_flight
         self._writers = 0
 
     async def record(self, events: list[NewEvent]) -> list[StoredEvent | FieldError]:
+        if len(events) >= self._direct_from:
+            return await write_events(events, self._pool)
         future: asyncio.Future[list[StoredEvent | FieldError]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Request(events, future))
         if self._writers < self._slots:
@@ -222,9 +230,12 @@ def _answers(events: list[NewEvent], unique: dict[_Key, NewEvent], inserted: dic
             row = inserted[key]
             results.append(StoredEvent(row["event_id"], row["recorded_at"], duplicate=False))
             continue
-        row = inserted.get(key) or earlier[key]
-        first = unique[key]
-        original = (row["meter"], row["quantity"]) if key in earlier else (first.meter, first.quantity)
+        if key in earlier:  # stored before this batch: compare with what was stored
+            row = earlier[key]
+            original = (row["meter"], row["quantity"])
+        else:  # a repeat within this batch: compare with the batch's first occurrence
+            row = inserted[key]
+            original = (unique[key].meter, unique[key].quantity)
         conflicting = original != (event.meter, event.quantity)
         results.append(StoredEvent(row["event_id"], row["recorded_at"], True, conflicting))
     return results

@@ -108,19 +108,19 @@ def occurred_at(ts: Timestamp, present: bool, now: datetime, field: str) -> date
     return when
 
 
-def usage_event(event: pb.UsageEvent, org: str, now: datetime, prefix: str) -> NewEvent:
+def usage_event(event: pb.UsageEvent, org: str, now: datetime) -> NewEvent:
+    """One event; a FieldError names the field within the event (the caller adds the prefix)."""
     return NewEvent(
         org_id=org,
-        idempotency_key=idempotency_key(event.idempotency_key, f"{prefix}.idempotency_key"),
-        meter=meter(event.meter, f"{prefix}.meter"),
-        quantity=parse_quantity(event.quantity, f"{prefix}.quantity"),
-        occurred_at=occurred_at(event.occurred_at, event.HasField("occurred_at"), now,
-                                f"{prefix}.occurred_at"),
-        workspace_id=optional_name(event.workspace_id, f"{prefix}.workspace_id"),
-        user_id=optional_name(event.user_id, f"{prefix}.user_id"),
-        source=enum_name(event.source, SOURCES, f"{prefix}.source"),
-        model=optional_name(event.model, f"{prefix}.model"),
-        token_kind=enum_name(event.token_kind, TOKEN_KINDS, f"{prefix}.token_kind"),
+        idempotency_key=idempotency_key(event.idempotency_key),
+        meter=meter(event.meter),
+        quantity=parse_quantity(event.quantity, "quantity"),
+        occurred_at=occurred_at(event.occurred_at, event.HasField("occurred_at"), now, "occurred_at"),
+        workspace_id=optional_name(event.workspace_id, "workspace_id"),
+        user_id=optional_name(event.user_id, "user_id"),
+        source=enum_name(event.source, SOURCES, "source"),
+        model=optional_name(event.model, "model"),
+        token_kind=enum_name(event.token_kind, TOKEN_KINDS, "token_kind"),
     )
 
 
@@ -129,18 +129,27 @@ def usage_events(request: pb.RecordUsageRequest, now: datetime) -> list[NewEvent
     if request.HasField("event") and request.events:
         raise FieldError("events", "set either event or events, not both")
     if request.HasField("event"):
-        return [usage_event(request.event, request.org_id, now, "event")]
+        try:
+            return [usage_event(request.event, request.org_id, now)]
+        except FieldError as error:
+            raise _within("event", error) from None
     if not request.events:
         raise FieldError("events", "at least one event is required")
     if len(request.events) > MAX_BATCH:
         raise FieldError("events", f"at most {MAX_BATCH} events per call")
     parsed: list[NewEvent | FieldError] = []
+    org = request.org_id
     for i, event in enumerate(request.events):
         try:
-            parsed.append(usage_event(event, request.org_id, now, f"events[{i}]"))
+            parsed.append(usage_event(event, org, now))
         except FieldError as error:
-            parsed.append(error)
+            parsed.append(_within(f"events[{i}]", error))
     return parsed
+
+
+def _within(prefix: str, error: FieldError) -> FieldError:
+    # Field paths are built only for the events that fail: a batch of valid events pays nothing.
+    return type(error)(f"{prefix}.{error.field}", error.reason)
 
 
 def cost(request: pb.DeductRequest | pb.ReserveRequest) -> Cost:
