@@ -64,6 +64,12 @@ class WorkerConfig:
     invoice_sync_seconds: float = 3600.0
     """How often Stripe invoices are copied into the database (`BILLING_INVOICE_SYNC_SECONDS`)."""
 
+    health_addr: str | None = None
+    """host:port of the worker's gRPC health service (`BILLING_GRPC_ADDR`); unset: none."""
+
+    stuck_seconds: float = 900.0
+    """A job running longer than this reports the worker NOT_SERVING (`BILLING_STUCK_SECONDS`)."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
         env = os.environ if env is None else env
@@ -78,7 +84,11 @@ class WorkerConfig:
             retry_max_seconds=_positive(env, "BILLING_RETRY_MAX_SECONDS", cls.retry_max_seconds),
             push_concurrency=_whole(env, "BILLING_PUSH_CONCURRENCY", cls.push_concurrency, 1, 64),
             invoice_sync_seconds=_positive(env, "BILLING_INVOICE_SYNC_SECONDS", cls.invoice_sync_seconds),
+            health_addr=env.get("BILLING_GRPC_ADDR", "").strip() or None,
+            stuck_seconds=_positive(env, "BILLING_STUCK_SECONDS", cls.stuck_seconds),
         )
+        if config.health_addr is not None and ":" not in config.health_addr:
+            raise ConfigError(f"BILLING_GRPC_ADDR must be host:port, got {config.health_addr!r}")
         return config
 
 

@@ -22,6 +22,7 @@ import asyncpg
 
 from services.billing.config import WorkerConfig
 from services.billing.domain.invoices import from_stripe
+from services.billing.health import HealthService, JobWatch
 from services.billing.store import accounts, invoices, outbox, rollup
 from services.billing.stripe_gateway import StripeFailure, StripeGateway
 from services.billing.sync import Clock, Pusher
@@ -61,11 +62,19 @@ async def _once(pool: asyncpg.Pool, gateway: StripeGateway, pusher: Pusher, conf
 
 async def _forever(pool: asyncpg.Pool, gateway: StripeGateway, pusher: Pusher, config: WorkerConfig,
                    clock: Clock, stop: asyncio.Event) -> None:
+    watch = JobWatch(config.stuck_seconds)
     jobs = [
-        _every(config.tick_seconds, lambda: schedule(pool, config, clock()), "roll-up and planning", stop),
-        _every(config.push_poll_seconds, pusher.push_due, "Stripe pushes", stop),
-        _every(config.invoice_sync_seconds, lambda: copy_invoices(pool, gateway, clock()), "invoices", stop),
+        _every(config.tick_seconds, lambda: schedule(pool, config, clock()), "roll-up and planning",
+               stop, watch),
+        _every(config.push_poll_seconds, pusher.push_due, "Stripe pushes", stop, watch),
+        _every(config.invoice_sync_seconds, lambda: copy_invoices(pool, gateway, clock()), "invoices",
+               stop, watch),
     ]
+    if config.health_addr is not None:
+        health = HealthService(watch)
+        await health.start(config.health_addr)
+        jobs.append(health.report_until(stop))
+        log.info("health service on %s", config.health_addr)
     tasks = [asyncio.create_task(job) for job in jobs]
     await stop.wait()
     log.info("billing worker stopping")
@@ -115,10 +124,11 @@ async def _exclusive(pool: asyncpg.Pool, key: int,
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[object]], what: str,
-                 stop: asyncio.Event) -> None:
+                 stop: asyncio.Event, watch: JobWatch) -> None:
     while not stop.is_set():
         try:
-            done = await job()
+            with watch.running(what):
+                done = await job()
             if isinstance(done, dict) and any(done.values()):
                 log.info("%s: %s", what, dict(done))
             elif isinstance(done, int) and done:

@@ -172,8 +172,10 @@ def test_grpc_probes_hit_the_port_the_process_binds(rendered: dict[str, list[Doc
                 assert kind in container, f"{workload.name}/{container['name']} has no {kind}"
             if not uses_our_image(container):
                 continue
-            addr_var = ("METERING_GRPC_ADDR" if container["command"][0] == "metering"
-                        else "RATELIMITER_GRPC_ADDR")
+            addr_var = {"metering": "METERING_GRPC_ADDR", "ratelimiter": "RATELIMITER_GRPC_ADDR"}[
+                container["command"][0]]
+            if container.get("args", [None])[0] == "worker":
+                addr_var = "BILLING_GRPC_ADDR"
             addr = env_value(container, addr_var)
             assert addr is not None and addr.startswith("0.0.0.0:"), f"{workload.name}: {addr_var}={addr}"
             for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -184,7 +186,7 @@ def test_grpc_probes_hit_the_port_the_process_binds(rendered: dict[str, list[Doc
             http = env_value(container, "METERING_HTTP_ADDR") or env_value(container, "RATELIMITER_HTTP_ADDR")
             if http is not None and http.startswith("0.0.0.0:"):
                 assert port_of_addr(http) in ports.values(), f"{workload.name}: HTTP port not declared"
-    assert checked >= 6
+    assert checked >= 9  # server, rate limiter, worker: startup, readiness, liveness each
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -1,0 +1,74 @@
+"""The worker's gRPC health service (`BILLING_GRPC_ADDR`): SERVING while its loops make progress.
+
+Kubernetes restarts a worker whose event loop is blocked (the probe is not answered) or one of
+whose jobs has been running for longer than `stuck_seconds`, a call hanging past every timeout
+(NOT_SERVING). A job that fails is not stuck: it is logged and tried again on its next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+
+import grpc
+from grpc_health.v1 import _async as health_aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class JobWatch:
+    """Which jobs are running, and since when."""
+
+    def __init__(self, stuck_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stuck_seconds = stuck_seconds
+        self._clock = clock
+        self._running: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def running(self, job: str) -> Iterator[None]:
+        self._running[job] = self._clock()
+        try:
+            yield
+        finally:
+            self._running.pop(job, None)
+
+    def stuck(self) -> list[str]:
+        now = self._clock()
+        return sorted(job for job, since in self._running.items() if now - since > self.stuck_seconds)
+
+
+class HealthService:
+    """grpc.health.v1 (and reflection) on one port, reporting the worker's JobWatch."""
+
+    def __init__(self, watch: JobWatch, every: float = 5.0) -> None:
+        self._watch = watch
+        self._every = every
+        self._server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        self._health = health_aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            self._server)
+
+    async def start(self, addr: str) -> None:
+        """Listens on `addr`; a port that cannot be bound fails the worker's start."""
+        try:
+            self._server.add_insecure_port(addr)
+        except RuntimeError as error:
+            raise OSError(f"cannot listen on BILLING_GRPC_ADDR={addr}: {error}") from None
+        await self._server.start()
+
+    async def report_until(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                await self._health.set("", NOT_SERVING if self._watch.stuck() else SERVING)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._every)
+        finally:
+            await self._health.enter_graceful_shutdown()
+            await self._server.stop(1)
