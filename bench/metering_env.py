@@ -205,4 +205,4 @@ def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = N
 
 def echo_server(log_dir: Path) -> ServerProcess:
     addr = free_addr()
-    return ServerProcess("echo", [sys.executable, "-m", "bench.metering_echo", addr], addr, log_dir)
+    return ServerProcess("echo", [sys.executable, "-m", "bench.grpc_echo", addr], addr, log_dir)

@@ -16,11 +16,11 @@ from typing import Any
 
 import grpc
 
+from bench.grpc_echo import PATH as ECHO_PATH
 from bench.metering_cpu import CpuUse
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 
-ECHO_METHOD = "/bench.Echo/Echo"
 ECHO_PAYLOAD = b"x" * 64  # about the size of a serialized DeductRequest
 
 # One call: returns (items done, credits granted or None when the call spends nothing).
@@ -137,7 +137,7 @@ def _make_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
 
 
 def _echo_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
-    echo = channel.unary_unary(ECHO_METHOD, None, None)  # raw bytes both ways
+    echo = channel.unary_unary(ECHO_PATH, None, None)  # raw bytes both ways
 
     async def call() -> tuple[int, Decimal | None]:
         await echo(ECHO_PAYLOAD)

@@ -187,13 +187,13 @@ async def wait_ready(call: Callable[[], Awaitable[Any]], what: str) -> None:
 
 
 async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[int, Figure]:
-    from bench.ratelimiter_echo import METHOD, SERVICE
+    from bench.grpc_echo import PATH
 
     address = f"127.0.0.1:{free_port()}"
-    cmd = [sys.executable, "-m", "bench.ratelimiter_echo", address]
+    cmd = [sys.executable, "-m", "bench.grpc_echo", address]
     with process(cmd, dict(os.environ), workdir / "echo.log"):
         async with grpc.aio.insecure_channel(address) as channel:
-            echo = channel.unary_unary(f"/{SERVICE}/{METHOD}")
+            echo = channel.unary_unary(PATH)
             await wait_ready(lambda: echo(payload, timeout=1), "echo server")
 
             async def call(i: int) -> None:
