@@ -14,6 +14,11 @@ class FieldError(ValueError):
         self.reason = reason
 
 
+def event_field(index: int, single: bool, name: str) -> str:
+    """The path of a field of a RecordUsage event: `event.<name>` alone, `events[<i>].<name>` in a batch."""
+    return f"event.{name}" if single else f"events[{index}].{name}"
+
+
 class QuotaExceededError(FieldError):
     """Usage that would pass a hard limit (RESOURCE_EXHAUSTED)."""
 

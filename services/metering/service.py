@@ -18,7 +18,7 @@ from services.domain.credits import (
     ReserveOp,
     Unit,
 )
-from services.domain.errors import FieldError, NotFoundError, QuotaExceededError
+from services.domain.errors import FieldError, NotFoundError, QuotaExceededError, event_field
 from services.metering.instruments import DEDUCTIONS
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.credit_ledger import CreditLedger
@@ -44,7 +44,7 @@ class Metering:
         checked: list[NewEvent | FieldError] = []
         for i, event in enumerate(events):
             if isinstance(event, NewEvent) and event.meter not in meters:
-                event = NotFoundError(_event_field(i, single, "meter"),
+                event = NotFoundError(event_field(i, single, "meter"),
                                       f"meter {event.meter!r} does not exist")
             checked.append(event)
         valid = [e for e in checked if isinstance(e, NewEvent)]
@@ -53,7 +53,7 @@ class Metering:
         for i, event in enumerate(checked):
             result = next(stored) if isinstance(event, NewEvent) else event
             if isinstance(result, QuotaExceededError):
-                result = QuotaExceededError(_event_field(i, single, result.field), result.reason)
+                result = QuotaExceededError(event_field(i, single, result.field), result.reason)
             results.append(result)
         return results
 
@@ -79,10 +79,6 @@ class Metering:
     async def require_organization(self, org_id: str) -> None:
         if not await self.catalogue.organization_exists(org_id):
             raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
-
-
-def _event_field(index: int, single: bool, name: str) -> str:
-    return f"event.{name}" if single else f"events[{index}].{name}"
 
 
 def _count_decision(kind: str, granted: bool, reason: DenialReason | None, unit: Unit) -> None:

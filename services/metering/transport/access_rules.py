@@ -110,6 +110,3 @@ RULES: dict[str, Rule] = {
     _REPORTING + "ListInvoices": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "GetSubscription": _rule(PLATFORM, ADMIN, BILLING),
 }
-
-# Infrastructure services every client (and Kubernetes probes) may call without a key.
-OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")

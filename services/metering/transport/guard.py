@@ -88,12 +88,12 @@ def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
 
     async def call(request: Any, context: Context) -> Any:
         started = time.perf_counter()
-        metadata = context.invocation_metadata()
-        REQUEST_ID.set(_request_id(metadata))
+        token, request_id = _headers(context.invocation_metadata())
+        REQUEST_ID.set(request_id)
         code = grpc.StatusCode.UNKNOWN
         try:
             try:
-                CALLER.set(await _admit(keys, method, rule, metadata, request))
+                CALLER.set(await _admit(keys, method, rule, token, request))
             except Refused as refusal:
                 await context.abort(refusal.code, refusal.message)
             response = await inner(request, context)
@@ -111,10 +111,10 @@ def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
     )
 
 
-async def _admit(keys: KeyRing, method: str, rule: Rule | None, metadata: Any, request: Any) -> Principal:
+async def _admit(keys: KeyRing, method: str, rule: Rule | None, token: str | None,
+                 request: Any) -> Principal:
     if rule is None:
         raise Refused(grpc.StatusCode.PERMISSION_DENIED, "no access rule for this method")
-    token = _bearer(metadata)
     if token is None:
         raise Refused(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <api key>' metadata")
     try:
@@ -132,18 +132,17 @@ async def _admit(keys: KeyRing, method: str, rule: Rule | None, metadata: Any, r
     return principal
 
 
-def _bearer(metadata: Any) -> str | None:
+def _headers(metadata: Any) -> tuple[str | None, str]:
+    """The bearer token (None when absent) and the request id (the caller's, else a new one)."""
+    token = request_id = None
     for key, value in metadata or ():
-        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
-            return value[len("Bearer "):].strip()
-    return None
-
-
-def _request_id(metadata: Any) -> str:
-    for key, value in metadata or ():
-        if key == "x-request-id" and isinstance(value, str) and value:
-            return value[:MAX_REQUEST_ID]
-    return f"{_PROCESS_ID}-{next(_NEXT_REQUEST):x}"
+        if not isinstance(value, str):
+            continue
+        if key == "authorization" and token is None and value.startswith("Bearer "):
+            token = value[len("Bearer "):].strip()
+        elif key == "x-request-id" and request_id is None and value:
+            request_id = value[:MAX_REQUEST_ID]
+    return token, request_id or f"{_PROCESS_ID}-{next(_NEXT_REQUEST):x}"
 
 
 class _Metrics:
