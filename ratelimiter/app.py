@@ -17,6 +17,7 @@ from ratelimiter.settings import Settings
 from ratelimiter.store import RedisBuckets, connect, redacted
 from ratelimiter.transport.grpc_server import build_server
 from ratelimiter.transport.http import build_app
+from services.observability.telemetry import tracing_enabled
 
 log = logging.getLogger("ratelimiter")
 
@@ -31,7 +32,8 @@ class Sidecar:
         self.buckets = RedisBuckets(connect(settings.redis_url, settings.redis_timeout_s),
                                     timeout_s=settings.redis_timeout_s,
                                     on_transition=self.metrics.store_transition,
-                                    on_round_trip=self.metrics.store_round_trips.inc)
+                                    on_round_trip=self.metrics.store_round_trips.inc,
+                                    traced=tracing_enabled())
         self.limiter = Limiter(limits, self.buckets, key_prefix=settings.key_prefix,
                                recorder=self.metrics)
         self._files = snapshot(settings.config_path)

@@ -1,6 +1,6 @@
 """Token buckets in Redis: one Lua script, called by EVALSHA, concurrent calls pipelined.
 
-Every decision taken in one event-loop turn rides in one pipeline (one round trip), and at most
+Every decision taken in one event-loop turn rides in one pipeline (one write, one round trip), and at most
 MAX_IN_FLIGHT pipelines are out at once, so a busy sidecar sends fewer, fuller pipelines; a NOSCRIPT
 answer (a restarted or new node) reloads the script and retries those calls. While Redis is
 unreachable the buckets answer `StoreUnavailable` at once, and a probe brings them back.
@@ -18,7 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+from redis.asyncio.connection import ConnectionPool
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,15 @@ class RedisBuckets:
         probe_interval_s: float = 0.5,
         on_transition: Callable[[bool, str], None] | None = None,
         on_round_trip: Callable[[], None] | None = None,
+        traced: bool = False,
     ) -> None:
         self.client = client
         self.timeout_s = timeout_s
         self.probe_interval_s = probe_interval_s
         self.on_transition = on_transition
         self.on_round_trip = on_round_trip
+        # Traced: through redis-py's pipeline, which OpenTelemetry's instrumentation wraps.
+        self.traced = traced
         self.up = True
         self.round_trips = 0
         self._sha: str | None = None
@@ -221,16 +225,21 @@ class RedisBuckets:
     async def _pipeline(self, calls: list[BucketCall]) -> list[Any]:
         assert self._sha is not None
         sha = self._sha.encode()
-        pipe = self.client.pipeline(transaction=False)
-        for call in calls:
-            # The cluster pipeline refuses its evalsha() helper but routes the raw command by key;
-            # arguments are bytes already, so packing skips the encoder (the command name stays a
-            # str: the cluster client routes EVAL/EVALSHA by comparing it to one).
-            pipe.execute_command("EVALSHA", sha, _NUMKEYS[len(call.keys)], *call.keys, call.spec)
+        # Arguments are bytes already, so packing skips the encoder; the command name stays a
+        # str: the cluster client routes EVAL/EVALSHA by comparing it to one.
+        commands: list[tuple[Any, ...]] = [
+            ("EVALSHA", sha, _NUMKEYS[len(call.keys)], *call.keys, call.spec) for call in calls]
         self.round_trips += 1
         if self.on_round_trip is not None:
             self.on_round_trip()
-        return list(await pipe.execute(raise_on_error=False))
+        if isinstance(self.client, RedisCluster) or self.traced:
+            # The cluster pipeline splits the calls by slot (one round trip per node); it refuses
+            # its evalsha() helper but routes the raw command by key.
+            pipe = self.client.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            return list(await pipe.execute(raise_on_error=False))
+        return await _round_trip(self.client.connection_pool, commands)
 
     async def _load(self) -> str:
         sha = await self.client.script_load(SCRIPT)
@@ -269,6 +278,29 @@ class RedisBuckets:
         for task in list(self._inflight):
             task.cancel()
         await self.client.aclose()
+
+
+async def _round_trip(pool: ConnectionPool, commands: list[tuple[Any, ...]]) -> list[Any]:
+    """All commands in one write on a pooled connection, then every reply in order: what a
+    non-transactional redis-py pipeline sends, without its per-execute bookkeeping (measured
+    here: about 60 us of a 150 us round trip). Error replies come back in place, as exceptions.
+    """
+    conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await conn.read_response())
+            except ResponseError as error:  # NOSCRIPT or a script error: the next replies follow
+                replies.append(error)
+        return replies
+    except BaseException:
+        # Cut short (timeout, cancellation, a broken socket): unread replies may be on the wire.
+        await conn.disconnect()
+        raise
+    finally:
+        await pool.release(conn)
 
 
 def _parse(reply: list[int]) -> BucketResult:

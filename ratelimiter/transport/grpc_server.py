@@ -8,15 +8,14 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
-from opentelemetry.sdk.trace import TracerProvider
 
 from ratelimiter.gen.envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2, ratelimiter_pb2_grpc
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import InvalidArgument
 from ratelimiter.transport import check_v1, envoy_rls
+from services.observability.telemetry import tracing_enabled
 
 CHECK_SERVICE = ratelimiter_pb2.DESCRIPTOR.services_by_name["RateLimiter"].full_name
 RLS_SERVICE = rls_pb2.DESCRIPTOR.services_by_name["RateLimitService"].full_name
@@ -53,7 +52,7 @@ class RateLimitServiceServicer(rls_pb2_grpc.RateLimitServiceServicer):
 async def build_server(limiter: Limiter, address: str) -> tuple[grpc.aio.Server, int]:
     """The server, not yet started, and the port it bound (address may end in :0)."""
     interceptors = []
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
+    if tracing_enabled():
         # A span per decision RPC, the parent of the Redis spans it caused.
         interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=interceptors)

@@ -15,9 +15,7 @@ import grpc
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
-from opentelemetry.sdk.trace import TracerProvider
 
 from services.billing.transport.registration import BILLING_SERVICE_NAMES, add_billing_servicers
 from services.gen.metering.v1 import (
@@ -35,6 +33,7 @@ from services.metering.store.outage import keep_trying
 from services.metering.transport.admin_servicer import AdminServicer
 from services.metering.transport.grpc_servicer import MeteringServicer
 from services.metering.transport.guard import GuardedServer
+from services.observability.telemetry import tracing_enabled
 from services.reporting.runtime import Reporting
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 async def _build_server(metering: Metering, keys: KeyRing,
                         reporting: Reporting) -> tuple[grpc.aio.Server, health_aio.HealthServicer]:
     interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = []
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
+    if tracing_enabled():
         # A span per RPC, the parent of the SQL spans made while serving it.
         interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
     # A port already in use must fail loudly instead of being shared through SO_REUSEPORT.

@@ -98,6 +98,11 @@ def _metric_exporter(kind: str) -> ConsoleMetricExporter:
     return OTLPMetricExporter()  # type: ignore[return-value]
 
 
+def tracing_enabled() -> bool:
+    """Whether spans are recorded: hot paths take their instrumented (slower) route only then."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
 def _instrument_clients() -> None:
     """Spans for every SQL statement (asyncpg) and Redis command (redis-py)."""
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor

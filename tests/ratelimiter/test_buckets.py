@@ -49,9 +49,11 @@ def limits(tmp_path: Path) -> Limits:
     return load_limits(path)
 
 
-@pytest.fixture
-async def buckets() -> AsyncIterator[RedisBuckets]:
-    store = RedisBuckets(connect(LOCAL_REDIS, 2.0), timeout_s=2.0)
+@pytest.fixture(params=[False, True], ids=["direct", "traced-pipeline"])
+async def buckets(request: pytest.FixtureRequest) -> AsyncIterator[RedisBuckets]:
+    # Both routes to Redis: the direct one of an untraced sidecar and redis-py's pipeline, which
+    # a traced sidecar takes so that OpenTelemetry sees each script call.
+    store = RedisBuckets(connect(LOCAL_REDIS, 2.0), timeout_s=2.0, traced=request.param)
     yield store
     await store.close()
 
