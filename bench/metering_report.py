@@ -69,8 +69,26 @@ class Report:
                   for name, rows in self.per_commit.items()]
         lines += [f"server CPU per call, {name}: {r.server_us_per_item:,.0f} us"
                   for name, r in self._served()]
+        lines += self._budgets()
         lines += [f"{c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in self.checks]
         return "\n".join(lines)
+
+    def _budgets(self) -> list[str]:
+        """Whether a throughput target fits this machine at all: the CPU per call it leaves to
+        client, server and PostgreSQL together, beside what a bare echo call and the service took."""
+        echo = self.echo.get(32)
+        targets = [("RecordUsage single (32 callers)", self.usage_one, echo, 0.6),
+                   ("Deduct (32 callers)", self.deduct.get(32), self.raw_update, 1.5)]
+        lines = []
+        for name, service, ceiling, ratio in targets:
+            if service is None or ceiling is None or echo is None:
+                continue
+            rate = ratio * ceiling.rate
+            allowed = (os.cpu_count() or 1) / rate * 1e6
+            lines.append(f"CPU budget, {name}: the target {rate:,.0f}/s leaves {allowed:,.0f} us per call "
+                         "for client + server + PostgreSQL; a bare echo call took "
+                         f"{_all_cpu_us(echo):,.0f} us, this phase {_all_cpu_us(service):,.0f} us")
+        return lines
 
     def _served(self) -> list[tuple[str, LoadResult]]:
         named = [("grpc echo (32 callers)", self.echo.get(32)),
@@ -131,6 +149,14 @@ class Report:
 
 def _cpu(service: LoadResult, ceiling: LoadResult | None) -> str:
     return f"{service.cpu}" + (f" ({ceiling.cpu})" if ceiling else "")
+
+
+def _all_cpu_us(result: LoadResult) -> float:
+    """CPU of every process in the phase (server, PostgreSQL, clients) per call, in microseconds."""
+    if result.cpu is None or not result.all_items:
+        return float("nan")
+    cores = result.cpu.server + result.cpu.postgres + result.cpu.client
+    return cores * result.cpu.wall / result.all_items * 1e6
 
 
 def _met(ok: bool) -> Text:
