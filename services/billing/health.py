@@ -12,13 +12,9 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 
-import grpc
 from grpc_health.v1 import _async as health_aio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+from services.observability.grpc_servers import NOT_SERVING, SERVING, add_health_and_reflection, new_server
 
 
 class JobWatch:
@@ -48,12 +44,9 @@ class HealthService:
     def __init__(self, watch: JobWatch, every: float = 5.0) -> None:
         self._watch = watch
         self._every = every
-        self._server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        self._health = health_aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        reflection.enable_server_reflection(
-            (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
-            self._server)
+        # Probes every few seconds are not worth a span each.
+        self._server = new_server(traced=False)
+        self._health: health_aio.HealthServicer | None = None
 
     async def start(self, addr: str) -> None:
         """Listens on `addr`; a port that cannot be bound fails the worker's start."""
@@ -61,9 +54,12 @@ class HealthService:
             self._server.add_insecure_port(addr)
         except RuntimeError as error:
             raise OSError(f"cannot listen on BILLING_GRPC_ADDR={addr}: {error}") from None
+        self._health = await add_health_and_reflection(self._server, ())
         await self._server.start()
 
     async def report_until(self, stop: asyncio.Event) -> None:
+        if self._health is None:
+            raise RuntimeError("report_until() before start()")
         try:
             while not stop.is_set():
                 await self._health.set("", NOT_SERVING if self._watch.stuck() else SERVING)

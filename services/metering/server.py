@@ -13,9 +13,6 @@ from typing import Any
 import asyncpg
 import grpc
 from grpc_health.v1 import _async as health_aio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from services.billing.transport.registration import BILLING_SERVICE_NAMES, add_billing_servicers
 from services.gen.metering.v1 import (
@@ -33,7 +30,7 @@ from services.metering.store.outage import keep_trying
 from services.metering.transport.admin_servicer import AdminServicer
 from services.metering.transport.grpc_servicer import MeteringServicer
 from services.metering.transport.guard import GuardedServer
-from services.observability.telemetry import tracing_enabled
+from services.observability.grpc_servers import add_health_and_reflection, new_server
 from services.reporting.runtime import Reporting
 
 log = logging.getLogger(__name__)
@@ -104,12 +101,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 async def _build_server(metering: Metering, keys: KeyRing,
                         reporting: Reporting) -> tuple[grpc.aio.Server, health_aio.HealthServicer]:
-    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = []
-    if tracing_enabled():
-        # A span per RPC, the parent of the SQL spans made while serving it.
-        interceptors.append(aio_server_interceptor())  # type: ignore[no-untyped-call]
-    # A port already in use must fail loudly instead of being shared through SO_REUSEPORT.
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=interceptors)
+    server = new_server()
     guarded: Any = GuardedServer(server, keys)
     metering_pb2_grpc.add_MeteringServiceServicer_to_server(  # type: ignore[no-untyped-call]
         MeteringServicer(metering), guarded
@@ -120,15 +112,7 @@ async def _build_server(metering: Metering, keys: KeyRing,
     reporting.add_to(guarded)
     add_billing_servicers(guarded, metering.pool)
     guarded.check_complete()
-    health_servicer = health_aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *SERVICE_NAMES):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME),
-        server,
-    )
+    health_servicer = await add_health_and_reflection(server, SERVICE_NAMES)
     return server, health_servicer
 
 
