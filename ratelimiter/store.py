@@ -1,6 +1,6 @@
 """Token buckets in Redis: one Lua script, called by EVALSHA, concurrent calls pipelined.
 
-Every decision taken in one event-loop turn rides in one pipeline (one write, one round trip), and at most
+Every decision taken in one event-loop turn rides in one pipeline (one round trip), and at most
 MAX_IN_FLIGHT pipelines are out at once, so a busy sidecar sends fewer, fuller pipelines; a NOSCRIPT
 answer (a restarted or new node) reloads the script and retries those calls. While Redis is
 unreachable the buckets answer `StoreUnavailable` at once, and a probe brings them back.
