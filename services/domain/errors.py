@@ -19,6 +19,12 @@ def event_field(index: int, single: bool, name: str) -> str:
     return f"event.{name}" if single else f"events[{index}].{name}"
 
 
+def within_event(error: FieldError, index: int, single: bool) -> FieldError:
+    """The same error, its field named within a RecordUsage event (see `event_field`). Paths are
+    built only for the events that fail: a batch of valid events pays nothing."""
+    return type(error)(event_field(index, single, error.field), error.reason)
+
+
 class QuotaExceededError(FieldError):
     """Usage that would pass a hard limit (RESOURCE_EXHAUSTED)."""
 

@@ -18,7 +18,7 @@ from services.domain.credits import (
     ReserveOp,
     Unit,
 )
-from services.domain.errors import FieldError, NotFoundError, QuotaExceededError, event_field
+from services.domain.errors import FieldError, NotFoundError, QuotaExceededError, event_field, within_event
 from services.metering.instruments import DEDUCTIONS
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.credit_ledger import CreditLedger
@@ -53,7 +53,7 @@ class Metering:
         for i, event in enumerate(checked):
             result = next(stored) if isinstance(event, NewEvent) else event
             if isinstance(result, QuotaExceededError):
-                result = QuotaExceededError(event_field(i, single, result.field), result.reason)
+                result = within_event(result, i, single)
             results.append(result)
         return results
 

@@ -16,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.domain.credits import Attribution, Cost, DeductOp, ReleaseOp, ReserveOp
 from services.domain.decimals import ZERO, parse_quantity
-from services.domain.errors import FieldError, event_field
+from services.domain.errors import FieldError, within_event
 from services.domain.pricing import LlmUsage, TokenCounts
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.metering.store.usage import NewEvent
@@ -132,7 +132,7 @@ def usage_events(request: pb.RecordUsageRequest, now: datetime) -> list[NewEvent
         try:
             return [usage_event(request.event, request.org_id, now)]
         except FieldError as error:
-            raise _within(0, True, error) from None
+            raise within_event(error, 0, True) from None
     if not request.events:
         raise FieldError("events", "at least one event is required")
     if len(request.events) > MAX_BATCH:
@@ -143,13 +143,8 @@ def usage_events(request: pb.RecordUsageRequest, now: datetime) -> list[NewEvent
         try:
             parsed.append(usage_event(event, org, now))
         except FieldError as error:
-            parsed.append(_within(i, False, error))
+            parsed.append(within_event(error, i, False))
     return parsed
-
-
-def _within(index: int, single: bool, error: FieldError) -> FieldError:
-    # Field paths are built only for the events that fail: a batch of valid events pays nothing.
-    return type(error)(event_field(index, single, error.field), error.reason)
 
 
 def cost(request: pb.DeductRequest | pb.ReserveRequest) -> Cost:
