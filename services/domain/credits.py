@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from services.domain.decimals import ZERO
 from services.domain.pricing import LlmUsage
+from services.domain.usage_limits import MeterCounter
 
 MONTHLY_KINDS = frozenset({"monthly", "spend_cap"})
 _NEVER = datetime.max.replace(tzinfo=None)
@@ -163,10 +164,12 @@ class CreditBook:
 
     def __init__(self, unit: Unit, grants: Iterable[Grant], holds: Iterable[Hold],
                  reserved: Decimal, period_used: Decimal, now: datetime,
-                 hard_limit: Decimal | None = None) -> None:
+                 hard_limit: Decimal | None = None, tokens: MeterCounter | None = None) -> None:
         self.unit = unit
         # A quota's hard limit on what the period may commit (used plus held), if one is set.
         self.hard_limit = hard_limit
+        # The period's `llm_tokens` counter when a quota tracks it: token costs count against it.
+        self.tokens = tokens
         self.now = now
         self.grants = {g.grant_id: g for g in grants}
         self.holds = {h.hold_id: h for h in holds}
@@ -197,13 +200,20 @@ class CreditBook:
     def _lapsed(self, grant: Grant) -> bool:
         return grant.expires_at is not None and grant.expires_at <= self.now
 
-    def _refusal(self, new_spend: Decimal) -> DenialReason | None:
-        """Why spending `new_spend` more from the balance is refused, or None when it is granted."""
+    def _refusal(self, new_spend: Decimal, tokens: Decimal) -> DenialReason | None:
+        """Why spending `new_spend` (and `tokens`) more is refused, or None when it is granted."""
         if new_spend > self.balance().available:
             return running_out(self.unit)
         if self.hard_limit is not None and self.period_used + self.reserved + new_spend > self.hard_limit:
             return DenialReason.HARD_LIMIT
+        counter = self._token_counter()
+        if tokens and counter is not None and not counter.fits(tokens):
+            return DenialReason.HARD_LIMIT
         return None
+
+    def _token_counter(self) -> MeterCounter | None:
+        """The `llm_tokens` counter when it counts this period, else None."""
+        return self.tokens if self.tokens is not None and self.tokens.counts(self.now) else None
 
     # --- operations ----------------------------------------------------------------------
 
@@ -211,7 +221,8 @@ class CreditBook:
         hold = self.holds.get(op.hold_id) if op.hold_id else None
         from_hold = min(hold.remaining, amount) if hold and hold.status == "open" else ZERO
         rest = amount - from_hold
-        refusal = self._refusal(rest)
+        tokens = llm.tokens.total if llm else ZERO
+        refusal = self._refusal(rest, tokens)
         granted = refusal is None
         from_monthly = from_bonus = ZERO
         if granted:
@@ -219,6 +230,9 @@ class CreditBook:
                 self._capture(hold, from_hold, op.idempotency_key)
             from_monthly, from_bonus = self._take(rest, "deduct", None, op.idempotency_key)
             self.period_used += amount
+            counter = self._token_counter()
+            if counter is not None:
+                counter.used += tokens
         result = Deduction(
             idempotency_key=op.idempotency_key, granted=granted,
             denial_reason=refusal, amount=amount, unit=self.unit,
@@ -230,7 +244,9 @@ class CreditBook:
         return result
 
     def reserve(self, op: ReserveOp, amount: Decimal) -> Reservation:
-        refusal = self._refusal(amount)
+        """Holds credits; tokens of a token-priced hold are checked against the limit, not counted."""
+        tokens = op.cost.tokens.total if isinstance(op.cost, LlmUsage) else ZERO
+        refusal = self._refusal(amount, tokens)
         granted = refusal is None
         hold = Hold(op.hold_id, amount, ZERO, "denied", self.now + op.ttl, self.now)
         if granted:

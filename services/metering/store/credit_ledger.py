@@ -35,8 +35,10 @@ from services.domain.credits import (
 )
 from services.domain.errors import NotFoundError
 from services.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
-from services.metering.store import alerts
+from services.domain.usage_limits import MeterCounter
+from services.metering.store import alerts, quota_limits
 from services.metering.store.credit_books import load_book, save_book
+from services.metering.store.deduction_usage import LLM_TOKENS, record_deductions_as_usage
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
 from services.metering.store.quota_limits import CREDITS
 
@@ -136,9 +138,15 @@ class CreditLedger:
             keys = [op.idempotency_key for op in ops if isinstance(op, DeductOp)]
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
             book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
+            book.tokens = await _lock_token_counter(conn, org_id, ops)
+            tokens_before = book.tokens.used if book.tokens else None
             prices, rate = await _load_prices(conn, ops, book.now)
             outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
             await save_book(conn, org_id, book)
+            await record_deductions_as_usage(conn, org_id, book.new_deductions)
+            if book.tokens is not None and tokens_before is not None:
+                key = (org_id, LLM_TOKENS)
+                await quota_limits.save_counters(conn, {key: book.tokens}, {key: tokens_before}, book.now)
             await _raise_alerts(conn, org_id, org, book)
         return outcomes
 
@@ -186,6 +194,15 @@ def _price(cost: Decimal | LlmUsage, unit: Unit, prices: dict[str, LlmPrice],
     if rate is None:
         raise NotFoundError("tokens", "no credit rate is in force")
     return usd_to_credits(usd, rate)
+
+
+async def _lock_token_counter(conn: asyncpg.Connection, org_id: str,
+                              ops: list[Operation | None]) -> MeterCounter | None:
+    """Locks the `llm_tokens` quota row (after the balance row, as every writer does) when the
+    batch prices tokens and a quota tracks them; RecordUsage takes the same lock."""
+    if not any(isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage) for op in ops):
+        return None
+    return (await quota_limits.lock_counters(conn, [(org_id, LLM_TOKENS)])).get((org_id, LLM_TOKENS))
 
 
 async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | None],
