@@ -38,6 +38,12 @@ class DenialReason(enum.Enum):
 Cost = Decimal | LlmUsage
 
 
+def period_allowance(used: Decimal, reserved: Decimal, available: Decimal, overspent: Decimal) -> Decimal:
+    """What a period may spend in all: spent, held and still available, less what was spent
+    beyond an allowance lowered since (a BYOM spend cap lowered below the spend)."""
+    return used + reserved + available - overspent
+
+
 def running_out(unit: Unit) -> DenialReason:
     """Why a balance in `unit` refuses: credits run out, or a BYOM spend cap is reached."""
     return DenialReason.SPEND_CAP_REACHED if unit is Unit.USD else DenialReason.INSUFFICIENT_CREDITS

@@ -41,16 +41,18 @@ async def test_token_deduct_records_tokens_by_kind_and_credits_once_however_ofte
     answers = [await stubs[n % len(stubs)].Deduct(request) for n in range(4)]
 
     # claude-sonnet-4 per million: input $3, output $15, cache read $0.30, cache write $3.75:
-    # 10,000×3 + 2,000×15 + 50,000×0.30 + 4,000×3.75 = 90,000 / 1e6 = $0.09 = 9 credits.
+    # 10,000x3 + 2,000x15 + 50,000x0.30 + 4,000x3.75 = 90,000 / 1e6 = $0.09 = 9 credits.
     assert [(a.granted, Decimal(a.amount), a.replayed) for a in answers] == [
-        (True, Decimal(9), False), (True, Decimal(9), True), (True, Decimal(9), True), (True, Decimal(9), True)]
+        (True, Decimal(9), False), (True, Decimal(9), True), (True, Decimal(9), True),
+        (True, Decimal(9), True)]
     rows = [tuple(r) for r in await pool.fetch(USAGE_ROWS, org)]
+    attribution = ("ws-1", "u-1", "cli", "claude-sonnet-4")
     assert rows == [
-        ("chat-1 cache_read", "llm_tokens", Decimal(50000), "ws-1", "u-1", "cli", "claude-sonnet-4", "cache_read"),
-        ("chat-1 cache_write", "llm_tokens", Decimal(4000), "ws-1", "u-1", "cli", "claude-sonnet-4", "cache_write"),
-        ("chat-1 credits", "credits", Decimal(9), "ws-1", "u-1", "cli", "claude-sonnet-4", None),
-        ("chat-1 input", "llm_tokens", Decimal(10000), "ws-1", "u-1", "cli", "claude-sonnet-4", "input"),
-        ("chat-1 output", "llm_tokens", Decimal(2000), "ws-1", "u-1", "cli", "claude-sonnet-4", "output"),
+        ("chat-1 cache_read", "llm_tokens", Decimal(50000), *attribution, "cache_read"),
+        ("chat-1 cache_write", "llm_tokens", Decimal(4000), *attribution, "cache_write"),
+        ("chat-1 credits", "credits", Decimal(9), *attribution, None),
+        ("chat-1 input", "llm_tokens", Decimal(10000), *attribution, "input"),
+        ("chat-1 output", "llm_tokens", Decimal(2000), *attribution, "output"),
     ]
     quota = await stubs[0].GetQuota(pb.GetQuotaRequest(org_id=org, meter="llm_tokens"))
     assert Decimal(quota.used) == 66000  # 10,000 + 2,000 + 50,000 + 4,000
@@ -92,13 +94,14 @@ async def test_token_deduct_past_the_llm_tokens_hard_limit_is_refused_and_replay
     assert first.granted and last.granted
     assert (refused.granted, refused.denial_reason, refused.replayed) == (
         False, pb.DENIAL_REASON_HARD_LIMIT, False)
-    assert (replay.granted, replay.denial_reason, replay.replayed) == (False, pb.DENIAL_REASON_HARD_LIMIT, True)
+    assert (replay.granted, replay.denial_reason, replay.replayed) == (
+        False, pb.DENIAL_REASON_HARD_LIMIT, True)
     # gpt-4o-mini input: $0.15 per million; 60,000 → $0.009 = 0.9 credits; 40,000 → 0.6 credits.
     assert Decimal(last.balance.monthly_remaining) == Decimal("498.5")  # 500 - 0.9 - 0.6
     assert await pool.fetchval(METER_TOTAL, org, "llm_tokens") == 100_000
     assert await pool.fetchval(METER_TOTAL, org, "credits") == Decimal("1.5")
-    assert await pool.fetchval(
-        "SELECT denial_reason FROM deductions WHERE org_id = $1 AND idempotency_key = 't2'", org) == "hard_limit"
+    stored = "SELECT denial_reason FROM deductions WHERE org_id = $1 AND idempotency_key = 't2'"
+    assert await pool.fetchval(stored, org) == "hard_limit"
 
 
 async def test_a_hard_limit_of_one_token_refuses_a_large_token_deduct(
@@ -129,14 +132,17 @@ async def test_racing_token_deducts_on_three_servers_never_pass_the_hard_limit_o
 
     await asyncio.gather(*(caller() for _ in range(48)))
 
-    first_answers = {r.idempotency_key: a for r, a in zip(requests, answers, strict=True) if not a.replayed}
+    first_answers = {
+        r.idempotency_key: a for r, a in zip(requests, answers, strict=True) if not a.replayed}
     assert len(first_answers) == 300
     granted = [a for a in first_answers.values() if a.granted]
-    # 1,000,000 / 7,000 = 142.86: exactly 142 fit. Credits never run short: 142 × 0.105 = 14.91 of 500.
+    # 1,000,000 / 7,000 = 142.86: exactly 142 fit. Credits never run short:
+    # 142 x 0.105 = 14.91 of 500.
     assert len(granted) == 142
-    assert all(a.denial_reason == pb.DENIAL_REASON_HARD_LIMIT for a in first_answers.values() if not a.granted)
-    assert await pool.fetchval(METER_TOTAL, org, "llm_tokens") == 994_000  # 142 × 7,000
-    assert await pool.fetchval(METER_TOTAL, org, "credits") == Decimal("14.91")  # 142 × 0.105
+    refused = [a for a in first_answers.values() if not a.granted]
+    assert all(a.denial_reason == pb.DENIAL_REASON_HARD_LIMIT for a in refused)
+    assert await pool.fetchval(METER_TOTAL, org, "llm_tokens") == 994_000  # 142 x 7,000
+    assert await pool.fetchval(METER_TOTAL, org, "credits") == Decimal("14.91")  # 142 x 0.105
     assert await pool.fetchval("SELECT used FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'",
                                org) == 994_000
     async with pool.acquire() as conn:

@@ -31,6 +31,7 @@ from services.domain.credits import (
     Reservation,
     ReserveOp,
     Unit,
+    period_allowance,
     running_out,
 )
 from services.domain.errors import NotFoundError
@@ -40,7 +41,7 @@ from services.metering.store import alerts, quota_limits
 from services.metering.store.credit_books import load_book, save_book
 from services.metering.store.deduction_usage import LLM_TOKENS, record_deductions_as_usage
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
-from services.metering.store.quota_limits import CREDITS
+from services.metering.store.quota_limits import CREDITS, OVERSPENT
 
 SELECT_PRICES = """
 SELECT DISTINCT ON (model) model, input_usd_per_mtok, output_usd_per_mtok,
@@ -56,6 +57,9 @@ ORDER BY effective_from DESC LIMIT 1"""
 SELECT_ORGS_WITH_EXPIRED_HOLDS = """
 SELECT DISTINCT org_id FROM holds WHERE status = 'open' AND expires_at <= statement_timestamp()
 LIMIT $1"""
+
+SELECT_OVERSPENT = f"""
+SELECT {OVERSPENT} FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 Outcome = Deduction | Reservation | Release
 
@@ -139,14 +143,12 @@ class CreditLedger:
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
             book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
             book.tokens = await _lock_token_counter(conn, org_id, ops)
-            tokens_before = book.tokens.used if book.tokens else None
             prices, rate = await _load_prices(conn, ops, book.now)
             outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
             await save_book(conn, org_id, book)
             await record_deductions_as_usage(conn, org_id, book.new_deductions)
-            if book.tokens is not None and tokens_before is not None:
-                key = (org_id, LLM_TOKENS)
-                await quota_limits.save_counters(conn, {key: book.tokens}, {key: tokens_before}, book.now)
+            if book.tokens is not None:
+                await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
             await _raise_alerts(conn, org_id, org, book)
         return outcomes
 
@@ -224,9 +226,11 @@ async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | None],
 async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
                         book: CreditBook) -> None:
     balance = book.balance()
+    # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
+    overspent = await conn.fetchval(SELECT_OVERSPENT, org_id) if book.unit is Unit.USD else Decimal(0)
     limits = QuotaLimits(
-        org["soft_limit"], org["hard_limit"], book.period_used + balance.reserved + balance.available,
+        org["soft_limit"], org["hard_limit"],
+        period_allowance(book.period_used, balance.reserved, balance.available, overspent),
         org["alert_at_percent"], org["alert_enabled"],
     )
-    await alerts.on_usage_change(conn, org_id, CREDITS, limits, org["period_used"], book.period_used,
-                                 book.now)
+    await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now)

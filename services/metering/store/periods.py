@@ -15,8 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.domain.billing_period import BillingPeriod, period_containing
-from services.metering.store import alerts
-from services.metering.store.quota_limits import ensure_plan_quotas
+from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 # The lock every balance change takes, with what opening a period needs to know.
 LOCK_BALANCE = """
@@ -92,10 +91,10 @@ async def roll_period_if_due(conn: asyncpg.Connection, org_id: str,
         await ensure_plan_quotas(conn, org_id)
     period = period_containing(org["billing_anchor"], now)
     await conn.execute(EXPIRE_ENDED_PERIOD_GRANTS, org_id, now)
-    await alerts.resolve_all(conn, org_id, now)
     await open_period(conn, org_id, updated, period, now)
     monthly = period_grant(updated)[1]
     await conn.execute(SET_BALANCE_PERIOD, org_id, period.start, period.end, monthly, now)
     updated.update(period_start=period.start, period_end=period.end, period_used=Decimal(0),
                    monthly_remaining=monthly)
+    await reconcile_alerts(conn, org_id)
     return updated

@@ -18,7 +18,7 @@ from services.domain.decimals import CONTEXT
 from services.domain.errors import FieldError, NotFoundError
 from services.metering.store.organizations import get_organization
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
-from services.metering.store.quota_limits import ensure_plan_quotas
+from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 SELECT_PLAN = "SELECT plan_id, monthly_credits FROM plans WHERE plan_id = $1"
 
@@ -68,6 +68,7 @@ async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> as
                               f"upgrade to {plan_id}")
         else:
             await conn.execute(SET_NEXT_PLAN, org_id, plan_id)
+        await reconcile_alerts(conn, org_id)
     return await get_organization(conn, org_id)
 
 
@@ -78,6 +79,7 @@ async def set_spend_cap(conn: asyncpg.Connection, org_id: str, cap: Decimal) -> 
             raise FieldError("org_id", "spend caps apply to BYOM organizations only")
         await conn.execute(SET_SPEND_CAP, org_id, cap)
         await _resize(conn, org_id, org, "spend_cap", cap - org["monthly_spend_cap_usd"], "spend cap change")
+        await reconcile_alerts(conn, org_id)
     return await get_organization(conn, org_id)
 
 

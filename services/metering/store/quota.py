@@ -9,14 +9,15 @@ from decimal import Decimal
 import asyncpg
 
 from services.domain.billing_period import BillingPeriod, period_containing
-from services.domain.credits import Unit
+from services.domain.credits import Unit, period_allowance
 from services.domain.errors import NotFoundError
 from services.metering.store.periods import period_grant
+from services.metering.store.quota_limits import OVERSPENT
 
-SELECT_CREDIT_STATUS = """
+SELECT_CREDIT_STATUS = f"""
 SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.reserved,
        b.period_used, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
-       p.monthly_credits, statement_timestamp() AS now
+       p.monthly_credits, statement_timestamp() AS now, {OVERSPENT}
 FROM balances b JOIN organizations o USING (org_id) JOIN plans p USING (plan_id)
 WHERE b.org_id = $1"""
 
@@ -73,12 +74,12 @@ def _credit_usage(org_id: str, s: asyncpg.Record) -> Usage:
     now: datetime = s["now"]
     unit = Unit.USD if s["billing_model"] == "byom" else Unit.CREDITS
     period = BillingPeriod(s["period_start"], s["period_end"])
-    monthly, used = s["monthly_remaining"], s["period_used"]
+    monthly, used, overspent = s["monthly_remaining"], s["period_used"], s["overspent"]
     if now >= period.end:
         # No write has opened the new period yet: show it as the next write will open it.
         period = period_containing(s["billing_anchor"], now)
-        monthly, used = period_grant(s)[1], Decimal(0)
+        monthly, used, overspent = period_grant(s)[1], Decimal(0), Decimal(0)
     left = monthly + s["bonus_remaining"]
-    limit = used + s["reserved"] + left
+    limit = period_allowance(used, s["reserved"], left, overspent)
     return Usage(org_id, "", unit, used, limit, left, monthly, s["bonus_remaining"], s["reserved"],
                  period, now)

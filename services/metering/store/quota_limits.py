@@ -8,26 +8,35 @@ their alerts fire without anyone setting a quota first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
 from services.domain.alerts import QuotaLimits
 from services.domain.billing_period import BillingPeriod, period_containing
+from services.domain.credits import period_allowance
 from services.domain.errors import FieldError, NotFoundError
 from services.domain.usage_limits import MeterCounter
 from services.metering.store import alerts
 
 CREDITS = "credits"
 
-_QUOTA_COLUMNS = """
+# What this period's spend-cap grant consumed beyond the cap now in force (0 unless a BYOM cap was
+# lowered below the spend): the grant keeps what was consumed, the allowance is the cap.
+OVERSPENT = """
+coalesce((SELECT greatest(g.amount - o.monthly_spend_cap_usd, 0) FROM credit_grants g
+          WHERE g.org_id = b.org_id AND g.kind = 'spend_cap' AND g.period_start = b.period_start),
+         0) AS overspent"""
+
+_QUOTA_COLUMNS = f"""
 q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_enabled,
 q.period_start AS counted_from, q.used, q.updated_at, pl.limit_quantity AS plan_limit,
 b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
-b.reserved, o.billing_anchor, statement_timestamp() AS now
+b.reserved, o.billing_anchor, statement_timestamp() AS now, {OVERSPENT}
 """
 
 LOCK_COUNTERS = f"""
@@ -75,6 +84,14 @@ WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
+LOCK_ORG_QUOTAS = "SELECT 1 FROM quotas WHERE org_id = $1 ORDER BY resource FOR UPDATE"
+
+SELECT_BALANCE_LIMIT = f"""
+SELECT b.period_used AS credits_used, b.reserved, b.monthly_remaining, b.bonus_remaining, {OVERSPENT}
+FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
+
+NOW = "SELECT statement_timestamp()"
+
 
 @dataclass(frozen=True)
 class QuotaView:
@@ -92,11 +109,15 @@ def _period(row: asyncpg.Record) -> BillingPeriod:
 
 
 def limits_of(row: asyncpg.Record) -> QuotaLimits:
-    plan_limit = row["plan_limit"]
-    if row["resource"] == CREDITS:
-        plan_limit = row["credits_used"] + row["reserved"] + row["monthly_remaining"] + row["bonus_remaining"]
+    plan_limit = credit_allowance(row) if row["resource"] == CREDITS else row["plan_limit"]
     return QuotaLimits(row["soft_limit"], row["hard_limit"], plan_limit, row["alert_at_percent"],
                        row["alert_enabled"])
+
+
+def credit_allowance(row: Mapping[str, Any]) -> Decimal:
+    """The credit balance's limit this period, from a row of balance columns and `overspent`."""
+    return period_allowance(row["credits_used"], row["reserved"],
+                            row["monthly_remaining"] + row["bonus_remaining"], row["overspent"])
 
 
 def _counter(row: asyncpg.Record) -> MeterCounter:
@@ -113,20 +134,33 @@ async def lock_counters(conn: asyncpg.Connection,
 
 
 async def save_counters(conn: asyncpg.Connection, counters: dict[tuple[str, str], MeterCounter],
-                        before: dict[tuple[str, str], Decimal], now: datetime) -> None:
-    """Stores the new totals and raises or resolves the alerts their change calls for."""
+                        now: datetime) -> None:
+    """Stores the new totals and makes the active alerts those the new totals call for."""
     if not counters:
         return
     items = sorted(counters.items())
     await conn.execute(UPDATE_COUNTERS, [k[0] for k, _ in items], [k[1] for k, _ in items],
                        [c.used for _, c in items], [c.period.start for _, c in items])
     for (org_id, meter), counter in items:
-        await alerts.on_usage_change(conn, org_id, meter, counter.limits, before[(org_id, meter)],
-                                     counter.used, now)
+        await alerts.reconcile(conn, org_id, meter, counter.limits, counter.used, now)
 
 
 async def ensure_plan_quotas(conn: asyncpg.Connection, org_id: str) -> None:
     await conn.execute(INSERT_PLAN_QUOTAS, org_id)
+
+
+async def reconcile_alerts(conn: asyncpg.Connection, org_id: str) -> None:
+    """After a change of limits (plan, cap, grant, allowance, new period): every resource's active
+    alerts become those its usage calls for. Takes the quota row locks RecordUsage takes."""
+    await conn.execute(LOCK_ORG_QUOTAS, org_id)
+    now = await conn.fetchval(NOW)
+    views = await _views(conn, org_id, "")
+    for view in views:
+        await alerts.reconcile(conn, org_id, view.resource, view.limits, view.used, now)
+    if all(v.resource != CREDITS for v in views):  # credit alerts need no quota row
+        row = await conn.fetchrow(SELECT_BALANCE_LIMIT, org_id)
+        await alerts.reconcile(conn, org_id, CREDITS, QuotaLimits(plan_limit=credit_allowance(row)),
+                               row["credits_used"], now)
 
 
 async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
