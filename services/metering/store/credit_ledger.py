@@ -230,7 +230,8 @@ async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str,
     overspent = await conn.fetchval(SELECT_OVERSPENT, org_id) if book.unit is Unit.USD else Decimal(0)
     limits = QuotaLimits(
         org["soft_limit"], org["hard_limit"],
-        period_allowance(book.period_used, balance.reserved, balance.available, overspent),
+        None if book.unlimited else period_allowance(book.period_used, balance.reserved,
+                                                     balance.available, overspent),
         org["alert_at_percent"], org["alert_enabled"],
     )
     await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now)

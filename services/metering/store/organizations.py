@@ -20,9 +20,9 @@ ON CONFLICT (org_id) DO NOTHING
 RETURNING org_id"""
 
 SELECT_ORG_FOR_PERIOD = """
-SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor, p.monthly_credits,
-       statement_timestamp() AS now
-FROM organizations o JOIN plans p USING (plan_id)
+SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor,
+       period_credits(o.org_id) AS monthly_credits, statement_timestamp() AS now
+FROM organizations o
 WHERE o.org_id = $1"""
 
 INSERT_BALANCE = """

@@ -34,7 +34,8 @@ coalesce((SELECT greatest(g.amount - o.monthly_spend_cap_usd, 0) FROM credit_gra
 
 _QUOTA_COLUMNS = f"""
 q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_enabled,
-q.period_start AS counted_from, q.used, q.updated_at, pl.limit_quantity AS plan_limit,
+q.period_start AS counted_from, q.used, q.updated_at, ol.limit_quantity AS plan_limit,
+o.billing_model, period_credits(o.org_id) AS monthly_credits,
 b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
 b.reserved, o.billing_anchor, statement_timestamp() AS now, {OVERSPENT}
 """
@@ -45,7 +46,7 @@ FROM unnest($1::text[], $2::text[]) AS k(org_id, resource)
 JOIN quotas q ON q.org_id = k.org_id AND q.resource = k.resource
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
-LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
 ORDER BY q.org_id, q.resource
 FOR UPDATE OF q"""
 
@@ -54,7 +55,7 @@ SELECT {_QUOTA_COLUMNS}
 FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
-LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
 WHERE q.org_id = $1 AND ($2 = '' OR q.resource = $2)
 ORDER BY q.resource"""
 
@@ -74,8 +75,7 @@ SET soft_limit = EXCLUDED.soft_limit, hard_limit = EXCLUDED.hard_limit,
 
 INSERT_PLAN_QUOTAS = """
 INSERT INTO quotas (org_id, resource)
-SELECT o.org_id, pl.meter FROM organizations o JOIN plan_limits pl ON pl.plan_id = o.plan_id
-WHERE o.org_id = $1 AND pl.limit_quantity IS NOT NULL
+SELECT org_id, meter FROM org_meter_limits WHERE org_id = $1 AND limit_quantity IS NOT NULL
 ON CONFLICT DO NOTHING"""
 
 SUM_METER_USAGE = """
@@ -87,7 +87,8 @@ SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 LOCK_ORG_QUOTAS = "SELECT 1 FROM quotas WHERE org_id = $1 ORDER BY resource FOR UPDATE"
 
 SELECT_BALANCE_LIMIT = f"""
-SELECT b.period_used AS credits_used, b.reserved, b.monthly_remaining, b.bonus_remaining, {OVERSPENT}
+SELECT b.period_used AS credits_used, b.reserved, b.monthly_remaining, b.bonus_remaining, {OVERSPENT},
+       o.billing_model, period_credits(o.org_id) AS monthly_credits
 FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 NOW = "SELECT statement_timestamp()"
@@ -114,8 +115,10 @@ def limits_of(row: asyncpg.Record) -> QuotaLimits:
                        row["alert_enabled"])
 
 
-def credit_allowance(row: Mapping[str, Any]) -> Decimal:
-    """The credit balance's limit this period, from a row of balance columns and `overspent`."""
+def credit_allowance(row: Mapping[str, Any]) -> Decimal | None:
+    """The credit balance's limit this period (None: unlimited), from balance columns."""
+    if row["billing_model"] != "byom" and row["monthly_credits"] is None:
+        return None
     return period_allowance(row["credits_used"], row["reserved"],
                             row["monthly_remaining"] + row["bonus_remaining"], row["overspent"])
 

@@ -71,6 +71,7 @@ RULES: dict[str, Rule] = {
     _ADMIN + "GrantBonusCredits": _rule(PLATFORM),
     _ADMIN + "ListCreditGrants": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "SetSpendCap": _rule(PLATFORM, ADMIN),
+    _ADMIN + "SetNegotiatedAllowance": _rule(PLATFORM),
     # Budget alerts: doc 003 "Set budget alerts": all three.
     _ADMIN + "SetQuota": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "ListQuotas": _rule(PLATFORM, ADMIN, BILLING),
