@@ -26,7 +26,7 @@ CREATE TABLE negotiated_limits (
     meter          text NOT NULL REFERENCES meters,
     limit_quantity numeric CHECK (limit_quantity >= 0),
     PRIMARY KEY (org_id, effective_from, meter),
-    FOREIGN KEY (org_id, effective_from) REFERENCES negotiated_allowances ON DELETE CASCADE
+    FOREIGN KEY (org_id, effective_from) REFERENCES negotiated_allowances ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- The allowance in force for an organization now, if any.
