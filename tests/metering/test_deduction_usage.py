@@ -54,6 +54,8 @@ async def test_token_deduct_records_tokens_by_kind_and_credits_once_however_ofte
         ("chat-1 input", "llm_tokens", Decimal(10000), *attribution, "input"),
         ("chat-1 output", "llm_tokens", Decimal(2000), *attribution, "output"),
     ]
+    deductions = "SELECT array_agg(DISTINCT deduction_key) FROM usage_events WHERE org_id = $1"
+    assert await pool.fetchval(deductions, org) == ["chat-1"]
     quota = await stubs[0].GetQuota(pb.GetQuotaRequest(org_id=org, meter="llm_tokens"))
     assert Decimal(quota.used) == 66000  # 10,000 + 2,000 + 50,000 + 4,000
 

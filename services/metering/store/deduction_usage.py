@@ -12,7 +12,15 @@ from collections.abc import Iterable
 import asyncpg
 
 from services.domain.credits import Deduction
-from services.metering.store.usage import NewEvent, insert_events
+from services.metering.store.usage import NewEvent
+
+INSERT_DEDUCTION_USAGE = """
+INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, workspace_id, user_id,
+                          source, model, token_kind, deduction_key)
+SELECT $1, e.* FROM unnest($2::text[], $3::text[], $4::numeric[], $5::timestamptz[], $6::text[],
+                           $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS e
+ORDER BY 2
+ON CONFLICT (org_id, idempotency_key) DO NOTHING"""
 
 LLM_TOKENS = "llm_tokens"
 CREDITS_SPENT = "credits"
@@ -20,6 +28,10 @@ CREDITS_SPENT = "credits"
 
 def usage_key(idempotency_key: str, counted: str) -> str:
     return f"{idempotency_key} {counted}"
+
+
+def deduction_of(event: NewEvent) -> str:
+    return event.idempotency_key.rsplit(" ", 1)[0]
 
 
 def usage_of(org_id: str, deductions: Iterable[Deduction]) -> list[NewEvent]:
@@ -42,4 +54,12 @@ def usage_of(org_id: str, deductions: Iterable[Deduction]) -> list[NewEvent]:
 
 async def record_deductions_as_usage(conn: asyncpg.Connection, org_id: str,
                                      deductions: Iterable[Deduction]) -> None:
-    await insert_events(conn, usage_of(org_id, deductions))
+    events = usage_of(org_id, deductions)
+    if not events:
+        return
+    await conn.execute(
+        INSERT_DEDUCTION_USAGE, org_id, [e.idempotency_key for e in events], [e.meter for e in events],
+        [e.quantity for e in events], [e.occurred_at for e in events], [e.workspace_id for e in events],
+        [e.user_id for e in events], [e.source for e in events], [e.model for e in events],
+        [e.token_kind for e in events], [deduction_of(e) for e in events],
+    )

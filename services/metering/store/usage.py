@@ -168,7 +168,7 @@ async def write_events(events: list[NewEvent], pool: asyncpg.Pool) -> list[Store
         fresh = [e for k, e in sorted(unique.items()) if k not in earlier]
         verdicts = admit((Candidate(e.org_id, e.meter, e.quantity, e.occurred_at) for e in fresh), counters)
         refused = {(e.org_id, e.idempotency_key) for e, ok in zip(fresh, verdicts, strict=True) if not ok}
-        inserted = await insert_events(conn, [e for e, ok in zip(fresh, verdicts, strict=True) if ok])
+        inserted = await _insert(conn, [e for e, ok in zip(fresh, verdicts, strict=True) if ok])
         skipped = [k for k in unique if k not in inserted and k not in refused and k not in earlier]
         earlier.update(await _stored(conn, skipped))
         if counters:
@@ -190,8 +190,7 @@ async def _insert_untracked(conn: asyncpg.Connection, rows: list[NewEvent],
     return {(r["org_id"], r["idempotency_key"]): r for r in result if r["idempotency_key"] is not None}
 
 
-async def insert_events(conn: asyncpg.Connection, rows: list[NewEvent]) -> dict[_Key, asyncpg.Record]:
-    """Inserts events inside the caller's transaction; keys stored before are skipped."""
+async def _insert(conn: asyncpg.Connection, rows: list[NewEvent]) -> dict[_Key, asyncpg.Record]:
     if not rows:
         return {}
     return {

@@ -4,6 +4,9 @@ INSERT INTO meters (meter, unit, description) VALUES
     ('credits', 'credits', 'Credits spent by granted deductions (USD for BYOM organizations)')
 ON CONFLICT (meter) DO NOTHING;
 
+-- The deduction a usage row was recorded for (NULL: recorded by RecordUsage).
+ALTER TABLE usage_events ADD COLUMN deduction_key text;
+
 -- A negotiated plan (Enterprise) has no credits or limits of its own: each organization on it
 -- gets a monthly allowance set by a platform admin, in force from `effective_from` on. Until the
 -- first allowance is in force the organization spends without a credit limit.
