@@ -54,7 +54,7 @@ days AS (
 
 # A span's figure and cost from the days of `days` grouped by {group}.
 _SPAN = """
-SELECT {group}, aggregation,
+SELECT {columns}, aggregation,
        CASE aggregation WHEN 'sum' THEN sum(figure) WHEN 'peak' THEN max(figure)
             ELSE (array_agg(figure ORDER BY day DESC))[1] END AS used,
        CASE aggregation WHEN 'sum' THEN sum(summed_cost)
@@ -68,12 +68,12 @@ GROUP BY {group}, aggregation"""
 # Figure and cost per meter over [$2, $3).
 SELECT_SPAN_FIGURES = f"""
 WITH {METER_RATES}, {_DAYS.format(key="''::text")}
-{_SPAN.format(group='meter')}"""
+{_SPAN.format(columns='meter', group='meter')}"""
 
 # Figure and cost per bucket ($5: 'day', 'week' or 'month') and meter in [$2, $3).
 SELECT_BUCKET_FIGURES = f"""
 WITH {METER_RATES}, {_DAYS.format(key="date_trunc($5, e.occurred_at AT TIME ZONE 'UTC')")}
-{_SPAN.format(group='key AS bucket, meter')}
+{_SPAN.format(columns='key AS bucket, meter', group='key, meter')}
 ORDER BY 1, 2"""
 
 # One meter's figure and cost per workspace and UTC day in [$2, $3).
