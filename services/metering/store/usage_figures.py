@@ -34,13 +34,19 @@ rates AS (
         WHERE b.source = 'usage' AND b.usage_meter = r.resource AND b.unit_price_usd IS NOT NULL)
 )"""
 
+
+def readings_figure(kind: str, quantity: str, order: str) -> str:
+    """SQL for the figure of a group of readings: their sum, highest, or latest (by `order`)."""
+    return (f"CASE {kind} WHEN 'sum' THEN sum({quantity}) WHEN 'peak' THEN max({quantity}) "
+            f"ELSE (array_agg({quantity} ORDER BY {order} DESC))[1] END")
+
+
 # Per meter, {key} and UTC day in [$2, $3) of organization $1: the day's figure, the summed cost
 # of its readings and the unit price of its latest reading. $4: one meter, or '' for all.
 _DAYS = """
 days AS (
     SELECT e.meter, m.aggregation, {key} AS key, (e.occurred_at AT TIME ZONE 'UTC')::date AS day,
-           CASE m.aggregation WHEN 'sum' THEN sum(e.quantity) WHEN 'peak' THEN max(e.quantity)
-                ELSE (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.event_id DESC))[1] END AS figure,
+           {figure} AS figure,
            coalesce(sum(e.quantity * r.unit_usd), 0) AS summed_cost,
            (array_agg(r.unit_usd ORDER BY e.occurred_at DESC, e.event_id DESC))[1] AS unit_usd,
            max(e.occurred_at) AS latest_at
@@ -50,20 +56,18 @@ days AS (
                      AND (r.effective_to IS NULL OR e.occurred_at < r.effective_to)
     WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ($4 = '' OR e.meter = $4)
     GROUP BY e.meter, m.aggregation, 3, 4
-)"""
+)""".replace("{figure}", readings_figure("m.aggregation", "e.quantity",
+                                                          "e.occurred_at DESC, e.event_id"))
 
-# A span's figure and cost from the days of `days` grouped by {group}.
+# A span's figure and cost from the days of `days` grouped by {group}: the days combine by the
+# same rule as readings do (sum, highest, latest); a gauge costs its figure at its latest price.
 _SPAN = """
-SELECT {columns}, aggregation,
-       CASE aggregation WHEN 'sum' THEN sum(figure) WHEN 'peak' THEN max(figure)
-            ELSE (array_agg(figure ORDER BY day DESC))[1] END AS used,
+SELECT {columns}, aggregation, {figure} AS used,
        CASE aggregation WHEN 'sum' THEN sum(summed_cost)
-            ELSE coalesce((CASE aggregation WHEN 'peak' THEN max(figure)
-                                ELSE (array_agg(figure ORDER BY day DESC))[1] END)
-                          * (array_agg(unit_usd ORDER BY day DESC))[1], 0) END AS cost,
+            ELSE coalesce({figure} * (array_agg(unit_usd ORDER BY day DESC))[1], 0) END AS cost,
        max(latest_at) AS latest_at
 FROM days
-GROUP BY {group}, aggregation"""
+GROUP BY {group}, aggregation""".replace("{figure}", readings_figure("aggregation", "figure", "day"))
 
 # Figure and cost per meter over [$2, $3).
 SELECT_SPAN_FIGURES = f"""

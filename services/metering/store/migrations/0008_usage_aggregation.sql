@@ -14,3 +14,10 @@ WHERE meter IN ('seats', 'databases', 'namespaces', 'nfs_shares', 'kafka_cluster
 -- keeps the last value pushed in the invoice period (a gauge is pushed as its figure so far).
 ALTER TABLE billing_meters ADD COLUMN aggregation text NOT NULL DEFAULT 'sum'
     CHECK (aggregation IN ('sum', 'last'));
+
+-- Data storage is billed monthly on its peak daily use: a Stripe meter keeping the last value,
+-- sent each day as the period's highest daily peak so far (in milli-GB), at 0.10 USD per GB.
+INSERT INTO billing_meters (meter, source, usage_meter, display_name, unit, stripe_scale, service, category,
+                            unit_price_usd, stripe_event_name, aggregation) VALUES
+    ('storage_gb', 'usage', 'storage_gb', 'Storage GB (peak)', 'GB', 3, 'query_engine', 'storage', 0.10,
+     'metering_storage_gb_peak', 'last');
