@@ -89,8 +89,10 @@ async def test_usage_recorded_before_aggregation_kinds_reads_by_its_meter_kind(e
     conn = await asyncpg.connect(empty_database)
     try:
         day = datetime(2026, 3, 4, tzinfo=UTC)
-        old_rows = [("s1", "storage_gb", 4, 1), ("s2", "storage_gb", 4, 2), ("s3", "storage_gb", 4, 3),
-                    ("q1", "queries", 10, 1), ("q2", "queries", 25, 2), ("n1", "seats", 2, 1), ("n2", "seats", 7, 3)]
+        old_rows = [
+            ("s1", "storage_gb", 4, 1), ("s2", "storage_gb", 4, 2), ("s3", "storage_gb", 4, 3),
+            ("q1", "queries", 10, 1), ("q2", "queries", 25, 2), ("n1", "seats", 2, 1), ("n2", "seats", 7, 3),
+        ]
         for key, meter, quantity, hour in old_rows:
             await conn.execute(
                 "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at) "

@@ -23,8 +23,11 @@ D = Decimal
 async def get(base: str, path: str, key: str, **query: Any) -> Any:
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"{base}/api/v1{path}", params={k: str(v) for k, v in query.items()},
-                    headers={"Authorization": f"Bearer {key}"}) as response,
+        session.get(
+            f"{base}/api/v1{path}",
+            params={k: str(v) for k, v in query.items()},
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response,
     ):
         body = await response.json()
         assert response.status == 200, body
@@ -40,16 +43,21 @@ async def _organization(make_org, pool: asyncpg.Pool, plan_id: str) -> Seeded:  
     """An organization whose billing period began 10 days ago, with a tenant admin key."""
     org_id = await make_org(plan_id=plan_id, billing_anchor=datetime.now(UTC) - timedelta(days=10))
     async with pool.acquire() as conn:
-        keys = {role: (await create_api_key(conn, org_id, role, role.value))[1]
-                for role in (Role.TENANT_ADMIN, Role.SERVICE)}
+        keys = {
+            role: (await create_api_key(conn, org_id, role, role.value))[1]
+            for role in (Role.TENANT_ADMIN, Role.SERVICE)
+        }
     return Seeded(org_id, keys)
 
 
 @pytest.fixture
-async def storage_org(http_server: tuple[str, str], platform_key: str, pool: asyncpg.Pool, make_org) -> Seeded:  # type: ignore[no-untyped-def]
+async def storage_org(
+    http_server: tuple[str, str], platform_key: str, pool: asyncpg.Pool, make_org
+) -> Seeded:  # type: ignore[no-untyped-def]
     org = await _organization(make_org, pool, "starter")
     await Seeder(http_server[0], platform_key, pool).record(
-        org, [Event("storage_gb", D(4), _day(3, hour)) for hour in (1, 2, 3)])
+        org, [Event("storage_gb", D(4), _day(3, hour)) for hour in (1, 2, 3)]
+    )
     return org
 
 
@@ -65,18 +73,30 @@ async def test_three_storage_readings_of_one_day_are_4_gb_on_every_surface(
 
     detail = await get(http_base, "/usage/storage_gb", key)
     # storage_gb costs 0.10 USD per GB held over the span: 4 x 0.10 = 0.4.
-    assert (detail["total_used"], detail["total_cost"], detail["estimated_monthly_cost"]) == ("4", "0.4", "0.4")
+    assert (detail["total_used"], detail["total_cost"], detail["estimated_monthly_cost"]) == (
+        "4",
+        "0.4",
+        "0.4",
+    )
     assert [(c["id"], c["used"], c["cost"], c["daily_usage"]) for c in detail["resources"]] == [
-        ("", "4", "0.4", [{"date": day, "used": "4", "cost": "0.4"}])]
+        ("", "4", "0.4", [{"date": day, "used": "4", "cost": "0.4"}])
+    ]
 
     history = await get(http_base, "/usage/history", key, granularity="daily", resource_type="storage_gb")
-    assert [(p["date"], p["storage_gb"]["used"], p["storage_gb"]["cost"]) for p in history
-            if "storage_gb" in p and p["storage_gb"]["used"] != "0"] == [(day, "4", "0.4")]
+    assert [
+        (p["date"], p["storage_gb"]["used"], p["storage_gb"]["cost"])
+        for p in history
+        if "storage_gb" in p and p["storage_gb"]["used"] != "0"
+    ] == [(day, "4", "0.4")]
 
     projections = await get(http_base, "/usage/projections", key, resource_type="storage_gb")
     (storage,) = projections["projections"]
     # A peak projects flat: 4 now, 4 at period end, no daily growth, within the 10 GB limit.
-    assert (storage["current_usage"], storage["daily_growth"], storage["projected_month_end"]) == ("4", "0", "4")
+    assert (storage["current_usage"], storage["daily_growth"], storage["projected_month_end"]) == (
+        "4",
+        "0",
+        "4",
+    )
     assert storage["will_exceed_quota"] is False and storage["run_out_in_days"] is None
 
     costs = await get(http_base, "/usage/costs", key, resource_type="storage_gb")
@@ -85,18 +105,29 @@ async def test_three_storage_readings_of_one_day_are_4_gb_on_every_surface(
 
 
 async def test_storage_peaks_of_several_days_give_the_highest_daily_peak(
-    http_server: tuple[str, str], http_base: str, platform_key: str, pool: asyncpg.Pool, make_org  # type: ignore[no-untyped-def]
+    http_server: tuple[str, str],
+    http_base: str,
+    platform_key: str,
+    pool: asyncpg.Pool,
+    make_org,  # type: ignore[no-untyped-def]
 ) -> None:
     org = await _organization(make_org, pool, "starter")
-    await Seeder(http_server[0], platform_key, pool).record(org, [
-        Event("storage_gb", D(2), _day(4, 1)), Event("storage_gb", D(6), _day(4, 9)),
-        Event("storage_gb", D(5), _day(2, 1)), Event("storage_gb", D(3), _day(2, 5)),
-    ])
+    await Seeder(http_server[0], platform_key, pool).record(
+        org,
+        [
+            Event("storage_gb", D(2), _day(4, 1)),
+            Event("storage_gb", D(6), _day(4, 9)),
+            Event("storage_gb", D(5), _day(2, 1)),
+            Event("storage_gb", D(3), _day(2, 5)),
+        ],
+    )
     key = org.keys[Role.TENANT_ADMIN]
     summary = await get(http_base, "/usage", key)
     assert summary["storage_gb"]["used"] == "6"  # daily peaks 6 and 5: the highest is 6
     history = await get(http_base, "/usage/history", key, granularity="daily", resource_type="storage_gb")
-    peaks = {p["date"]: p["storage_gb"]["used"] for p in history if p.get("storage_gb", {}).get("used", "0") != "0"}
+    peaks = {
+        p["date"]: p["storage_gb"]["used"] for p in history if p.get("storage_gb", {}).get("used", "0") != "0"
+    }
     assert peaks == {_day(4, 0).date().isoformat(): "6", _day(2, 0).date().isoformat(): "5"}
     costs = await get(http_base, "/usage/costs", key, resource_type="storage_gb")
     line = next(x for x in costs["breakdown"] if x["resource"] == "storage_gb")
@@ -104,7 +135,11 @@ async def test_storage_peaks_of_several_days_give_the_highest_daily_peak(
 
 
 async def test_usage_of_a_free_organization_shows_its_credits(
-    http_server: tuple[str, str], http_base: str, platform_key: str, pool: asyncpg.Pool, make_org  # type: ignore[no-untyped-def]
+    http_server: tuple[str, str],
+    http_base: str,
+    platform_key: str,
+    pool: asyncpg.Pool,
+    make_org,  # type: ignore[no-untyped-def]
 ) -> None:
     org = await _organization(make_org, pool, "free")
     summary = await get(http_base, "/usage", org.keys[Role.TENANT_ADMIN])
