@@ -83,13 +83,16 @@ def cost_report(period: Period, window: Range, now: datetime, resource: str,
         for name in sorted({*usage, *cost}, key=resource_order)
     ]
     grand = total(line.cost for line in lines)
+    # A peak or level costs its figure for the window: it does not grow with the days left.
+    flat = total(f.cost for f in figures.values()
+                 if f.latest_at is not None and not f.aggregation.accumulates)
     elapsed = BillingPeriod(window.start, window.end).exact_days_elapsed(now)
     average = per_day(grand, elapsed)
     remaining = BillingPeriod(window.start, window.end).exact_days_remaining(now)
     by_user = _users(users)
     points = [(b.start, money(series[naive(b.start)])) for b in buckets(granularity, window)]
     return CostReport(period, window, lines, by_user, points, money(average),
-                      money(grand + average * remaining))
+                      money(grand + per_day(grand - flat, elapsed) * remaining))
 
 
 def _users(spend: dict[tuple[str, str], Decimal]) -> list[UserSpend]:

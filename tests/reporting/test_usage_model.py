@@ -102,6 +102,8 @@ async def test_three_storage_readings_of_one_day_are_4_gb_on_every_surface(
     costs = await get(http_base, "/usage/costs", key, resource_type="storage_gb")
     lines = {line["resource"]: line for line in costs["breakdown"]}
     assert (lines["storage_gb"]["usage"], lines["storage_gb"]["total_cost"]) == ("4", "0.4")
+    # The month's storage cost is its peak's 0.4 USD; it does not grow with the days left.
+    assert (costs["total_cost"], costs["estimated_monthly_total"]) == ("0.4", "0.4")
 
 
 async def test_storage_peaks_of_several_days_give_the_highest_daily_peak(
