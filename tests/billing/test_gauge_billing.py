@@ -117,3 +117,27 @@ async def test_storage_readings_bill_their_peak_in_rollups_preview_and_stripe(
     assert meter["default_aggregation"]["formula"] == "last"
     start, end = int((TODAY - 20 * DAY).timestamp()), int(TODAY.timestamp())
     assert _summary(stripe_base, stripe_key, meter_id, customer, start, end) == 6000  # not 4000+6000+6000
+
+    # A late reading raises the first day's peak to 9 after every day was pushed: that day and
+    # each later day carry 9 GB now, so the last value Stripe keeps is 9000.
+    async with module_pool.acquire() as conn:
+        await insert_events(conn, [(org, "late", "storage_gb", Decimal(9), day3 + 4 * HOUR, None)])
+    run_once(module_database, stripe_base, stripe_key, log)
+    async with module_pool.acquire() as conn:
+        pushes = await conn.fetch(
+            "SELECT usage_day, revision, value, status FROM stripe_pushes "
+            "WHERE org_id = $1 AND meter = 'storage_gb' ORDER BY usage_day, revision",
+            org,
+        )
+        preview = await statement(conn, org)
+    assert [(p["usage_day"], p["revision"], p["value"], p["status"]) for p in pushes] == [
+        (day3.date(), 1, 4000, "delivered"),
+        (day3.date(), 2, 9000, "delivered"),
+        (day2.date(), 1, 6000, "delivered"),
+        (day2.date(), 2, 9000, "delivered"),
+        (day1.date(), 1, 6000, "delivered"),
+        (day1.date(), 2, 9000, "delivered"),
+    ]
+    (line,) = [m for m in preview.meters if m.meter == "storage_gb"]
+    assert (line.quantity, line.cost_usd, line.delivered) == (9, Decimal("0.90"), 9000)  # 9 GB x 0.10
+    assert _summary(stripe_base, stripe_key, meter_id, customer, start, end) == 9000

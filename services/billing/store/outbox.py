@@ -34,6 +34,7 @@ LEFT JOIN LATERAL (
     WHERE p.org_id = u.org_id AND p.meter = u.meter AND p.usage_day = $3
 ) p ON true
 WHERE u.hour_start >= $1 AND u.hour_start < $2 AND ($4::text IS NULL OR u.org_id = $4)
+  AND ($5::text IS NULL OR b.aggregation = $5)
 GROUP BY u.org_id, u.meter, b.stripe_scale, b.aggregation, p.pushed, p.revision, p.last_value"""
 # A gauge's hours from the start of the organization's billing period to the end of day $4.
 SELECT_GAUGE_HOURS = """
@@ -43,6 +44,8 @@ JOIN billing_meters b USING (meter)
 JOIN meters m ON m.meter = b.usage_meter
 WHERE u.org_id = $1 AND u.meter = $2 AND u.hour_start >= $3 AND u.hour_start < $4"""
 SELECT_ANCHOR = "SELECT billing_anchor FROM organizations WHERE org_id = $1"
+# A billing period is at most 31 days: later days than this are of another period.
+LAST_REPLAN = timedelta(days=31)
 INSERT_PUSH = """
 INSERT INTO stripe_pushes (org_id, meter, usage_day, revision, identifier, value, event_timestamp,
                            carried_forward, status, next_attempt_at)
@@ -102,11 +105,14 @@ class Push:
         return self.org_id, self.meter, self.usage_day, self.revision
 
 
-async def plan_day(conn: asyncpg.Connection, day: date, now: datetime, org_id: str | None = None) -> int:
-    """Adds a push for every (organization, meter) whose day carries more than was pushed."""
+async def plan_day(conn: asyncpg.Connection, day: date, now: datetime, org_id: str | None = None,
+                   aggregation: str | None = None) -> int:
+    """Adds a push for every (organization, meter) whose day carries more than was pushed (a `sum`
+    meter), or another value than was last pushed (a `last` meter); `aggregation` limits it to
+    meters of that Stripe aggregation."""
     start = day_start(day)
     added = 0
-    for row in await conn.fetch(SELECT_DAY_TOTALS, start, start + DAY, day, org_id):
+    for row in await conn.fetch(SELECT_DAY_TOTALS, start, start + DAY, day, org_id, aggregation):
         if row["aggregation"] == "last":
             value = await _gauge_value(conn, row["org_id"], row["meter"], day, row["stripe_scale"])
             if value == row["last_value"]:
@@ -162,6 +168,12 @@ async def plan_reconciliations(conn: asyncpg.Connection, now: datetime, limit: i
     for row in await conn.fetch(SELECT_RECONCILE, utc_day(planned), limit):
         async with conn.transaction():
             added += await plan_day(conn, row["usage_day"], now, row["org_id"])
+            # A `last` meter's later days carry the period's figure so far: a late reading of
+            # this day may change theirs too.
+            later = row["usage_day"] + DAY
+            while later <= utc_day(planned) and later - row["usage_day"] <= LAST_REPLAN:
+                added += await plan_day(conn, later, now, row["org_id"], "last")
+                later += DAY
             await conn.execute(DELETE_RECONCILE, row["org_id"], row["usage_day"])
     return added
 
