@@ -295,8 +295,8 @@ class Reports:
         async with self._conn() as conn:
             await store.organization(conn, org_id)
             credits = await read_usage(conn, org_id, "")
-            requests = await store.meter_all_time(conn, org_id, "api_requests", credits.now)
-            webhooks = await store.meter_all_time(conn, org_id, "webhook_events", credits.now)
+            requests = await store.meter_all_time(conn, org_id, "api_requests")
+            webhooks = await store.meter_all_time(conn, org_id, "webhook_events")
             served = await store.served(conn, org_id)
             agents = await store.agent_usage(conn, org_id, credits.period.start, credits.period.end)
         count = int(served["requests"])

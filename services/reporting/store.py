@@ -14,8 +14,9 @@ from services.domain.errors import NotFoundError
 from services.metering.store import usage_figures
 from services.metering.store.usage_figures import METER_RATES, BucketFigure, WorkspaceDay
 
-# Figures over all of an organization's history start here.
+# Figures over all of an organization's history span this.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 SELECT_ORGANIZATION = """
 SELECT o.org_id, o.name, o.plan_id, p.name AS plan_name, p.price_usd, p.monthly_credits,
@@ -177,8 +178,8 @@ async def meter_before(conn: asyncpg.Connection, org_id: str, meter: str, before
     return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, before)).used
 
 
-async def meter_all_time(conn: asyncpg.Connection, org_id: str, meter: str, now: datetime) -> Decimal:
-    return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, now)).used
+async def meter_all_time(conn: asyncpg.Connection, org_id: str, meter: str) -> Decimal:
+    return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, FOREVER)).used
 
 
 async def served(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
