@@ -21,16 +21,17 @@ from services.billing.domain.schedule import DAY, day_start, days_due, utc_day
 from services.billing.domain.stripe_units import event_timestamp, identifier, stripe_value
 
 SELECT_DAY_TOTALS = """
-SELECT u.org_id, u.meter, b.stripe_scale, sum(u.quantity) AS quantity,
+SELECT u.org_id, u.meter, b.stripe_scale, o.billing_anchor, sum(u.quantity) AS quantity,
        coalesce(p.pushed, 0) AS pushed, coalesce(p.revision, 0) AS revision
 FROM usage_hourly u
 JOIN billing_meters b USING (meter)
+JOIN organizations o USING (org_id)
 LEFT JOIN LATERAL (
     SELECT sum(value) AS pushed, max(revision) AS revision FROM stripe_pushes p
     WHERE p.org_id = u.org_id AND p.meter = u.meter AND p.usage_day = $3
 ) p ON true
 WHERE u.hour_start >= $1 AND u.hour_start < $2 AND ($4::text IS NULL OR u.org_id = $4)
-GROUP BY u.org_id, u.meter, b.stripe_scale, p.pushed, p.revision"""
+GROUP BY u.org_id, u.meter, b.stripe_scale, o.billing_anchor, p.pushed, p.revision"""
 INSERT_PUSH = """
 INSERT INTO stripe_pushes (org_id, meter, usage_day, revision, identifier, value, event_timestamp,
                            carried_forward, status, next_attempt_at)
@@ -99,7 +100,7 @@ async def plan_day(conn: asyncpg.Connection, day: date, now: datetime, org_id: s
         if missing <= 0:
             continue
         revision = row["revision"] + 1
-        stamp, carried = event_timestamp(day, now)
+        stamp, carried = event_timestamp(day, now, row["billing_anchor"])
         status = await conn.execute(INSERT_PUSH, row["org_id"], row["meter"], day, revision,
                                     identifier(row["org_id"], row["meter"], day, revision), missing,
                                     stamp, carried, now)
