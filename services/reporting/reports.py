@@ -164,6 +164,13 @@ class Reports:
             return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
                                                 alert_enabled)
 
+    async def set_budget_alert(self, org_id: str, resource: str, alert_at_percent: int | None,
+                               alert_enabled: bool) -> QuotaView:
+        async with self._conn() as conn:
+            await store.organization(conn, org_id)
+            return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
+                                                       alert_enabled)
+
     async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[asyncpg.Record]:
         async with self._conn() as conn:
             await store.organization(conn, org_id)

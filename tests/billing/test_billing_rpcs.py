@@ -215,7 +215,8 @@ async def test_the_first_partial_day_of_an_organization_is_billed_in_its_first_p
 
     async with module_pool.acquire() as conn:
         customers, meters = await names(conn)
-    first_day = {(meters[e["event_name"]], int(e["payload"]["value"])) for e in state(stripe_base)["meter_events"]
+    events = state(stripe_base)["meter_events"]
+    first_day = {(meters[e["event_name"]], int(e["payload"]["value"])) for e in events
                  if customers.get(e["payload"]["stripe_customer_id"]) == org
                  and e["timestamp"] == int(created.timestamp())}
     assert first_day == {("queries", 1000), ("api_requests", 2000)}  # stamped at 13:00, inside the period

@@ -181,7 +181,7 @@ async def test_history_daily_and_monthly(http_base: str, seeded: Seeded) -> None
 
 
 async def test_quotas_set_and_alerts_filtered(http_base: str, seeded: Seeded) -> None:
-    key = seeded.keys[Role.BILLING_CONTACT]
+    key = seeded.keys[Role.TENANT_ADMIN]  # limits are set by admins
     start = datetime.fromisoformat((await get(http_base, "/usage", key))[1]["period_start"])
     used = seeded.used("api_requests", start)  # 2800
     status, body = await post(

@@ -124,6 +124,7 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/usage/history", _R + "GetUsageHistory", "history"),
     ("GET", "/usage/quotas", _R + "ListQuotaUsage", "quotas"),
     ("POST", "/usage/quotas/{resource}", _ADMIN + "SetQuota", "set_quota"),
+    ("POST", "/usage/quotas/{resource}/alert", _ADMIN + "SetBudgetAlert", "set_budget_alert"),
     ("GET", "/usage/quota-alerts", _R + "ListQuotaAlerts", "alerts"),
     ("GET", "/usage/projections", _R + "GetProjections", "projections"),
     ("GET", "/usage/costs", _R + "GetCostAnalysis", "costs"),
@@ -219,10 +220,14 @@ class _Api:
         soft = params.limit(_decimal_text(body, "soft_limit"), "soft_limit")
         hard = params.limit(_decimal_text(body, "hard_limit"), "hard_limit")
         alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
-        enabled = body.get("alert_enabled", True)
-        if not isinstance(enabled, bool):
-            raise FieldError("alert_enabled", "must be true or false")
-        view = await self.d.reports.set_quota(call.org_id, resource, soft, hard, alert_at, enabled)
+        view = await self.d.reports.set_quota(call.org_id, resource, soft, hard, alert_at, _enabled(body))
+        return web.json_response(out.quota_set(view))
+
+    async def set_budget_alert(self, call: Call) -> web.Response:
+        resource = params.quota_resource(call.request.match_info["resource"])
+        body = await _json_body(call.request)
+        alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
+        view = await self.d.reports.set_budget_alert(call.org_id, resource, alert_at, _enabled(body))
         return web.json_response(out.quota_set(view))
 
     async def alerts(self, call: Call) -> web.Response:
@@ -362,6 +367,13 @@ def _whole(body: dict[str, Any], name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(name, "must be a whole number")
     return value
+
+
+def _enabled(body: dict[str, Any]) -> bool:
+    enabled = body.get("alert_enabled", True)
+    if not isinstance(enabled, bool):
+        raise FieldError("alert_enabled", "must be true or false")
+    return enabled
 
 
 def _moment_field(period: dict[str, Any], name: str) -> Any:

@@ -103,7 +103,7 @@ def _paths() -> Json:
         "/usage/quotas": {"get": _op("Quotas with current usage", r + "ListQuotaUsage",
                                      _obj(organization_id=S, quotas=_arr(QUOTA)))},
         "/usage/quotas/{resource}": {"post": _op(
-            "Set a resource's soft and hard limits and alert threshold",
+            "Set a resource's soft and hard limits and alert threshold (platform and tenant admins)",
             "metering.v1.MeteringAdminService/SetQuota",
             _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
                  alert_at_percent=NI, alert_enabled=B, current_usage=D,
@@ -112,6 +112,14 @@ def _paths() -> Json:
             _obj(soft_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
                  hard_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
                  alert_at_percent=NI, alert_enabled=B))},
+        "/usage/quotas/{resource}/alert": {"post": _op(
+            "Set a resource's budget alert: the custom threshold and whether alerts fire (limits unchanged)",
+            "metering.v1.MeteringAdminService/SetBudgetAlert",
+            _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
+                 alert_at_percent=NI, alert_enabled=B, current_usage=D,
+                 updated_at=TIME),
+            [_p("resource", "A resource name or 'credits'")],
+            _obj(alert_at_percent=NI, alert_enabled=B))},
         "/usage/quota-alerts": {"get": _op(
             "Quota alerts", r + "ListQuotaAlerts",
             _arr(_obj(id=S, resource=S, current_usage=D, quota_limit=D, usage_percent=D, severity=S, status=S,
