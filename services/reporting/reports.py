@@ -224,14 +224,10 @@ class Reports:
             segments = await store.billed_segments(conn, org_id, org["now"], org["now"] + SECOND)
             namespace_price = await store.namespace_price(conn, org["now"])
         offers = _offers(plan_rows, limit_rows)
-        projected = {m: project(v, None, None, period, credits.now).projected_period_end
-                     for m, v in used.items()}
-        credit_projection = None
-        if org["billing_model"] == "credits":
-            credit_projection = project(credits.used, None, None, period, credits.now).projected_period_end
+        use = {m: _use(v, period, credits.now) for m, v in used.items()}
+        credit_use = _use(credits.used, period, credits.now) if org["billing_model"] == "credits" else None
         found = [
-            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), projected,
-                                   credit_projection),
+            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), use, credit_use),
             _old_backups(backups, prices.get("backups_gb"),
                          billed.bill(segments, Range(org["now"], org["now"] + SECOND), org["now"]),
                          org["now"] - OLD_BACKUPS),
@@ -310,6 +306,10 @@ async def _limits(conn: asyncpg.Connection, org_id: str) -> dict[str, Decimal | 
     """Each resource's limit: its quota's alert base (soft, else hard, else plan limit)."""
     views = await quota_limits.list_quotas(conn, org_id)
     return {v.resource: v.limits.base for v in views}
+
+
+def _use(used: Decimal, period: BillingPeriod, now: datetime) -> advice.Use:
+    return advice.Use(used, project(used, None, None, period, now).projected_period_end)
 
 
 def _offers(plans: list[asyncpg.Record], limits: list[asyncpg.Record]) -> dict[str, advice.PlanOffer]:

@@ -650,3 +650,44 @@ async def test_recommendations_from_the_organizations_own_use(
     await seeder.spend(busy, [Spend(D(450), "", "", "cli")])
     ids = [a["id"] for a in (await get(base, "/usage/recommendations", busy.keys[Role.BILLING_CONTACT]))[1]]
     assert "right-size-plan" not in ids
+
+
+async def test_recommendations_never_suggest_a_plan_the_period_exceeds_and_show_their_figures(
+    http_server: tuple[str, str], platform_key: str, pool: asyncpg.Pool
+) -> None:
+    base = http_server[1]
+    seeder = Seeder(http_server[0], platform_key, pool)
+    # A Starter organization at 110 % of its queries (11,000 of 10,000): Free lists no queries at
+    # all, so it is no place to move to.
+    over = await seeder.organization("starter")
+    await seeder.record(over, [Event("queries", D(11000), now() + timedelta(seconds=1))])
+    advice = (await get(base, "/usage/recommendations", over.keys[Role.TENANT_ADMIN]))[1]
+    assert "right-size-plan" not in [a["id"] for a in advice]
+
+    # A Professional organization that spent 8,000 credits today: Starter's 9,900 credits a month
+    # hold 7,920 with 20 % headroom, less than was already spent.
+    spender = await seeder.organization("professional")
+    await seeder.spend(spender, [Spend(D(8000), "", "", "web")])
+    advice = (await get(base, "/usage/recommendations", spender.keys[Role.TENANT_ADMIN]))[1]
+    assert "right-size-plan" not in [a["id"] for a in advice]
+
+    # A Professional organization with 200 queries and nothing else: Starter fits, and the advice
+    # names every figure it compared.
+    small = await seeder.organization("professional")
+    await seeder.record(small, [Event("queries", D(200), now() + timedelta(seconds=1))])
+    key = small.keys[Role.TENANT_ADMIN]
+    summary = (await get(base, "/usage", key))[1]
+    start, end = (datetime.fromisoformat(summary[k]) for k in ("period_start", "period_end"))
+    days = (end - start).days
+    plan = {a["id"]: a for a in (await get(base, "/usage/recommendations", key))[1]}["right-size-plan"]
+    basis = {b["name"]: b for b in plan["basis"]}
+    assert list(basis) == ["credits", "llm_tokens", "queries", "seats", "storage_gb"]
+    assert basis["credits"] == {"name": "credits", "used": "0", "projected": "0", "limit": "9900"}
+    assert basis["llm_tokens"] == {"name": "llm_tokens", "used": "0", "projected": "0", "limit": "500000"}
+    assert basis["seats"] == {"name": "seats", "used": "0", "projected": "0", "limit": "5"}
+    assert basis["storage_gb"] == {"name": "storage_gb", "used": "0", "projected": "0", "limit": "10"}
+    assert (basis["queries"]["used"], basis["queries"]["limit"]) == ("200", "10000")
+    # The period began seconds ago, so its average counts as one day's: 200 a day over the whole
+    # period is 200 + 200 x (days left, a hair under `days`): 200 x 31 = 6,200 for a 30-day period.
+    assert D(basis["queries"]["projected"]).quantize(D(1)) == 200 * (1 + days)
+    assert (plan["current_cost"], plan["projected_savings"]) == ("499", "400")  # $499 - $99

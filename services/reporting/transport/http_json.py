@@ -125,7 +125,9 @@ def recommendation(a: Advice) -> Json:
     return {"id": a.key, "priority": a.priority, "category": a.category, "resource": a.resource,
             "title": a.title, "description": a.description, "current_cost": d(a.current_cost),
             "projected_savings": d(a.projected_savings), "savings_percent": d(a.savings_percent),
-            "implementation_effort": a.effort}
+            "implementation_effort": a.effort,
+            "basis": [{"name": b.name, "used": d(b.used), "projected": d(b.projected), "limit": d(b.limit)}
+                      for b in a.basis]}
 
 
 def overview(o: results.Overview) -> Json:

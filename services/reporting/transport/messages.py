@@ -146,6 +146,8 @@ def recommendation(a: Advice) -> pb.Recommendation:
         id=a.key, priority=a.priority, category=a.category, resource=a.resource, title=a.title,
         description=a.description, current_cost=d(a.current_cost), projected_savings=d(a.projected_savings),
         savings_percent=d(a.savings_percent), implementation_effort=a.effort,
+        basis=[pb.RecommendationBasis(name=b.name, used=d(b.used), projected=decimal_or_empty(b.projected),
+                                      limit=decimal_or_empty(b.limit)) for b in a.basis],
     )
 
 

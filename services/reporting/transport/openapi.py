@@ -147,7 +147,9 @@ def _paths() -> Json:
         "/usage/recommendations": {"get": _op(
             "Optimization recommendations", r + "ListRecommendations",
             _arr(_obj(id=S, priority=S, category=S, resource=S, title=S, description=S, current_cost=D,
-                      projected_savings=D, savings_percent=D, implementation_effort=S)))},
+                      projected_savings=D, savings_percent=D, implementation_effort=S,
+                      basis=_arr(_obj(name=S, used=D, projected=NULLABLE_DECIMAL,
+                                      limit=NULLABLE_DECIMAL)))))},
         "/usage/export": {"post": _op(
             "Start a usage export (background job)", r + "CreateUsageExport", EXPORT, None,
             _obj(format={"enum": ["csv", "json"]}, resource_types=_arr(S),

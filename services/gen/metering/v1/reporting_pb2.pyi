@@ -408,7 +408,7 @@ class GetCostAnalysisResponse(_message.Message):
     def __init__(self, period: _Optional[_Union[ReportPeriod, str]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., total_cost: _Optional[str] = ..., breakdown: _Optional[_Iterable[_Union[CostLine, _Mapping]]] = ..., by_service: _Optional[_Iterable[_Union[ServiceCost, _Mapping]]] = ..., by_user: _Optional[_Iterable[_Union[UserCost, _Mapping]]] = ..., series: _Optional[_Iterable[_Union[CostPoint, _Mapping]]] = ..., estimated_monthly_total: _Optional[str] = ..., daily_average: _Optional[str] = ...) -> None: ...
 
 class Recommendation(_message.Message):
-    __slots__ = ("id", "priority", "category", "resource", "title", "description", "current_cost", "projected_savings", "savings_percent", "implementation_effort")
+    __slots__ = ("id", "priority", "category", "resource", "title", "description", "current_cost", "projected_savings", "savings_percent", "implementation_effort", "basis")
     ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +419,7 @@ class Recommendation(_message.Message):
     PROJECTED_SAVINGS_FIELD_NUMBER: _ClassVar[int]
     SAVINGS_PERCENT_FIELD_NUMBER: _ClassVar[int]
     IMPLEMENTATION_EFFORT_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
     id: str
     priority: str
     category: str
@@ -429,7 +430,20 @@ class Recommendation(_message.Message):
     projected_savings: str
     savings_percent: str
     implementation_effort: str
-    def __init__(self, id: _Optional[str] = ..., priority: _Optional[str] = ..., category: _Optional[str] = ..., resource: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., current_cost: _Optional[str] = ..., projected_savings: _Optional[str] = ..., savings_percent: _Optional[str] = ..., implementation_effort: _Optional[str] = ...) -> None: ...
+    basis: _containers.RepeatedCompositeFieldContainer[RecommendationBasis]
+    def __init__(self, id: _Optional[str] = ..., priority: _Optional[str] = ..., category: _Optional[str] = ..., resource: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., current_cost: _Optional[str] = ..., projected_savings: _Optional[str] = ..., savings_percent: _Optional[str] = ..., implementation_effort: _Optional[str] = ..., basis: _Optional[_Iterable[_Union[RecommendationBasis, _Mapping]]] = ...) -> None: ...
+
+class RecommendationBasis(_message.Message):
+    __slots__ = ("name", "used", "projected", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    PROJECTED_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    used: str
+    projected: str
+    limit: str
+    def __init__(self, name: _Optional[str] = ..., used: _Optional[str] = ..., projected: _Optional[str] = ..., limit: _Optional[str] = ...) -> None: ...
 
 class ListRecommendationsRequest(_message.Message):
     __slots__ = ("org_id",)
