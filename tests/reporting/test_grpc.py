@@ -4,6 +4,7 @@ HTTP API, field-naming errors, exports run by any replica; API metrics that surv
 from __future__ import annotations
 
 import asyncio
+import re
 from decimal import Decimal
 
 import aiohttp
@@ -136,7 +137,10 @@ async def test_an_export_started_on_one_replica_completes(
                 break
             await asyncio.sleep(0.1)
     assert state.status == "completed" and state.row_count == 25 and state.file_size_bytes > 0
-    assert state.download_url == f"/api/v1/usage/export/{state.export_id}/download"
+    # No public URL configured: the HTTP API's own address.
+    assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/api/v1/usage/export/{state.export_id}/download",
+                        state.download_url), state.download_url
+    assert state.kind == pb.EXPORT_KIND_USAGE_EVENTS  # the default
 
 
 async def test_api_metrics_survive_a_restart(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from services.reporting.transport.openapi import openapi_document
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 MAX_BODY = 64 * 1024
+HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _R = "/metering.v1.ReportingService/"
 _CALLER = web.AppKey("caller", object)
 
@@ -56,6 +58,8 @@ class Deps:
     rate_limit_ips: tuple[str, ...] = ()
     # Header the gateway sets to the client's address; empty: the connection's peer address.
     client_ip_header: str = ""
+    # Base URL of this API as clients reach it; empty: from the request (X-Forwarded-*, Host).
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -264,16 +268,21 @@ class _Api:
         period = body.get("period")
         if not isinstance(period, dict):
             raise FieldError("period", "must be an object with from and to")
-        fmt = body.get("format")
-        wanted = export_request(fmt if isinstance(fmt, str) else "", meters,
-                                _moment_field(period, "from"), _moment_field(period, "to"))
+        kind, fmt = body.get("kind", "usage_events"), body.get("format")
+        wanted = export_request(kind if isinstance(kind, str) else "", fmt if isinstance(fmt, str) else "",
+                                meters, _moment_field(period, "from"), _moment_field(period, "to"))
         await self.d.reports.require_organization(call.org_id)
         made = await self.d.exports.create(call.org_id, wanted, call.principal.key_id)
-        return web.json_response(out.export(made, _download_url(call, made.export_id)), status=202)
+        return web.json_response(out.export(made, self._download_url(call, made.export_id)), status=202)
 
     async def get_export(self, call: Call) -> web.Response:
         made = await self.d.exports.get(call.org_id, _export_id(call))
-        return web.json_response(out.export(made, _download_url(call, made.export_id)))
+        return web.json_response(out.export(made, self._download_url(call, made.export_id)))
+
+    def _download_url(self, call: Call, export_id: str) -> str:
+        suffix = f"?org_id={call.org_id}" if call.principal.role is Role.PLATFORM_ADMIN else ""
+        base = self.d.public_url or request_base_url(call.request)
+        return f"{base}/api/v1/usage/export/{export_id}/download{suffix}"
 
     async def download(self, call: Call) -> web.StreamResponse:
         made = await self.d.exports.get(call.org_id, _export_id(call))
@@ -392,9 +401,16 @@ def _export_id(call: Call) -> str:
     return export_id
 
 
-def _download_url(call: Call, export_id: str) -> str:
-    suffix = f"?org_id={call.org_id}" if call.principal.role is Role.PLATFORM_ADMIN else ""
-    return f"/api/v1/usage/export/{export_id}/download{suffix}"
+def request_base_url(request: web.Request) -> str:
+    """scheme://host the client used: the gateway's X-Forwarded-Proto and X-Forwarded-Host (their
+    first values) when well-formed, else the request's own."""
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+    if scheme not in ("http", "https"):
+        scheme = request.scheme
+    if not HOST.fullmatch(host):
+        host = request.host
+    return f"{scheme}://{host}"
 
 
 def _int_query(call: Call, name: str) -> int:

@@ -198,7 +198,7 @@ def subscription(s: Statement) -> Json:
 
 
 def export(e: Export, download_url: str) -> Json:
-    return {"export_id": e.export_id, "status": e.status, "format": e.format,
+    return {"export_id": e.export_id, "status": e.status, "kind": e.kind, "format": e.format,
             "file_size_bytes": e.size_bytes if e.downloadable else None,
             "row_count": e.row_count if e.downloadable else None,
             "download_url": download_url if e.downloadable else None, "expires_at": ts(e.expires_at),

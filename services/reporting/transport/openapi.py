@@ -71,9 +71,12 @@ QUOTA = _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMA
              plan_limit=NULLABLE_DECIMAL,
              current_usage=D, warning_threshold=N, alert_at_percent=NI,
              alert_enabled=B, updated_at=TIME)
+EXPORT_KINDS = {"enum": ["usage_events", "credit_spend", "resource_lifetimes"]}
 EXPORT = _obj(export_id=S, status={"enum": ["processing", "completed", "failed", "expired"]},
-              format={"enum": ["csv", "json"]}, file_size_bytes=NI,
-              row_count=NI, download_url=NS,
+              kind=EXPORT_KINDS, format={"enum": ["csv", "json"]}, file_size_bytes=NI,
+              row_count=NI,
+              download_url={**NS, "description": "Absolute URL of the file: METERING_PUBLIC_URL, else the "
+                                                 "request's X-Forwarded-Proto/-Host or its own Host"},
               expires_at=TIME, created_at=TIME, error=NS)
 
 
@@ -152,7 +155,10 @@ def _paths() -> Json:
                                       limit=NULLABLE_DECIMAL)))))},
         "/usage/export": {"post": _op(
             "Start a usage export (background job)", r + "CreateUsageExport", EXPORT, None,
-            _obj(format={"enum": ["csv", "json"]}, resource_types=_arr(S),
+            _obj(kind={**EXPORT_KINDS, "description": "usage events (default), credit spend (granted "
+                       "deductions) or resource lifetimes (segments of per-second billed resources)"},
+                 format={"enum": ["csv", "json"]},
+                 resource_types={**_arr(S), "description": "Usage events only"},
                  period=_obj(**{"from": TIME, "to": TIME})), "202")},
         "/usage/export/{export_id}": {"get": _op("Export status", r + "GetUsageExport", EXPORT,
                                                  [_p("export_id", "From POST /usage/export")])},
