@@ -1,8 +1,8 @@
 """Optimization recommendations from an organization's own use (pure).
 
 - Right-size the plan: a cheaper plan whose limits and monthly credits cover both what this period
-  used so far and its projection, with 20 % headroom. Every meter the current plan limits counts,
-  and credits; a plan that does not list a meter the current plan limits does not offer it.
+  used so far and its projection, with 20 % headroom. Every meter either plan limits counts, and
+  credits; a plan that does not list a meter the current plan limits does not offer it.
 - Clean up old backups: backup storage recorded, or backup resources running since, more than 90
   days ago, at what it costs a month.
 - Consolidate under-used namespaces: workspaces that consumed less than 10 % of the average
@@ -80,15 +80,14 @@ def right_size_plan(current: PlanOffer, plans: Sequence[PlanOffer], use: Mapping
     the period, `credits` the credits spent (None when the organization pays in USD)."""
     if current.price_usd is None or current.price_usd == 0:
         return None
-    dimensions = sorted(m for m, limit in current.limits.items() if limit is not None)
     fitting = [p for p in plans if p.price_usd is not None and p.price_usd < current.price_usd
-               and _fits(p, dimensions, use, credits)]
+               and _fits(p, _dimensions(current, p), use, credits)]
     if not fitting:
         return None
     best = min(fitting, key=lambda p: (p.price_usd or ZERO, p.plan_id))
     assert best.price_usd is not None
     savings = current.price_usd - best.price_usd
-    basis = _basis(best, dimensions, use, credits)
+    basis = _basis(best, _dimensions(current, best), use, credits)
     shown = ", ".join(f"{format_decimal(money(b.projected or ZERO))} {b.name}" for b in basis)
     return Advice(
         "right-size-plan", "high" if share(savings, current.price_usd) >= 50 else "medium", "cost",
@@ -98,6 +97,12 @@ def right_size_plan(current: PlanOffer, plans: Sequence[PlanOffer], use: Mapping
         f"${format_decimal(current.price_usd)}/month.",
         current.price_usd, savings, "low", basis,
     )
+
+
+def _dimensions(current: PlanOffer, candidate: PlanOffer) -> list[str]:
+    """The meters either plan limits."""
+    return sorted({m for plan in (current, candidate) for m, limit in plan.limits.items()
+                   if limit is not None})
 
 
 def _fits(plan: PlanOffer, dimensions: Sequence[str], use: Mapping[str, Use], credits: Use | None) -> bool:

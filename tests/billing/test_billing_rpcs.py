@@ -17,6 +17,8 @@ from services.billing.store.resources import NewResource, create_resource, delet
 from services.domain.access import Role
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
+from services.gen.metering.v1 import reporting_pb2 as rpb
+from services.gen.metering.v1 import reporting_pb2_grpc as rpb_grpc
 from services.metering.store.api_keys import create_api_key
 from tests.billing.helpers import insert_events, new_org
 from tests.billing.stripe_harness import DAY, TODAY, control, names, run_once, state
@@ -28,17 +30,23 @@ CUSTOMER = "SELECT stripe_customer_id FROM billing_accounts WHERE org_id = $1"
 
 
 @pytest.fixture(scope="module")
-async def billing(module_database: str, module_pool: asyncpg.Pool, stripe_base: str,
-                  stripe_key: str) -> AsyncIterator[bpb_grpc.BillingServiceStub]:
+async def channel(module_database: str, module_pool: asyncpg.Pool, stripe_base: str,
+                  stripe_key: str) -> AsyncIterator[grpc.aio.Channel]:
+    """A platform admin's channel to a server of this module's database."""
     async with module_pool.acquire() as conn:
         key = (await create_api_key(conn, None, Role.PLATFORM_ADMIN, "billing tests"))[1]
     addr, proc = start_server(module_database, STRIPE_API_KEY=stripe_key, STRIPE_API_BASE=stripe_base)
     try:
-        async with aio_channel(addr, key) as channel:
-            yield bpb_grpc.BillingServiceStub(channel)
+        async with aio_channel(addr, key) as opened:
+            yield opened
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def billing(channel: grpc.aio.Channel) -> bpb_grpc.BillingServiceStub:
+    return bpb_grpc.BillingServiceStub(channel)
 
 
 async def test_the_invoice_preview_matches_what_reached_stripe_by_service_and_user(
@@ -190,8 +198,8 @@ async def test_invoice_collection_is_for_enterprise_plans_only(
 
 
 async def test_the_first_partial_day_of_an_organization_is_billed_in_its_first_period(
-    module_database: str, module_pool: asyncpg.Pool, billing: bpb_grpc.BillingServiceStub, stripe_base: str,
-    stripe_key: str, tmp_path: Path,
+    module_database: str, module_pool: asyncpg.Pool, billing: bpb_grpc.BillingServiceStub,
+    channel: grpc.aio.Channel, stripe_base: str, stripe_key: str, tmp_path: Path,
 ) -> None:
     created = TODAY - 3 * DAY + 13 * HOUR  # a Starter organization created at 13:00 on its first day
     async with module_pool.acquire() as conn:
@@ -212,6 +220,11 @@ async def test_the_first_partial_day_of_an_organization_is_billed_in_its_first_p
     subscription = await billing.GetBillingSubscription(bpb.GetBillingSubscriptionRequest(org_id=org))
     assert subscription.estimated_total_cost == "99.152"  # nothing running
     assert subscription.billing_cycle.current_period_start.ToDatetime(tzinfo=UTC) == created
+    reporting = rpb_grpc.ReportingServiceStub(channel)
+    costs = await reporting.GetCostAnalysis(rpb.GetCostAnalysisRequest(org_id=org))
+    assert {line.resource: line.total_cost for line in costs.breakdown} == {"queries": "0.15",
+                                                                           "api_requests": "0.002"}
+    assert costs.total_cost == "0.152"  # the same usage as the preview's, first day included
 
     async with module_pool.acquire() as conn:
         customers, meters = await names(conn)
