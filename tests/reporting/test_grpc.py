@@ -232,3 +232,43 @@ async def test_rate_limit_bars_follow_the_gateways_client_ip_header(
     bars = {b["domain"]: b for b in body["addresses"][0]["bars"]}
     assert bars["webhook"]["limit"] == 30 and 6 <= bars["webhook"]["used"] <= 7
     assert bars["api"]["used"] == 0 and bars["api"]["state"] == "ok"
+
+
+async def test_a_credit_spend_export_over_grpc_links_to_the_configured_public_url(
+    database_url: str, sidecar: Sidecar, platform_key: str, pool: asyncpg.Pool
+) -> None:
+    addr, base, proc = start_http_server(database_url, sidecar.http_base,
+                                         METERING_PUBLIC_URL="https://usage.example.com/")
+    try:
+        seeder = Seeder(addr, platform_key, pool)
+        org = await seeder.organization()
+        await seeder.spend(org, [Spend(Decimal("3.5"), "", "", "web")])
+        start, end = pb.CreateUsageExportRequest().from_time, pb.CreateUsageExportRequest().to_time
+        start.FromSeconds(int(now().timestamp()) - 3600)
+        end.FromSeconds(int(now().timestamp()) + 3600)
+        key = org.keys[Role.BILLING_CONTACT]
+        async with aio_channel(addr, key) as channel:
+            stub = reporting_pb2_grpc.ReportingServiceStub(channel)
+            made = (await stub.CreateUsageExport(pb.CreateUsageExportRequest(
+                org_id=org.org_id, kind=pb.EXPORT_KIND_CREDIT_SPEND, format=pb.EXPORT_FORMAT_JSON,
+                from_time=start, to_time=end))).export
+            assert made.kind == pb.EXPORT_KIND_CREDIT_SPEND
+            for _ in range(100):
+                state = (await stub.GetUsageExport(
+                    pb.GetUsageExportRequest(org_id=org.org_id, export_id=made.export_id))).export
+                if state.status != "processing":
+                    break
+                await asyncio.sleep(0.1)
+        path = f"/api/v1/usage/export/{made.export_id}/download"
+        assert state.download_url == "https://usage.example.com" + path  # the trailing slash dropped
+        async with aiohttp.ClientSession() as session:
+            proxied = {"Authorization": f"Bearer {key}", "X-Forwarded-Host": "x.test"}
+            async with session.get(f"{base}/api/v1/usage/export/{made.export_id}", headers=proxied) as r:
+                assert (await r.json())["download_url"] == "https://usage.example.com" + path  # configured wins
+            async with session.get(base + path, headers={"Authorization": f"Bearer {key}"}) as r:
+                rows = await r.json()
+        assert [(row["amount"], row["unit"], row["from_monthly"], row["source"]) for row in rows] == [
+            ("3.5", "credits", "3.5", "web")]  # Starter's monthly credits pay it
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
