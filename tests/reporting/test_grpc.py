@@ -264,7 +264,8 @@ async def test_a_credit_spend_export_over_grpc_links_to_the_configured_public_ur
         async with aiohttp.ClientSession() as session:
             proxied = {"Authorization": f"Bearer {key}", "X-Forwarded-Host": "x.test"}
             async with session.get(f"{base}/api/v1/usage/export/{made.export_id}", headers=proxied) as r:
-                assert (await r.json())["download_url"] == "https://usage.example.com" + path  # configured wins
+                # The configured URL wins over forwarded headers.
+                assert (await r.json())["download_url"] == "https://usage.example.com" + path
             async with session.get(base + path, headers={"Authorization": f"Bearer {key}"}) as r:
                 rows = await r.json()
         assert [(row["amount"], row["unit"], row["from_monthly"], row["source"]) for row in rows] == [
