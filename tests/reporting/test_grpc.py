@@ -72,6 +72,15 @@ async def test_rpcs_answer_what_the_http_api_answers(
                 assert list(invoices.invoices) == []
                 overview = await stub.GetCreditOverview(pb.GetCreditOverviewRequest(org_id=org.org_id))
                 assert (overview.used, overview.plan_id, overview.days_elapsed) == ("9", "professional", 0)
+                found = await stub.ListRecommendations(pb.ListRecommendationsRequest(org_id=org.org_id))
+                # Projections move with the clock between the two calls: used and limits compared.
+                basis = {a.id: [(b.name, b.used, b.limit) for b in a.basis] for a in found.recommendations}
+                http_advice = (await get(http_base, "/usage/recommendations", key))[1]
+                assert basis == {a["id"]: [(b["name"], b["used"], b["limit"] or "") for b in a["basis"]]
+                                 for a in http_advice}
+                # Starter fits: 9 credits and 12 queries (3 + 4 + 5) spent so far.
+                assert basis["right-size-plan"][:3] == [
+                    ("credits", "9", "9900"), ("llm_tokens", "0", "500000"), ("queries", "12", "10000")]
 
 
 async def test_bad_input_names_the_field(
