@@ -63,6 +63,11 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
             {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_DB_POOL_MAX": "many"},
             "METERING_DB_POOL_MAX must be a whole number",
         ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_PUBLIC_URL": "usage.example.com"},
+            "METERING_PUBLIC_URL must be an http(s):// URL",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

@@ -539,6 +539,18 @@ class SetQuotaRequest(_message.Message):
     alert_enabled: bool
     def __init__(self, org_id: _Optional[str] = ..., resource: _Optional[str] = ..., soft_limit: _Optional[str] = ..., hard_limit: _Optional[str] = ..., alert_at_percent: _Optional[int] = ..., alert_enabled: _Optional[bool] = ...) -> None: ...
 
+class SetBudgetAlertRequest(_message.Message):
+    __slots__ = ("org_id", "resource", "alert_at_percent", "alert_enabled")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    ALERT_AT_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    resource: str
+    alert_at_percent: int
+    alert_enabled: bool
+    def __init__(self, org_id: _Optional[str] = ..., resource: _Optional[str] = ..., alert_at_percent: _Optional[int] = ..., alert_enabled: _Optional[bool] = ...) -> None: ...
+
 class ListQuotasRequest(_message.Message):
     __slots__ = ("org_id",)
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
@@ -718,6 +730,12 @@ class SetSpendCapResponse(_message.Message):
     def __init__(self, organization: _Optional[_Union[Organization, _Mapping]] = ...) -> None: ...
 
 class SetQuotaResponse(_message.Message):
+    __slots__ = ("quota",)
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    quota: Quota
+    def __init__(self, quota: _Optional[_Union[Quota, _Mapping]] = ...) -> None: ...
+
+class SetBudgetAlertResponse(_message.Message):
     __slots__ = ("quota",)
     QUOTA_FIELD_NUMBER: _ClassVar[int]
     quota: Quota
