@@ -11,8 +11,10 @@ import asyncpg
 from services.domain.billing_period import BillingPeriod, period_containing
 from services.domain.credits import Unit, period_allowance
 from services.domain.errors import NotFoundError
+from services.domain.usage_model import Aggregation
 from services.metering.store.periods import credits_unlimited, period_grant
 from services.metering.store.quota_limits import OVERSPENT
+from services.metering.store.usage_figures import aggregation, period_figure
 
 SELECT_CREDIT_STATUS = f"""
 SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.reserved,
@@ -26,10 +28,6 @@ SELECT ol.limit_quantity, ol.meter IS NOT NULL AS has_limit
 FROM organizations o
 LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = $2
 WHERE o.org_id = $1"""
-
-SELECT_METER_USED = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
@@ -49,6 +47,7 @@ class Usage:
     reserved: Decimal
     period: BillingPeriod
     now: datetime
+    aggregation: Aggregation = Aggregation.SUM  # how the meter's readings make `used`
 
 
 async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage:
@@ -63,10 +62,11 @@ async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage
     row = await conn.fetchrow(SELECT_METER_LIMIT, org_id, meter)
     limit = row["limit_quantity"] if row["has_limit"] else None
     period = credits.period
-    used: Decimal = await conn.fetchval(SELECT_METER_USED, org_id, meter, period.start, period.end)
+    used = (await period_figure(conn, org_id, meter, period.start, period.end)).used
     return Usage(
         org_id, meter, None, used, limit, None if limit is None else limit - used,
         credits.monthly_remaining, credits.bonus_remaining, credits.reserved, period, credits.now,
+        await aggregation(conn, meter),
     )
 
 

@@ -21,7 +21,9 @@ from services.domain.billing_period import BillingPeriod, period_containing
 from services.domain.credits import period_allowance
 from services.domain.errors import FieldError, NotFoundError
 from services.domain.usage_limits import MeterCounter
+from services.domain.usage_model import Aggregation
 from services.metering.store import alerts
+from services.metering.store.usage_figures import period_figure
 
 CREDITS = "credits"
 
@@ -37,7 +39,8 @@ q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_en
 q.period_start AS counted_from, q.used, q.updated_at, ol.limit_quantity AS plan_limit,
 o.billing_model, period_credits(o.org_id) AS monthly_credits,
 b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
-b.reserved, o.billing_anchor, statement_timestamp() AS now, {OVERSPENT}
+b.reserved, o.billing_anchor, coalesce(m.aggregation, 'sum') AS aggregation, statement_timestamp() AS now,
+{OVERSPENT}
 """
 
 LOCK_COUNTERS = f"""
@@ -47,6 +50,7 @@ JOIN quotas q ON q.org_id = k.org_id AND q.resource = k.resource
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
 LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
+LEFT JOIN meters m ON m.meter = q.resource
 ORDER BY q.org_id, q.resource
 FOR UPDATE OF q"""
 
@@ -56,6 +60,7 @@ FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
 LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
+LEFT JOIN meters m ON m.meter = q.resource
 WHERE q.org_id = $1 AND ($2 = '' OR q.resource = $2)
 ORDER BY q.resource"""
 
@@ -73,14 +78,17 @@ SET soft_limit = EXCLUDED.soft_limit, hard_limit = EXCLUDED.hard_limit,
     alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
     updated_at = EXCLUDED.updated_at"""
 
+UPSERT_BUDGET_ALERT = """
+INSERT INTO quotas (org_id, resource, alert_at_percent, alert_enabled, updated_at)
+VALUES ($1, $2, $3, $4, statement_timestamp())
+ON CONFLICT (org_id, resource) DO UPDATE
+SET alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
+    updated_at = EXCLUDED.updated_at"""
+
 INSERT_PLAN_QUOTAS = """
 INSERT INTO quotas (org_id, resource)
 SELECT org_id, meter FROM org_meter_limits WHERE org_id = $1 AND limit_quantity IS NOT NULL
 ON CONFLICT DO NOTHING"""
-
-SUM_METER_USAGE = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
@@ -123,17 +131,24 @@ def credit_allowance(row: Mapping[str, Any]) -> Decimal | None:
                             row["monthly_remaining"] + row["bonus_remaining"], row["overspent"])
 
 
-def _counter(row: asyncpg.Record) -> MeterCounter:
+async def _counter(conn: asyncpg.Connection, row: asyncpg.Record) -> MeterCounter:
+    """A sum's running total is kept on its quota row; a gauge's figure (and the time of its
+    latest reading, which a later level reading replaces) is read from its readings."""
     period = _period(row)
-    used = row["used"] if row["counted_from"] == period.start else Decimal(0)
-    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+    kind = Aggregation(row["aggregation"])
+    if kind.accumulates:
+        used = row["used"] if row["counted_from"] == period.start else Decimal(0)
+        return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+    figure = await period_figure(conn, row["org_id"], row["resource"], period.start, period.end)
+    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, figure.used, kind,
+                        figure.latest_at)
 
 
 async def lock_counters(conn: asyncpg.Connection,
                         pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MeterCounter]:
     """Locks the quota rows of the (organization, meter) pairs that have one, in key order."""
     rows = await conn.fetch(LOCK_COUNTERS, [p[0] for p in pairs], [p[1] for p in pairs])
-    return {(r["org_id"], r["resource"]): _counter(r) for r in rows}
+    return {(r["org_id"], r["resource"]): await _counter(conn, r) for r in rows}
 
 
 async def save_counters(conn: asyncpg.Connection, counters: dict[tuple[str, str], MeterCounter],
@@ -168,17 +183,35 @@ async def reconcile_alerts(conn: asyncpg.Connection, org_id: str) -> None:
 
 async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
                     hard: Decimal | None, alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
-    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
-        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+    await _require_resource(conn, resource)
     if soft is not None and hard is not None and soft > hard:
         raise FieldError("soft_limit", "must not be greater than hard_limit")
     async with conn.transaction():
         await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
-        view = (await _views(conn, org_id, resource))[0]
-        if resource != CREDITS:
-            await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
-                               [_period(await _row(conn, org_id, resource)).start])
-        await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
+        return await _settle(conn, org_id, resource)
+
+
+async def set_budget_alert(conn: asyncpg.Connection, org_id: str, resource: str,
+                           alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
+    """The custom alert threshold and whether alerts fire; the soft and hard limits stay as set."""
+    await _require_resource(conn, resource)
+    async with conn.transaction():
+        await conn.execute(UPSERT_BUDGET_ALERT, org_id, resource, alert_at_percent, alert_enabled)
+        return await _settle(conn, org_id, resource)
+
+
+async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:
+    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
+        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+
+
+async def _settle(conn: asyncpg.Connection, org_id: str, resource: str) -> QuotaView:
+    """After a quota row changed: its usage counter recounted and its alerts reconciled."""
+    view = (await _views(conn, org_id, resource))[0]
+    if resource != CREDITS:
+        await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
+                           [_period(await _row(conn, org_id, resource)).start])
+    await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
     return view
 
 
@@ -197,6 +230,6 @@ async def _views(conn: asyncpg.Connection, org_id: str, resource: str) -> list[Q
             used = row["credits_used"] if row["now"] < row["period_end"] else Decimal(0)
         else:
             period = _period(row)
-            used = await conn.fetchval(SUM_METER_USAGE, org_id, row["resource"], period.start, period.end)
+            used = (await period_figure(conn, org_id, row["resource"], period.start, period.end)).used
         views.append(QuotaView(org_id, row["resource"], limits_of(row), used, row["updated_at"]))
     return views

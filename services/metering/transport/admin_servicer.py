@@ -321,6 +321,17 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         return apb.SetQuotaResponse(quota=out.quota(view))
 
     @rpc
+    async def SetBudgetAlert(self, request: apb.SetBudgetAlertRequest,
+                             context: Context) -> apb.SetBudgetAlertResponse:
+        org, resource = valid_org(request.org_id), req.resource(request.resource)
+        alert_at = req.percent(request.alert_at_percent, "alert_at_percent")
+        enabled = request.alert_enabled if request.HasField("alert_enabled") else True
+        async with self._conn() as conn:
+            await organizations.get_organization(conn, org)
+            view = await quota_limits.set_budget_alert(conn, org, resource, alert_at, enabled)
+        return apb.SetBudgetAlertResponse(quota=out.quota(view))
+
+    @rpc
     async def ListQuotas(self, request: apb.ListQuotasRequest, context: Context) -> apb.ListQuotasResponse:
         org = valid_org(request.org_id)
         async with self._conn() as conn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from services.reporting.transport.openapi import openapi_document
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 MAX_BODY = 64 * 1024
+HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _R = "/metering.v1.ReportingService/"
 _CALLER = web.AppKey("caller", object)
 
@@ -56,6 +58,8 @@ class Deps:
     rate_limit_ips: tuple[str, ...] = ()
     # Header the gateway sets to the client's address; empty: the connection's peer address.
     client_ip_header: str = ""
+    # Base URL of this API as clients reach it; empty: from the request (X-Forwarded-*, Host).
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/usage/history", _R + "GetUsageHistory", "history"),
     ("GET", "/usage/quotas", _R + "ListQuotaUsage", "quotas"),
     ("POST", "/usage/quotas/{resource}", _ADMIN + "SetQuota", "set_quota"),
+    ("POST", "/usage/quotas/{resource}/alert", _ADMIN + "SetBudgetAlert", "set_budget_alert"),
     ("GET", "/usage/quota-alerts", _R + "ListQuotaAlerts", "alerts"),
     ("GET", "/usage/projections", _R + "GetProjections", "projections"),
     ("GET", "/usage/costs", _R + "GetCostAnalysis", "costs"),
@@ -219,10 +224,14 @@ class _Api:
         soft = params.limit(_decimal_text(body, "soft_limit"), "soft_limit")
         hard = params.limit(_decimal_text(body, "hard_limit"), "hard_limit")
         alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
-        enabled = body.get("alert_enabled", True)
-        if not isinstance(enabled, bool):
-            raise FieldError("alert_enabled", "must be true or false")
-        view = await self.d.reports.set_quota(call.org_id, resource, soft, hard, alert_at, enabled)
+        view = await self.d.reports.set_quota(call.org_id, resource, soft, hard, alert_at, _enabled(body))
+        return web.json_response(out.quota_set(view))
+
+    async def set_budget_alert(self, call: Call) -> web.Response:
+        resource = params.quota_resource(call.request.match_info["resource"])
+        body = await _json_body(call.request)
+        alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
+        view = await self.d.reports.set_budget_alert(call.org_id, resource, alert_at, _enabled(body))
         return web.json_response(out.quota_set(view))
 
     async def alerts(self, call: Call) -> web.Response:
@@ -259,16 +268,21 @@ class _Api:
         period = body.get("period")
         if not isinstance(period, dict):
             raise FieldError("period", "must be an object with from and to")
-        fmt = body.get("format")
-        wanted = export_request(fmt if isinstance(fmt, str) else "", meters,
-                                _moment_field(period, "from"), _moment_field(period, "to"))
+        kind, fmt = body.get("kind", "usage_events"), body.get("format")
+        wanted = export_request(kind if isinstance(kind, str) else "", fmt if isinstance(fmt, str) else "",
+                                meters, _moment_field(period, "from"), _moment_field(period, "to"))
         await self.d.reports.require_organization(call.org_id)
         made = await self.d.exports.create(call.org_id, wanted, call.principal.key_id)
-        return web.json_response(out.export(made, _download_url(call, made.export_id)), status=202)
+        return web.json_response(out.export(made, self._download_url(call, made.export_id)), status=202)
 
     async def get_export(self, call: Call) -> web.Response:
         made = await self.d.exports.get(call.org_id, _export_id(call))
-        return web.json_response(out.export(made, _download_url(call, made.export_id)))
+        return web.json_response(out.export(made, self._download_url(call, made.export_id)))
+
+    def _download_url(self, call: Call, export_id: str) -> str:
+        suffix = f"?org_id={call.org_id}" if call.principal.role is Role.PLATFORM_ADMIN else ""
+        base = self.d.public_url or request_base_url(call.request)
+        return f"{base}/api/v1/usage/export/{export_id}/download{suffix}"
 
     async def download(self, call: Call) -> web.StreamResponse:
         made = await self.d.exports.get(call.org_id, _export_id(call))
@@ -364,6 +378,13 @@ def _whole(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _enabled(body: dict[str, Any]) -> bool:
+    enabled = body.get("alert_enabled", True)
+    if not isinstance(enabled, bool):
+        raise FieldError("alert_enabled", "must be true or false")
+    return enabled
+
+
 def _moment_field(period: dict[str, Any], name: str) -> Any:
     value = period.get(name)
     if value is None:
@@ -380,9 +401,16 @@ def _export_id(call: Call) -> str:
     return export_id
 
 
-def _download_url(call: Call, export_id: str) -> str:
-    suffix = f"?org_id={call.org_id}" if call.principal.role is Role.PLATFORM_ADMIN else ""
-    return f"/api/v1/usage/export/{export_id}/download{suffix}"
+def request_base_url(request: web.Request) -> str:
+    """scheme://host the client used: the gateway's X-Forwarded-Proto and X-Forwarded-Host (their
+    first values) when well-formed, else the request's own."""
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+    if scheme not in ("http", "https"):
+        scheme = request.scheme
+    if not HOST.fullmatch(host):
+        host = request.host
+    return f"{scheme}://{host}"
 
 
 def _int_query(call: Call, name: str) -> int:

@@ -71,9 +71,12 @@ QUOTA = _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMA
              plan_limit=NULLABLE_DECIMAL,
              current_usage=D, warning_threshold=N, alert_at_percent=NI,
              alert_enabled=B, updated_at=TIME)
+EXPORT_KINDS = {"enum": ["usage_events", "credit_spend", "resource_lifetimes"]}
 EXPORT = _obj(export_id=S, status={"enum": ["processing", "completed", "failed", "expired"]},
-              format={"enum": ["csv", "json"]}, file_size_bytes=NI,
-              row_count=NI, download_url=NS,
+              kind=EXPORT_KINDS, format={"enum": ["csv", "json"]}, file_size_bytes=NI,
+              row_count=NI,
+              download_url={**NS, "description": "Absolute URL of the file: METERING_PUBLIC_URL, else the "
+                                                 "request's X-Forwarded-Proto/-Host or its own Host"},
               expires_at=TIME, created_at=TIME, error=NS)
 
 
@@ -84,7 +87,11 @@ def _paths() -> Json:
             "type": "object", "properties": {"organization_id": S, "period_start": TIME, "period_end": TIME},
             "additionalProperties": USED,
             "description": "One object per resource: databases, namespaces, storage_gb, bandwidth_gb, "
-                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries."})},
+                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries, and "
+                           "credits (the credit balance; USD for BYOM). `used` is the period's figure by "
+                           "the meter's aggregation: the sum of its readings, the highest daily peak "
+                           "(storage_gb, backups_gb) or the latest reading (seats, databases, namespaces, "
+                           "...); seats count registered users when no seats reading is recorded."})},
         "/usage/{resource_type}": {"get": _op(
             "Usage of one resource per workspace with daily detail", r + "GetResourceUsage",
             _obj(resource_type=S, period=S, period_start=TIME, period_end=TIME,
@@ -103,7 +110,7 @@ def _paths() -> Json:
         "/usage/quotas": {"get": _op("Quotas with current usage", r + "ListQuotaUsage",
                                      _obj(organization_id=S, quotas=_arr(QUOTA)))},
         "/usage/quotas/{resource}": {"post": _op(
-            "Set a resource's soft and hard limits and alert threshold",
+            "Set a resource's soft and hard limits and alert threshold (platform and tenant admins)",
             "metering.v1.MeteringAdminService/SetQuota",
             _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
                  alert_at_percent=NI, alert_enabled=B, current_usage=D,
@@ -112,6 +119,14 @@ def _paths() -> Json:
             _obj(soft_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
                  hard_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
                  alert_at_percent=NI, alert_enabled=B))},
+        "/usage/quotas/{resource}/alert": {"post": _op(
+            "Set a resource's budget alert: the custom threshold and whether alerts fire (limits unchanged)",
+            "metering.v1.MeteringAdminService/SetBudgetAlert",
+            _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
+                 alert_at_percent=NI, alert_enabled=B, current_usage=D,
+                 updated_at=TIME),
+            [_p("resource", "A resource name or 'credits'")],
+            _obj(alert_at_percent=NI, alert_enabled=B))},
         "/usage/quota-alerts": {"get": _op(
             "Quota alerts", r + "ListQuotaAlerts",
             _arr(_obj(id=S, resource=S, current_usage=D, quota_limit=D, usage_percent=D, severity=S, status=S,
@@ -139,10 +154,15 @@ def _paths() -> Json:
         "/usage/recommendations": {"get": _op(
             "Optimization recommendations", r + "ListRecommendations",
             _arr(_obj(id=S, priority=S, category=S, resource=S, title=S, description=S, current_cost=D,
-                      projected_savings=D, savings_percent=D, implementation_effort=S)))},
+                      projected_savings=D, savings_percent=D, implementation_effort=S,
+                      basis=_arr(_obj(name=S, used=D, projected=NULLABLE_DECIMAL,
+                                      limit=NULLABLE_DECIMAL)))))},
         "/usage/export": {"post": _op(
             "Start a usage export (background job)", r + "CreateUsageExport", EXPORT, None,
-            _obj(format={"enum": ["csv", "json"]}, resource_types=_arr(S),
+            _obj(kind={**EXPORT_KINDS, "description": "usage events (default), credit spend (granted "
+                       "deductions) or resource lifetimes (segments of per-second billed resources)"},
+                 format={"enum": ["csv", "json"]},
+                 resource_types={**_arr(S), "description": "Usage events only"},
                  period=_obj(**{"from": TIME, "to": TIME})), "202")},
         "/usage/export/{export_id}": {"get": _op("Export status", r + "GetUsageExport", EXPORT,
                                                  [_p("export_id", "From POST /usage/export")])},

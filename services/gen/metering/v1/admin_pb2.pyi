@@ -539,6 +539,18 @@ class SetQuotaRequest(_message.Message):
     alert_enabled: bool
     def __init__(self, org_id: _Optional[str] = ..., resource: _Optional[str] = ..., soft_limit: _Optional[str] = ..., hard_limit: _Optional[str] = ..., alert_at_percent: _Optional[int] = ..., alert_enabled: _Optional[bool] = ...) -> None: ...
 
+class SetBudgetAlertRequest(_message.Message):
+    __slots__ = ("org_id", "resource", "alert_at_percent", "alert_enabled")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    ALERT_AT_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    resource: str
+    alert_at_percent: int
+    alert_enabled: bool
+    def __init__(self, org_id: _Optional[str] = ..., resource: _Optional[str] = ..., alert_at_percent: _Optional[int] = ..., alert_enabled: _Optional[bool] = ...) -> None: ...
+
 class ListQuotasRequest(_message.Message):
     __slots__ = ("org_id",)
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
@@ -750,6 +762,12 @@ class SetNegotiatedAllowanceResponse(_message.Message):
     def __init__(self, org_id: _Optional[str] = ..., effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., monthly_credits: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[MeterLimit, _Mapping]]] = ...) -> None: ...
 
 class SetQuotaResponse(_message.Message):
+    __slots__ = ("quota",)
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    quota: Quota
+    def __init__(self, quota: _Optional[_Union[Quota, _Mapping]] = ...) -> None: ...
+
+class SetBudgetAlertResponse(_message.Message):
     __slots__ = ("quota",)
     QUOTA_FIELD_NUMBER: _ClassVar[int]
     quota: Quota
