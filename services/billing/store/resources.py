@@ -193,9 +193,11 @@ async def _same_as_existing(conn: asyncpg.Connection, new: NewResource) -> None:
     """Refuses a create whose resource_id was used for a different resource, naming what differs."""
     row = await conn.fetchrow(SELECT_RESOURCES, new.org_id, new.resource_id, "", True)
     first = await conn.fetchrow(SELECT_FIRST_SEGMENT, new.org_id, new.resource_id)
-    for field, stored, asked in (("kind", row["kind"], new.kind), ("tier", first["tier"], new.tier),
-                                 ("quantity", first["quantity"], new.quantity), ("name", row["name"], new.name),
-                                 ("user_id", row["user_id"], new.user_id)):
+    for field, stored, asked in (
+        ("kind", row["kind"], new.kind), ("tier", first["tier"], new.tier),
+        ("quantity", first["quantity"], new.quantity), ("name", row["name"], new.name),
+        ("user_id", row["user_id"], new.user_id),
+    ):
         if stored != asked:
             raise FieldError(field, f"differs from resource {new.resource_id!r} created earlier; "
                                     "use a new resource_id for a different resource")
