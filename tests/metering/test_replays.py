@@ -165,3 +165,46 @@ async def test_a_hold_stored_before_requests_were_kept_replays_leniently(
     # Nothing to compare with: the hold answers as it is, with the balance of now (500 - 200 - 50).
     assert retry.replayed and retry.granted and retry.amount == "200"
     assert (retry.balance.available, retry.balance.reserved) == ("250", "200")
+
+
+async def test_a_keyed_bonus_grant_retried_grants_once(stubs: list[pb_grpc.MeteringServiceStub], admin,
+                                                      pool: asyncpg.Pool, make_org) -> None:
+    org = await make_org()  # 500 monthly credits
+    request = apb.GrantBonusCreditsRequest(org_id=org, amount="25", source="referral", idempotency_key="g1")
+    first = await admin.GrantBonusCredits(request)
+    again = await admin.GrantBonusCredits(request)
+
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.credit_grant.grant_id == first.credit_grant.grant_id
+    quota = await stubs[0].GetQuota(pb.GetQuotaRequest(org_id=org))
+    assert quota.bonus_remaining == "25"  # granted once, not 50
+    assert await pool.fetchval(
+        "SELECT count(*) FROM credit_grants WHERE org_id = $1 AND kind = 'bonus'", org) == 1
+
+
+@pytest.mark.parametrize(("changed", "field"), [
+    ({"amount": "26"}, "amount"),
+    ({"source": "promotion"}, "source"),
+    ({"expires_at": None}, "expires_at"),
+])
+async def test_a_grant_key_reused_with_another_parameter_is_refused_naming_it(
+    admin, pool: asyncpg.Pool, make_org, changed: dict[str, object], field: str
+) -> None:
+    org = await make_org()
+    expires = apb.GrantBonusCreditsRequest(expires_at={"seconds": 4102444800}).expires_at  # 2100-01-01
+    original = apb.GrantBonusCreditsRequest(org_id=org, amount="25", source="referral", idempotency_key="g",
+                                            expires_at=expires)
+    await admin.GrantBonusCredits(original)
+    retry = apb.GrantBonusCreditsRequest()
+    retry.CopyFrom(original)
+    for name, value in changed.items():
+        if value is None:
+            retry.ClearField(name)
+        else:
+            setattr(retry, name, value)
+    rows = await _rows(pool, org)
+
+    await _refused(admin.GrantBonusCredits(retry), field)
+
+    assert await _rows(pool, org) == rows
+    assert await pool.fetchval("SELECT bonus_remaining FROM balances WHERE org_id = $1", org) == 25
