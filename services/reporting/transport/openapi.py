@@ -263,8 +263,8 @@ def openapi_document() -> Json:
                                            "description": "A metering API key (mk_…)."}},
             "schemas": {
                 "Decimal": DECIMAL,
-                "Error": _obj(error=S, field={"type": "string", "description": "The offending field"},
-                              code=S),
+                "Error": {**_obj(error=S, field={"type": "string", "description": "The offending field"},
+                                 code=S), "required": ["error", "field", "code"]},
             },
             "responses": {
                 "BadRequest": _response("Invalid period, resource type or parameter (field named)"),
