@@ -150,6 +150,21 @@ async def test_a_reserve_key_reused_with_another_parameter_is_refused_naming_it(
     assert (quota.monthly_remaining, quota.reserved) == ("300", "200")  # 500 - 200 held once
 
 
+async def test_a_token_reserve_retried_is_compared_with_the_tokens_it_held(
+    stubs: list[pb_grpc.MeteringServiceStub], make_org
+) -> None:
+    org = await make_org()
+    tokens = pb.LlmTokens(model="claude-sonnet-4", input_tokens="1000", output_tokens="500")
+    first = await stubs[0].Reserve(pb.ReserveRequest(org_id=org, idempotency_key="r", tokens=tokens))
+    more = pb.LlmTokens(model="claude-sonnet-4", input_tokens="1000", output_tokens="600")
+
+    await _refused(stubs[1].Reserve(pb.ReserveRequest(org_id=org, idempotency_key="r", tokens=more)),
+                   "tokens.output_tokens")
+    same = await stubs[2].Reserve(pb.ReserveRequest(org_id=org, idempotency_key="r", tokens=tokens))
+
+    assert same.replayed and (same.amount, same.balance) == (first.amount, first.balance)
+
+
 async def test_a_hold_stored_before_requests_were_kept_replays_leniently(
     stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
 ) -> None:

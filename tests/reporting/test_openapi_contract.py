@@ -90,6 +90,13 @@ async def test_options_answers_the_allowed_methods_and_other_methods_are_405(
     assert (await _answer(http_base, "DELETE", "/usage", key))[:2] == (405, "GET, OPTIONS")
 
 
+async def test_an_export_without_a_body_is_refused_naming_the_body(
+    http_base: str, contract_org: Seeded
+) -> None:
+    status, _, body = await _answer(http_base, "POST", "/usage/export", contract_org.keys[Role.TENANT_ADMIN])
+    assert (status, body["field"]) == (400, "body")
+
+
 async def test_the_served_document_states_the_limits_the_server_enforces(http_base: str) -> None:
     async with aiohttp.ClientSession() as session, session.get(f"{http_base}/api/v1/openapi.json") as r:
         paths = (await r.json())["paths"]
