@@ -4,7 +4,8 @@ Every API route is bound to the gRPC method whose access rule it shares (`access
 the two doors cannot drift: the same Bearer API keys, the same roles, the same tenant check. The
 organization is the key's own; platform admins name it with `?org_id=`, and a tenant key naming
 another organization gets 403. Errors are JSON `{"error", "field", "code"}` with 400 (bad input),
-401 (missing or unknown key), 403 (role or tenant), 404 (unknown export or resource) and 429.
+401 (missing or unknown key), 403 (role or tenant), 404 (unknown export or resource), 405 (a method
+the path lacks, with `Allow`, as OPTIONS answers), 429 and 503. `openapi.py` documents all of it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from services.reporting.rate_limits import RateLimitReader
 from services.reporting.reports import Reports
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
-from services.reporting.transport.openapi import openapi_document
+from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
@@ -69,7 +70,8 @@ class Call:
     org_id: str
 
     def query(self, name: str) -> str:
-        return self.request.query.get(name, "")
+        """The parameter's value, "" when it is absent (the default); present, it must not be empty."""
+        return _query(self.request, name)
 
 
 class ApiError(Exception):
@@ -88,14 +90,44 @@ def _error(status: int, field: str, message: str, code: str) -> web.Response:
 def build_app(deps: Deps) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     api = _Api(deps)
+    allowed = allowed_methods()
     for method, path, rpc, handler in api.routes():
         app.router.add_route(method, f"/api/v1{path}", api.guarded(rpc, handler))
+        # Right behind the path's own routes, so that no later pattern (/usage/{resource_type})
+        # answers a method the path does not have.
+        app.router.add_route("OPTIONS", f"/api/v1{path}", _options(allowed[path]))
+        app.router.add_route("*", f"/api/v1{path}", _not_allowed(allowed[path]))
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_get("/dashboard", _dashboard_page)
     app.router.add_get("/dashboard/", _dashboard_page)
     app.router.add_static("/dashboard/assets", DASHBOARD, follow_symlinks=False)
     app.router.add_get("/healthz", _healthz)
     return app
+
+
+def allowed_methods() -> dict[str, str]:
+    """Each API path and the `Allow` header its OPTIONS answers."""
+    methods: dict[str, list[str]] = {}
+    for method, path, _, _ in ROUTES:
+        methods.setdefault(path, []).append(method)
+    return {path: ", ".join([*found, "OPTIONS"]) for path, found in methods.items()}
+
+
+def _options(allow: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def answer(_: web.Request) -> web.Response:
+        return web.Response(status=204, headers={"Allow": allow})
+
+    return answer
+
+
+def _not_allowed(allow: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def answer(request: web.Request) -> web.Response:
+        response = _error(405, "method", f"{request.method[:16]} is not allowed here; allowed: {allow}",
+                          "UNIMPLEMENTED")
+        response.headers["Allow"] = allow
+        return response
+
+    return answer
 
 
 async def _openapi(_: web.Request) -> web.Response:
@@ -221,6 +253,8 @@ class _Api:
     async def set_quota(self, call: Call) -> web.Response:
         resource = params.quota_resource(call.request.match_info["resource"])
         body = await _json_body(call.request)
+        if not body.keys() & set(QUOTA_FIELDS):
+            raise FieldError("body", f"must set at least one of {', '.join(QUOTA_FIELDS)}")
         soft = params.limit(_decimal_text(body, "soft_limit"), "soft_limit")
         hard = params.limit(_decimal_text(body, "hard_limit"), "hard_limit")
         alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
@@ -230,6 +264,8 @@ class _Api:
     async def set_budget_alert(self, call: Call) -> web.Response:
         resource = params.quota_resource(call.request.match_info["resource"])
         body = await _json_body(call.request)
+        if not body.keys() & set(BUDGET_ALERT_FIELDS):
+            raise FieldError("body", f"must set at least one of {', '.join(BUDGET_ALERT_FIELDS)}")
         alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
         view = await self.d.reports.set_budget_alert(call.org_id, resource, alert_at, _enabled(body))
         return web.json_response(out.quota_set(view))
@@ -319,7 +355,7 @@ class _Api:
 
     async def top(self, call: Call) -> web.Response:
         kind = params.consumer_kind(call.request.match_info["kind"])
-        wanted = page(_int_query(call, "page_size"), call.query("page_token"))
+        wanted = page(_int_query(call, "page_size", 1), call.query("page_token"))
         return web.json_response(out.consumers(await self.d.reports.top(call.org_id, kind, wanted)))
 
     async def api_metrics(self, call: Call) -> web.Response:
@@ -334,8 +370,15 @@ class _Api:
         return web.json_response({"addresses": answers})
 
 
+def _query(request: web.Request, name: str) -> str:
+    value = request.query.get(name)
+    if value == "":
+        raise FieldError(name, "must not be empty; leave the parameter out for its default")
+    return value or ""
+
+
 def _organization(request: web.Request, principal: Principal) -> str:
-    named = request.query.get("org_id", "")
+    named = _query(request, "org_id")
     if principal.role is Role.PLATFORM_ADMIN:
         if not named:
             raise FieldError("org_id", "is required with a platform admin key")
@@ -350,9 +393,11 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise FieldError("body", f"larger than {MAX_BODY} bytes")
+    if not raw.strip():
+        raise FieldError("body", "is required: a JSON object")
     try:
         # Numbers stay exact: decimals are parsed as Decimal, never as binary floats.
-        body = json.loads(raw or b"{}", parse_float=Decimal)
+        body = json.loads(raw, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise FieldError("body", "is not valid JSON") from None
     if not isinstance(body, dict):
@@ -413,11 +458,15 @@ def request_base_url(request: web.Request) -> str:
     return f"{scheme}://{host}"
 
 
-def _int_query(call: Call, name: str) -> int:
+def _int_query(call: Call, name: str, least: int) -> int:
+    """The parameter as a whole number of at least `least`; 0 when it is absent (the default)."""
     raw = call.query(name)
     if not raw:
         return 0
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise FieldError(name, "must be a whole number") from None
+    if value < least:
+        raise FieldError(name, f"must be at least {least}")
+    return value
