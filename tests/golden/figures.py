@@ -33,6 +33,10 @@ def exact_days(seconds: float | Decimal) -> Decimal:
     return D(str(seconds)) / DAY_SECONDS
 
 
+def days_between(start: datetime, at: datetime) -> Decimal:
+    return exact_days((at - start).total_seconds())
+
+
 def prorated(amount: Decimal, moment: datetime, start: datetime, end: datetime) -> Decimal:
     """An upgrade's extra monthly credits: the difference x time left ÷ period length, down to 1e-6."""
     left = D(str((end - moment).total_seconds()))
