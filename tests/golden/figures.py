@@ -78,8 +78,9 @@ FREE_COST_TOTAL = D("12.425")  # 12 + 0.025 + 0.4
 FREE_INVOICE_LINES = {
     "llm_tokens": (D(2_400_000), D("12")),  # 2 M x $3/M + 0.4 M x $15/M = 6 + 6
     "queries": (D(250), D("0.025")),
+    "storage_gb": (FREE_STORAGE, D("0.4")),  # billed on the period's peak: 4 GB x $0.10
 }
-FREE_INVOICE_TOTAL = D("12.02")  # $0 plan + 12.025, to cents half-even
+FREE_INVOICE_TOTAL = D("12.42")  # $0 plan + 12.425, to cents half-even
 
 # --- Starter, upgraded to Professional today ---------------------------------------------------
 # Before the upgrade one response of 3 chunks of 140,000 input + 10,000 output claude-haiku-4
@@ -126,10 +127,11 @@ STARTER_INVOICE_LINES = {
     "api_requests": (STARTER_API_REQUESTS, D("0.12")),
     "bandwidth_gb": (STARTER_BANDWIDTH, D("0.4")),
     "postgres_pro_seconds": (STARTER_DB_SECONDS, STARTER_DB_COST),
+    "storage_gb": (STARTER_STORAGE, D("0.95")),  # peak 9.5 GB x $0.10
 }
 STARTER_PLAN_PRICE = D(499)  # the plan in force: Professional
-STARTER_USAGE_TOTAL = D("5.8456")  # 2.57 + 0.85 + 0.12 + 0.4 + 1.9056
-STARTER_INVOICE_TOTAL = D("504.85")  # 499 + 5.8456, to cents
+STARTER_USAGE_TOTAL = D("6.7956")  # 2.57 + 0.85 + 0.12 + 0.4 + 1.9056 + 0.95
+STARTER_INVOICE_TOTAL = D("505.80")  # 499 + 6.7956, to cents
 
 # --- Enterprise with a negotiated allowance ----------------------------------------------------
 # One response of 4 chunks of 400,000 input + 100,000 output + 200,000 cache-read + 40,000
@@ -161,9 +163,10 @@ ENTERPRISE_INVOICE_LINES = {
     "queries": (ENTERPRISE_QUERIES, D("1.7")),
     "postgres_scale_seconds": (ENTERPRISE_DB_SECONDS, ENTERPRISE_DB_COST),
     "namespace_pro_seconds": (ENTERPRISE_NS_SECONDS, ENTERPRISE_NS_COST),
+    "storage_gb": (ENTERPRISE_STORAGE, D("50")),  # peak 500 GB x $0.10
 }
-ENTERPRISE_USAGE_TOTAL = D("13.4078")  # 9.4 + 1.7 + 1.355 + 0.9528
-ENTERPRISE_INVOICE_TOTAL = D("13.41")  # custom price (none listed) + 13.4078, to cents
+ENTERPRISE_USAGE_TOTAL = D("63.4078")  # 9.4 + 1.7 + 1.355 + 0.9528 + 50
+ENTERPRISE_INVOICE_TOTAL = D("63.41")  # custom price (none listed) + 63.4078, to cents
 # Quota changes: queries soft 20,000 with a budget alert at 85 % (17,000 = 85 %: warning and
 # budget stay active); storage soft 400 (500 = 125 %: warning, critical, overage) then 2,000 (25 %:
 # all three resolved).
@@ -191,17 +194,20 @@ BYOM_COST_TOTAL = D("56.05")
 BYOM_INVOICE_LINES = {
     "llm_tokens": (BYOM_TOKENS, D("54")),  # 12 M x $3/M + 1.2 M x $15/M = 36 + 18
     "api_requests": (BYOM_API_REQUESTS, D("0.05")),
+    "storage_gb": (BYOM_STORAGE, D("2")),  # peak 20 GB x $0.10
 }
-BYOM_INVOICE_TOTAL = D("54.05")  # $0 plan + 54.05
+BYOM_INVOICE_TOTAL = D("56.05")  # $0 plan + 54 + 0.05 + 2
 
-# --- Stripe: whole numbers, quantity x 10^scale (tokens, queries, requests, seconds: 0; GB: 3) ---
+# --- Stripe: whole numbers, quantity x 10^scale (tokens, queries, requests, seconds: 0; GB: 3).
+# Sums add up the day values; storage is a `last` meter whose latest value is the period's peak.
+GAUGES = {"storage_gb": D("0.10")}  # billed gauges and their price a GB-month
 STRIPE = {
-    "free": {"llm_tokens": 2_400_000, "queries": 250},
+    "free": {"llm_tokens": 2_400_000, "queries": 250, "storage_gb": 4000},
     "starter": {"llm_tokens": 1_650_000, "queries": 8500, "api_requests": 120_000,
-                "bandwidth_gb": 4000, "postgres_pro_seconds": 172_800},
+                "bandwidth_gb": 4000, "postgres_pro_seconds": 172_800, "storage_gb": 9500},
     "enterprise": {"llm_tokens": 2_960_000, "queries": 17_000, "postgres_scale_seconds": 36_000,
-                   "namespace_pro_seconds": 86_400},
-    "byom": {"llm_tokens": 13_200_000, "api_requests": 50_000},
+                   "namespace_pro_seconds": 86_400, "storage_gb": 500_000},
+    "byom": {"llm_tokens": 13_200_000, "api_requests": 50_000, "storage_gb": 20_000},
 }
 INVOICE_LINES = {"free": FREE_INVOICE_LINES, "starter": STARTER_INVOICE_LINES,
                  "enterprise": ENTERPRISE_INVOICE_LINES, "byom": BYOM_INVOICE_LINES}

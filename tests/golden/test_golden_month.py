@@ -348,25 +348,31 @@ async def test_invoice_preview_lines_and_total(world: World, name: str) -> None:
 
 
 async def hourly(world: World, name: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per billing meter: the period's quantity in the hourly roll-ups (a sum meter's hours add up,
+    a gauge's figure is its highest hour) and the cost the roll-ups priced (gauges: none per hour)."""
     conn = await asyncpg.connect(world.database_url)
     try:
-        rows = await conn.fetch("SELECT meter, sum(quantity) AS q, sum(cost_usd) AS c FROM usage_hourly "
-                                "WHERE org_id = $1 GROUP BY meter", org(world, name).org_id)
+        rows = await conn.fetch("SELECT meter, sum(quantity) AS q, max(quantity) AS top, sum(cost_usd) AS c "
+                                "FROM usage_hourly WHERE org_id = $1 GROUP BY meter", org(world, name).org_id)
     finally:
         await conn.close()
-    return {r["meter"]: (r["q"], r["c"]) for r in rows}
+    return {r["meter"]: (r["top"] if r["meter"] in f.GAUGES else r["q"], r["c"]) for r in rows}
 
 
 @pytest.mark.parametrize("name", ["free", "starter", "enterprise", "byom"])
 async def test_hourly_rollups_hold_the_billed_quantities(world: World, name: str) -> None:
-    assert await hourly(world, name) == f.INVOICE_LINES[name]
+    rolled = await hourly(world, name)
+    assert {m: q for m, (q, _) in rolled.items()} == {m: q for m, (q, _) in f.INVOICE_LINES[name].items()}
+    assert {m: c for m, (_, c) in rolled.items() if m not in f.GAUGES} == {
+        m: c for m, (_, c) in f.INVOICE_LINES[name].items() if m not in f.GAUGES}
 
 
 # --- Stripe --------------------------------------------------------------------------------------
 
 
 async def pushed(world: World) -> dict[str, dict[str, int]]:
-    """Accepted meter event values summed per (organization name, meter)."""
+    """What Stripe holds per (organization name, meter): the sum of the accepted values, or for a
+    gauge (a `last` meter) the value of the latest event."""
     conn = await asyncpg.connect(world.database_url)
     try:
         customers, meters = await names(conn)
@@ -374,9 +380,13 @@ async def pushed(world: World) -> dict[str, dict[str, int]]:
         await conn.close()
     by_org = {o.org_id: n for n, o in world.month.orgs.items()}
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for event in world.stripe["meter_events"]:
+    for event in sorted(world.stripe["meter_events"], key=lambda e: e["timestamp"]):
         name = by_org[customers[event["payload"]["stripe_customer_id"]]]
-        out[name][meters[event["event_name"]]] += int(event["payload"]["value"])
+        meter, value = meters[event["event_name"]], int(event["payload"]["value"])
+        if meter in f.GAUGES:
+            out[name][meter] = value
+        else:
+            out[name][meter] += value
     return {n: dict(v) for n, v in out.items()}
 
 
@@ -499,9 +509,12 @@ async def test_reconciliation_invoice_equals_rollups_equals_stripe(world: World,
     rolled = await hourly(world, name)
     sent = (await pushed(world)).get(name, {})
     scale = {line.meter: line.stripe_scale for line in reply.lines}
-    assert {m: q for m, (q, _) in rolled.items()} == {line.meter: D(line.quantity) for line in reply.lines}
-    assert {m: D(v).scaleb(-scale[m]) for m, v in sent.items()} == {m: q for m, (q, _) in rolled.items()}
-    usage = sum((c for _, c in rolled.values()), D(0))
+    quantities = {m: q for m, (q, _) in rolled.items()}
+    assert quantities == {line.meter: D(line.quantity) for line in reply.lines}
+    assert {m: D(v).scaleb(-scale[m]) for m, v in sent.items()} == quantities
+    # Roll-ups price each hour of a sum; a gauge is priced once on its period figure.
+    usage = sum((c for m, (_, c) in rolled.items() if m not in f.GAUGES), D(0)) + sum(
+        (q * f.GAUGES[m] for m, q in quantities.items() if m in f.GAUGES), D(0))
     assert D(reply.usage_total_usd) == usage
     assert D(reply.total_usd) == (D(reply.plan_price_usd or "0") + usage).quantize(D("0.01"))
     assert D(reply.total_usd) == f.INVOICE_TOTALS[name]
