@@ -398,12 +398,16 @@ async def test_stripe_received_each_meter_once_in_its_unit(world: World) -> None
 # --- exports -------------------------------------------------------------------------------------
 
 
-async def export(world: World, name: str, fmt: str, meters: list[str]) -> tuple[dict[str, Any], bytes]:
+async def export(world: World, name: str, fmt: str, kind: str,
+                 meters: list[str] | None = None) -> list[dict[str, Any]]:
+    """Requests an export of this period, waits for it, downloads it from its absolute URL."""
     k = key(world, name, Role.TENANT_ADMIN)
     start, _ = start_end(world)
     period = {"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
-    status, made = await post(world.http_base, "/usage/export", k,
-                              {"format": fmt, "resource_types": meters, "period": period})
+    body: dict[str, Any] = {"kind": kind, "format": fmt, "period": period}
+    if meters:
+        body["resource_types"] = meters
+    status, made = await post(world.http_base, "/usage/export", k, body)
     assert status == 202, made
     for _ in range(200):
         state = (await get(world.http_base, f"/usage/export/{made['export_id']}", k))[1]
@@ -412,26 +416,61 @@ async def export(world: World, name: str, fmt: str, meters: list[str]) -> tuple[
         await asyncio.sleep(0.1)
     assert state["status"] == "completed", state
     url = state["download_url"]
-    assert url.startswith("http://") or url.startswith("https://"), url  # absolute
+    assert url.startswith(("http://", "https://")), url  # absolute
     async with aiohttp.ClientSession() as session, session.get(
             url, headers={"Authorization": f"Bearer {k}"}) as r:
         assert r.status == 200
-        return state, await r.read()
-
-
-def rows_of(fmt: str, raw: bytes) -> list[dict[str, Any]]:
+        raw = await r.read()
     return list(csv.DictReader(io.StringIO(raw.decode()))) if fmt == "csv" else list(json.loads(raw))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
-async def test_exports_hold_the_usage_and_the_credit_spend(world: World, fmt: str) -> None:
-    _, raw = await export(world, "starter", fmt, ["queries", "storage_gb", "llm_tokens", "credits"])
+def column_totals(rows: list[dict[str, Any]], by: str, value: str) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows_of(fmt, raw):
-        totals[row["meter"]] += D(str(row["quantity"]))
-    # Events as recorded: storage readings are exported one by one (4+4+4+6+9.5+7 = 34.5).
-    assert dict(totals) == {"queries": f.STARTER_QUERIES, "storage_gb": D("34.5"),
-                            "llm_tokens": f.STARTER_TOKENS, "credits": f.STARTER_CREDITS_SPENT}
+    for row in rows:
+        totals[row[by]] += D(str(row[value]))
+    return dict(totals)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+async def test_export_of_usage_events_holds_readings_tokens_and_credits(world: World, fmt: str) -> None:
+    meters = ["queries", "storage_gb", "llm_tokens", "credits"]
+    rows = await export(world, "starter", fmt, "usage_events", meters)
+    # Events as recorded: each storage reading is a row of its own (4+4+4+6+9.5+7 = 34.5).
+    assert column_totals(rows, "meter", "quantity") == {
+        "queries": f.STARTER_QUERIES, "storage_gb": D("34.5"), "llm_tokens": f.STARTER_TOKENS,
+        "credits": f.STARTER_CREDITS_SPENT}
+    tokens = [r for r in rows if r["meter"] == "llm_tokens"]
+    assert column_totals(tokens, "token_kind", "quantity") == {
+        "input": f.STARTER_TOKENS_INPUT, "output": f.STARTER_TOKENS_OUTPUT}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+async def test_export_of_credit_spend_holds_each_granted_chunk(world: World, fmt: str) -> None:
+    rows = await export(world, "starter", fmt, "credit_spend")
+    assert len(rows) == 5  # 3 chunks before the upgrade, 2 after
+    assert sum((D(str(r["amount"])) for r in rows), D(0)) == f.STARTER_CREDITS_SPENT
+    assert sum((D(str(r["input_tokens"])) for r in rows), D(0)) == f.STARTER_TOKENS_INPUT
+    assert sum((D(str(r["output_tokens"])) for r in rows), D(0)) == f.STARTER_TOKENS_OUTPUT
+    byom = await export(world, "byom", fmt, "credit_spend")
+    assert {r["unit"] for r in byom} == {"usd"}
+    assert sum((D(str(r["amount"])) for r in byom), D(0)) == f.BYOM_SPENT_USD  # the refusal is not spend
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+async def test_export_of_resource_lifetimes_holds_each_resource(world: World, fmt: str) -> None:
+    anchor = world.month.anchor
+    rows = await export(world, "enterprise", fmt, "resource_lifetimes")
+
+    def utc(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+    got = {(r["resource_id"], r["kind"], r["tier"], r["started_at"][:19], r["ended_at"][:19]) for r in rows}
+    assert got == {
+        ("db-analytics", "postgres", "scale", utc(anchor + 2 * DAY),
+         utc(anchor + 2 * DAY + timedelta(hours=10))),
+        ("ns-batch", "namespace", "pro", utc(anchor + 5 * DAY + timedelta(hours=6)),
+         utc(anchor + 6 * DAY + timedelta(hours=6))),
+    }
 
 
 # --- the dashboard in Chromium --------------------------------------------------------------------
