@@ -108,21 +108,21 @@ async def test_get_quota_shows_credits_spend_and_each_meter_by_its_aggregation(w
         got = await quota(world, "starter", meter)
         assert (D(got.used), D(got.limit), D(got.percent), got.state) == (used, limit, pct, OK), meter
 
+    byom = await quota(world, "byom")
+    assert (byom.unit, D(byom.used), D(byom.limit), D(byom.percent), byom.state) == (
+        pb.UNIT_USD, f.BYOM_SPENT_USD, f.BYOM_CAP, f.BYOM_PERCENT, OVERAGE)
+    assert D((await quota(world, "byom", "storage_gb")).used) == f.BYOM_STORAGE
+
+    seats = await quota(world, "enterprise", "seats")
+    assert (D(seats.used), seats.unlimited, seats.state) == (f.ENTERPRISE_SEATS, True, OK)
+    storage = await quota(world, "enterprise", "storage_gb")
+    assert (D(storage.used), D(storage.limit), D(storage.percent)) == (f.ENTERPRISE_STORAGE, D(1000), D(50))
     assert world.month.allowance_set, "no RPC sets an Enterprise organization's negotiated allowance"
     enterprise = await quota(world, "enterprise")
     assert D(enterprise.used) == f.ENTERPRISE_CREDITS_SPENT and enterprise.state == OK
     tokens = await quota(world, "enterprise", "llm_tokens")
     assert (D(tokens.used), D(tokens.limit), D(tokens.percent)) == (
         f.ENTERPRISE_TOKENS, f.ENTERPRISE_NEGOTIATED_TOKENS, D("29.60"))  # 2.96 M ÷ 10 M
-    seats = await quota(world, "enterprise", "seats")
-    assert (D(seats.used), seats.unlimited, seats.state) == (f.ENTERPRISE_SEATS, True, OK)
-    storage = await quota(world, "enterprise", "storage_gb")
-    assert (D(storage.used), D(storage.limit), D(storage.percent)) == (f.ENTERPRISE_STORAGE, D(1000), D(50))
-
-    byom = await quota(world, "byom")
-    assert (byom.unit, D(byom.used), D(byom.limit), D(byom.percent), byom.state) == (
-        pb.UNIT_USD, f.BYOM_SPENT_USD, f.BYOM_CAP, f.BYOM_PERCENT, OVERAGE)
-    assert D((await quota(world, "byom", "storage_gb")).used) == f.BYOM_STORAGE
 
 
 # --- Project -------------------------------------------------------------------------------------
