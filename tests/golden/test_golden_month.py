@@ -501,6 +501,13 @@ async def test_dashboard_shows_the_months_credit_figures(world: World, browser: 
         (f.period_end(world.month.anchor) - world.month.anchor).days - 10)
     await page.close()
     page = await browser.new_page(viewport={"width": 1400, "height": 1800})
+    await page.goto(f"{world.http_base}/dashboard#key={key(world, 'starter', Role.TENANT_ADMIN)}")
+    await page.wait_for_selector("body[data-loaded]")
+    assert await page.text_content("#plan-name") == "Professional"
+    assert D(await page.text_content("#credits-used")) == f.STARTER_CREDITS_SPENT
+    assert D(await page.text_content("#credits-total")) == starter_monthly(world)
+    await page.close()
+    page = await browser.new_page(viewport={"width": 1400, "height": 1800})
     await page.goto(f"{world.http_base}/dashboard#key={key(world, 'byom', Role.TENANT_ADMIN)}")
     await page.wait_for_selector("body[data-loaded]")
     assert D(await page.text_content("#credits-used")) == f.BYOM_SPENT_USD
