@@ -69,6 +69,7 @@ FREE_CREDITS_PERCENT = D("80.00")  # 1,200 ÷ 1,500: warning
 FREE_STORAGE = D(4)  # day 2 readings 1, 3, 2 (peak 3); day 5 readings 2, 4, 1 (peak 4): highest peak
 FREE_SEATS = D(2)  # level readings 1 then 2: the latest
 FREE_QUERIES = D(250)
+FREE_ACTIVE_ALERTS = [("credits", "warning")]  # 1,200 of 1,500 credits = 80 %
 FREE_COSTS = {
     "llm_tokens": D("12"),  # 1,200 credits ÷ 100
     "queries": D("0.025"),  # 250 x $0.0001
@@ -183,6 +184,8 @@ BYOM_TOKENS_OUTPUT = D(1_200_000)
 BYOM_SPENT_USD = D(54)  # 6 x $9
 BYOM_CAP = D(40)
 BYOM_PERCENT = D("135.00")  # 54 ÷ 40: overage against the new cap
+# 54 of the lowered cap of 40 = 135 %: past 80 %, 95 % and 100 % of the new cap at once.
+BYOM_ACTIVE_ALERTS = [("credits", "critical"), ("credits", "overage"), ("credits", "warning")]
 BYOM_STORAGE = D(20)  # day 3: 10, 20, 15
 BYOM_API_REQUESTS = D(50_000)
 BYOM_COSTS = {

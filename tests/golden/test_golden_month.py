@@ -259,6 +259,13 @@ async def test_quota_alerts_are_exactly_those_the_usage_calls_for(world: World) 
         f.ENTERPRISE_QUERIES, D(20_000), D(85))
     resolved = await api(world, "enterprise", "/usage/quota-alerts", status="resolved")
     assert sorted((a["resource"], a["severity"]) for a in resolved) == f.ENTERPRISE_RESOLVED_ALERTS
+    free = await api(world, "free", "/usage/quota-alerts", status="active")
+    assert sorted((a["resource"], a["severity"]) for a in free) == f.FREE_ACTIVE_ALERTS
+    byom = await api(world, "byom", "/usage/quota-alerts", status="active")
+    assert sorted((a["resource"], a["severity"]) for a in byom) == f.BYOM_ACTIVE_ALERTS
+    overage = next(a for a in byom if a["severity"] == "overage")
+    assert (D(overage["current_usage"]), D(overage["quota_limit"]), D(overage["usage_percent"])) == (
+        f.BYOM_SPENT_USD, f.BYOM_CAP, f.BYOM_PERCENT)
 
 
 # --- GET /usage/projections ----------------------------------------------------------------------
