@@ -11,7 +11,9 @@ import asyncpg
 from services.domain.billing_period import BillingPeriod, period_containing
 from services.domain.credits import Unit
 from services.domain.errors import NotFoundError
+from services.domain.usage_model import Aggregation
 from services.metering.store.periods import period_grant
+from services.metering.store.usage_figures import aggregation, period_figure
 
 SELECT_CREDIT_STATUS = """
 SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.reserved,
@@ -25,10 +27,6 @@ SELECT pl.limit_quantity, pl.meter IS NOT NULL AS has_limit
 FROM organizations o
 LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = $2
 WHERE o.org_id = $1"""
-
-SELECT_METER_USED = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
@@ -48,6 +46,7 @@ class Usage:
     reserved: Decimal
     period: BillingPeriod
     now: datetime
+    aggregation: Aggregation = Aggregation.SUM  # how the meter's readings make `used`
 
 
 async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage:
@@ -62,10 +61,11 @@ async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage
     row = await conn.fetchrow(SELECT_METER_LIMIT, org_id, meter)
     limit = row["limit_quantity"] if row["has_limit"] else None
     period = credits.period
-    used: Decimal = await conn.fetchval(SELECT_METER_USED, org_id, meter, period.start, period.end)
+    used = (await period_figure(conn, org_id, meter, period.start, period.end)).used
     return Usage(
         org_id, meter, None, used, limit, None if limit is None else limit - used,
         credits.monthly_remaining, credits.bonus_remaining, credits.reserved, period, credits.now,
+        await aggregation(conn, meter),
     )
 
 

@@ -19,7 +19,9 @@ from services.domain.alerts import QuotaLimits
 from services.domain.billing_period import BillingPeriod, period_containing
 from services.domain.errors import FieldError, NotFoundError
 from services.domain.usage_limits import MeterCounter
+from services.domain.usage_model import Aggregation
 from services.metering.store import alerts
+from services.metering.store.usage_figures import period_figure
 
 CREDITS = "credits"
 
@@ -27,7 +29,7 @@ _QUOTA_COLUMNS = """
 q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_enabled,
 q.period_start AS counted_from, q.used, q.updated_at, pl.limit_quantity AS plan_limit,
 b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
-b.reserved, o.billing_anchor, statement_timestamp() AS now
+b.reserved, o.billing_anchor, coalesce(m.aggregation, 'sum') AS aggregation, statement_timestamp() AS now
 """
 
 LOCK_COUNTERS = f"""
@@ -37,6 +39,7 @@ JOIN quotas q ON q.org_id = k.org_id AND q.resource = k.resource
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
 LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+LEFT JOIN meters m ON m.meter = q.resource
 ORDER BY q.org_id, q.resource
 FOR UPDATE OF q"""
 
@@ -46,6 +49,7 @@ FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
 LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+LEFT JOIN meters m ON m.meter = q.resource
 WHERE q.org_id = $1 AND ($2 = '' OR q.resource = $2)
 ORDER BY q.resource"""
 
@@ -68,10 +72,6 @@ INSERT INTO quotas (org_id, resource)
 SELECT o.org_id, pl.meter FROM organizations o JOIN plan_limits pl ON pl.plan_id = o.plan_id
 WHERE o.org_id = $1 AND pl.limit_quantity IS NOT NULL
 ON CONFLICT DO NOTHING"""
-
-SUM_METER_USAGE = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
@@ -99,17 +99,24 @@ def limits_of(row: asyncpg.Record) -> QuotaLimits:
                        row["alert_enabled"])
 
 
-def _counter(row: asyncpg.Record) -> MeterCounter:
+async def _counter(conn: asyncpg.Connection, row: asyncpg.Record) -> MeterCounter:
+    """A sum's running total is kept on its quota row; a gauge's figure (and the time of its
+    latest reading, which a later level reading replaces) is read from its readings."""
     period = _period(row)
-    used = row["used"] if row["counted_from"] == period.start else Decimal(0)
-    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+    kind = Aggregation(row["aggregation"])
+    if kind.accumulates:
+        used = row["used"] if row["counted_from"] == period.start else Decimal(0)
+        return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+    figure = await period_figure(conn, row["org_id"], row["resource"], period.start, period.end)
+    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, figure.used, kind,
+                        figure.latest_at)
 
 
 async def lock_counters(conn: asyncpg.Connection,
                         pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MeterCounter]:
     """Locks the quota rows of the (organization, meter) pairs that have one, in key order."""
     rows = await conn.fetch(LOCK_COUNTERS, [p[0] for p in pairs], [p[1] for p in pairs])
-    return {(r["org_id"], r["resource"]): _counter(r) for r in rows}
+    return {(r["org_id"], r["resource"]): await _counter(conn, r) for r in rows}
 
 
 async def save_counters(conn: asyncpg.Connection, counters: dict[tuple[str, str], MeterCounter],
@@ -160,6 +167,6 @@ async def _views(conn: asyncpg.Connection, org_id: str, resource: str) -> list[Q
             used = row["credits_used"] if row["now"] < row["period_end"] else Decimal(0)
         else:
             period = _period(row)
-            used = await conn.fetchval(SUM_METER_USAGE, org_id, row["resource"], period.start, period.end)
+            used = (await period_figure(conn, org_id, row["resource"], period.start, period.end)).used
         views.append(QuotaView(org_id, row["resource"], limits_of(row), used, row["updated_at"]))
     return views

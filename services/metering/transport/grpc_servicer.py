@@ -92,7 +92,7 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
     async def Project(self, request: pb.ProjectRequest, context: Context) -> pb.ProjectResponse:
         org = requests.org_id(request.org_id)
         usage = await self.metering.usage(org, requests.optional_meter(request.meter))
-        p = quota.project(usage.used, usage.left, usage.limit, usage.period, usage.now)
+        p = quota.project(usage.used, usage.left, usage.limit, usage.period, usage.now, usage.aggregation)
         return pb.ProjectResponse(
             org_id=usage.org_id, meter=usage.meter, unit=_unit(usage), used=format_decimal(usage.used),
             limit=_limit(usage), unlimited=usage.limit is None,

@@ -84,7 +84,11 @@ def _paths() -> Json:
             "type": "object", "properties": {"organization_id": S, "period_start": TIME, "period_end": TIME},
             "additionalProperties": USED,
             "description": "One object per resource: databases, namespaces, storage_gb, bandwidth_gb, "
-                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries."})},
+                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries, and "
+                           "credits (the credit balance; USD for BYOM). `used` is the period's figure by "
+                           "the meter's aggregation: the sum of its readings, the highest daily peak "
+                           "(storage_gb, backups_gb) or the latest reading (seats, databases, namespaces, "
+                           "...); seats count registered users when no seats reading is recorded."})},
         "/usage/{resource_type}": {"get": _op(
             "Usage of one resource per workspace with daily detail", r + "GetResourceUsage",
             _obj(resource_type=S, period=S, period_start=TIME, period_end=TIME,
