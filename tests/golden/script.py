@@ -64,7 +64,7 @@ class Month:
     orgs: dict[str, Org]
     upgraded_at: datetime | None = None
     cap_lowered_at: datetime | None = None
-    allowance_set: bool = False
+    allowance_at: datetime | None = None  # when the negotiated allowance took effect
 
 
 def day(anchor: datetime, k: int, hour: float = 0) -> datetime:
@@ -218,17 +218,18 @@ NEGOTIATED_CREDITS = "200000"
 NEGOTIATED_LIMITS = {"llm_tokens": "10000000", "queries": "50000"}
 
 
-async def negotiate(admin: admin_pb2_grpc.MeteringAdminServiceStub, org_id: str) -> bool:
-    """The platform admin's negotiated Enterprise allowance, applied at once.
+async def negotiate(admin: admin_pb2_grpc.MeteringAdminServiceStub, org_id: str) -> datetime | None:
+    """The platform admin's negotiated Enterprise allowance, in force at once; when it took effect.
 
-    Returns False while the server has no such RPC yet, so the rest of the month still runs."""
+    None while the server has no such RPC, so the rest of the month still runs."""
     rpc = getattr(admin, "SetNegotiatedAllowance", None)
-    request = getattr(apb, "SetNegotiatedAllowanceRequest", None)
-    if rpc is None or request is None:
-        return False
-    await rpc(request(org_id=org_id, monthly_credits=NEGOTIATED_CREDITS, limits=[
-        apb.PlanLimit(meter=m, limit=v) for m, v in NEGOTIATED_LIMITS.items()], apply_now=True))
-    return True
+    if rpc is None:
+        return None
+    reply = await rpc(apb.SetNegotiatedAllowanceRequest(
+        org_id=org_id, monthly_credits=NEGOTIATED_CREDITS, at_once=True,
+        limits=[apb.MeterLimit(meter=m, limit=v) for m, v in NEGOTIATED_LIMITS.items()]))
+    moment: datetime = reply.effective_from.ToDatetime(tzinfo=UTC)
+    return moment
 
 
 async def enterprise_negotiated(s: Script, month: Month) -> Org:
@@ -238,7 +239,7 @@ async def enterprise_negotiated(s: Script, month: Month) -> Org:
         for user in ("ana", "bo", "cy"):
             await admin.CreateUser(apb.CreateUserRequest(
                 org_id=org.org_id, user_id=user, email=f"{user}@example.com", name=f"User {user}"))
-        month.allowance_set = await negotiate(admin, org.org_id)
+        month.allowance_at = await negotiate(admin, org.org_id)
     await s.record(org, [
         ("storage_gb", "200", 4, 9), ("storage_gb", "350", 4, 13), ("storage_gb", "300", 4, 17),
         ("storage_gb", "500", 8, 9), ("storage_gb", "450", 8, 13),

@@ -56,6 +56,13 @@ def starter_monthly(world: World) -> Decimal:
                                                          world.month.upgraded_at, start, end)
 
 
+def enterprise_allowance(world: World) -> Decimal:
+    """The negotiated 200,000 credits in force at once: prorated to the time left, like an upgrade."""
+    assert world.month.allowance_at is not None, "no RPC sets an Enterprise negotiated allowance"
+    start, end = start_end(world)
+    return f.prorated(f.ENTERPRISE_NEGOTIATED_CREDITS, world.month.allowance_at, start, end)
+
+
 async def quota(world: World, name: str, meter: str = "") -> pb.GetQuotaResponse:
     async with aio_channel(world.grpc_addr, key(world, name, Role.BILLING_CONTACT)) as channel:
         stub = metering_pb2_grpc.MeteringServiceStub(channel)
@@ -117,9 +124,11 @@ async def test_get_quota_shows_credits_spend_and_each_meter_by_its_aggregation(w
     assert (D(seats.used), seats.unlimited, seats.state) == (f.ENTERPRISE_SEATS, True, OK)
     storage = await quota(world, "enterprise", "storage_gb")
     assert (D(storage.used), D(storage.limit), D(storage.percent)) == (f.ENTERPRISE_STORAGE, D(1000), D(50))
-    assert world.month.allowance_set, "no RPC sets an Enterprise organization's negotiated allowance"
     enterprise = await quota(world, "enterprise")
-    assert D(enterprise.used) == f.ENTERPRISE_CREDITS_SPENT and enterprise.state == OK
+    allowance = enterprise_allowance(world)
+    assert (D(enterprise.used), D(enterprise.limit), enterprise.state) == (
+        f.ENTERPRISE_CREDITS_SPENT, allowance, OK)
+    assert D(enterprise.monthly_remaining) == allowance - f.ENTERPRISE_CREDITS_SPENT
     tokens = await quota(world, "enterprise", "llm_tokens")
     assert (D(tokens.used), D(tokens.limit), D(tokens.percent)) == (
         f.ENTERPRISE_TOKENS, f.ENTERPRISE_NEGOTIATED_TOKENS, D("29.60"))  # 2.96 M ÷ 10 M
