@@ -67,6 +67,11 @@ class Hold:
     expires_at: datetime
     created_at: datetime
     allocations: dict[int, Decimal] = field(default_factory=dict)  # grant_id -> still held
+    # What the Reserve that made the hold asked and answered (None on holds stored before these
+    # were kept): a retry is compared with `request` and answered with these.
+    request: ReserveOp | None = None
+    denial_reason: DenialReason | None = None
+    balance_after: Balance | None = None
 
 
 @dataclass(frozen=True)
@@ -236,9 +241,10 @@ class CreditBook:
         if granted:
             hold.status = "open"
             self._take(amount, "reserve", hold, op.hold_id)
+        hold.request, hold.denial_reason, hold.balance_after = op, refusal, self.balance()
         self.holds[hold.hold_id] = hold
         self.changed_holds.add(hold.hold_id)
-        return Reservation(hold, granted, refusal, self.unit, self.balance(), replayed=False)
+        return Reservation(hold, granted, refusal, self.unit, hold.balance_after, replayed=False)
 
     def release(self, hold: Hold, status: str = "released") -> Release:
         if hold.status != "open":

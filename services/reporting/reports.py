@@ -166,6 +166,13 @@ class Reports:
             return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
                                                 alert_enabled)
 
+    async def set_budget_alert(self, org_id: str, resource: str, alert_at_percent: int | None,
+                               alert_enabled: bool) -> QuotaView:
+        async with self._conn() as conn:
+            await store.organization(conn, org_id)
+            return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
+                                                       alert_enabled)
+
     async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[asyncpg.Record]:
         async with self._conn() as conn:
             await store.organization(conn, org_id)
@@ -223,14 +230,10 @@ class Reports:
             segments = await store.billed_segments(conn, org_id, org["now"], org["now"] + SECOND)
             namespace_price = await store.namespace_price(conn, org["now"])
         offers = _offers(plan_rows, limit_rows)
-        projected = {m: project(f.used, None, None, period, credits.now, f.aggregation).projected_period_end
-                     for m, f in figures.items()}
-        credit_projection = None
-        if org["billing_model"] == "credits":
-            credit_projection = project(credits.used, None, None, period, credits.now).projected_period_end
+        use = {m: _use(f.used, period, credits.now, f.aggregation) for m, f in figures.items()}
+        credit_use = _use(credits.used, period, credits.now) if org["billing_model"] == "credits" else None
         found = [
-            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), projected,
-                                   credit_projection),
+            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), use, credit_use),
             _old_backups(backups, prices.get("backups_gb"),
                          billed.bill(segments, Range(org["now"], org["now"] + SECOND), org["now"]),
                          org["now"] - OLD_BACKUPS),
@@ -309,6 +312,11 @@ async def _limits(conn: asyncpg.Connection, org_id: str) -> dict[str, Decimal | 
     """Each resource's limit: its quota's alert base (soft, else hard, else plan limit)."""
     views = await quota_limits.list_quotas(conn, org_id)
     return {v.resource: v.limits.base for v in views}
+
+
+def _use(used: Decimal, period: BillingPeriod, now: datetime,
+         kind: Aggregation = Aggregation.SUM) -> advice.Use:
+    return advice.Use(used, project(used, None, None, period, now, kind).projected_period_end)
 
 
 def _offers(plans: list[asyncpg.Record], limits: list[asyncpg.Record]) -> dict[str, advice.PlanOffer]:

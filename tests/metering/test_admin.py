@@ -274,6 +274,10 @@ BAD_ADMIN_REQUESTS = [
         "alert_at_percent",
     ),
     ("SetQuota", apb.SetQuotaRequest(org_id="{org}", resource="no_such_meter"), "resource"),
+    ("SetBudgetAlert", apb.SetBudgetAlertRequest(org_id="{org}", resource="Disk Space"), "resource"),
+    ("SetBudgetAlert", apb.SetBudgetAlertRequest(org_id="{org}", resource="queries", alert_at_percent=5000),
+     "alert_at_percent"),
+    ("SetBudgetAlert", apb.SetBudgetAlertRequest(org_id="{org}", resource="no_such_meter"), "resource"),
     ("ListQuotas", apb.ListQuotasRequest(org_id=""), "org_id"),
     ("ListAlerts", apb.ListAlertsRequest(org_id="{org}", resource="Bad"), "resource"),
     (

@@ -63,6 +63,11 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
             {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_DB_POOL_MAX": "many"},
             "METERING_DB_POOL_MAX must be a whole number",
         ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_PUBLIC_URL": "usage.example.com"},
+            "METERING_PUBLIC_URL must be an http(s):// URL",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
@@ -97,7 +102,7 @@ async def test_usage_recorded_before_aggregation_kinds_reads_by_its_meter_kind(e
             await conn.execute(
                 "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at) "
                 "VALUES ('old-org', $1, $2, $3, $4)", key, meter, quantity, day + timedelta(hours=hour))
-        assert await migrations.migrate(empty_database) == ["0008"]
+        assert (await migrations.migrate(empty_database))[0] == "0008"
         kinds = await usage_figures.aggregations(conn)
         assert (kinds["storage_gb"], kinds["queries"], kinds["seats"]) == (
             Aggregation.PEAK, Aggregation.SUM, Aggregation.LEVEL)

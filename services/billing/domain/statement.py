@@ -18,12 +18,14 @@ DISPLAY_PLACES = Decimal("0.000001")
 CENT = Decimal("0.01")
 
 
-def billed_days(period: BillingPeriod) -> tuple[datetime, datetime]:
+def billed_days(period: BillingPeriod, anchor: datetime) -> tuple[datetime, datetime]:
     """The days whose start lies in the period, as one window: a day counts for the period its
-    first second belongs to, on our side as on Stripe's (the pushed timestamp is the day's start)."""
+    first second belongs to, on our side as on Stripe's (the pushed timestamp is the day's start).
+    The organization's first day began before its first period (at `anchor`, the billing anchor)
+    and counts for that period, as Stripe is sent it from the anchor on."""
     def first_day_from(moment: datetime) -> datetime:
         day = day_start(utc_day(moment))
-        return day if day >= moment else day + DAY
+        return day if day >= moment or moment == anchor else day + DAY
 
     return first_day_from(period.start), first_day_from(period.end)
 

@@ -23,10 +23,11 @@ from services.domain.billing_period import period_containing
 from services.domain.usage_model import Aggregation, span_figure
 
 SELECT_DAY_TOTALS = """
-SELECT u.org_id, u.meter, b.stripe_scale, b.aggregation, sum(u.quantity) AS quantity,
+SELECT u.org_id, u.meter, b.stripe_scale, b.aggregation, o.billing_anchor, sum(u.quantity) AS quantity,
        coalesce(p.pushed, 0) AS pushed, coalesce(p.revision, 0) AS revision, p.last_value
 FROM usage_hourly u
 JOIN billing_meters b USING (meter)
+JOIN organizations o USING (org_id)
 LEFT JOIN LATERAL (
     SELECT sum(value) AS pushed, max(revision) AS revision,
            (array_agg(value ORDER BY revision DESC))[1] AS last_value
@@ -35,7 +36,8 @@ LEFT JOIN LATERAL (
 ) p ON true
 WHERE u.hour_start >= $1 AND u.hour_start < $2 AND ($4::text IS NULL OR u.org_id = $4)
   AND ($5::text IS NULL OR b.aggregation = $5)
-GROUP BY u.org_id, u.meter, b.stripe_scale, b.aggregation, p.pushed, p.revision, p.last_value"""
+GROUP BY u.org_id, u.meter, b.stripe_scale, b.aggregation, o.billing_anchor, p.pushed, p.revision,
+         p.last_value"""
 # A gauge's hours from the start of the organization's billing period to the end of day $4.
 SELECT_GAUGE_HOURS = """
 SELECT u.hour_start, u.quantity, m.aggregation
@@ -122,7 +124,7 @@ async def plan_day(conn: asyncpg.Connection, day: date, now: datetime, org_id: s
             if value <= 0:
                 continue
         revision = row["revision"] + 1
-        stamp, carried = event_timestamp(day, now)
+        stamp, carried = event_timestamp(day, now, row["billing_anchor"])
         status = await conn.execute(INSERT_PUSH, row["org_id"], row["meter"], day, revision,
                                     identifier(row["org_id"], row["meter"], day, revision), value,
                                     stamp, carried, now)

@@ -94,7 +94,7 @@ async def statement(conn: asyncpg.Connection, org_id: str, now: datetime | None 
     org = await get_organization(conn, org_id)
     at = now or await conn.fetchval(SELECT_NOW)
     period = period_containing(org["billing_anchor"], at)
-    start, end = figures.billed_days(period)
+    start, end = figures.billed_days(period, org["billing_anchor"])
     plan = await conn.fetchrow(SELECT_PLAN, org["plan_id"])
     account = await accounts.account(conn, org_id)
     counted_until = await conn.fetchval(SELECT_COUNTED_UNTIL)

@@ -31,10 +31,10 @@ from services.domain.credits import (
     Reservation,
     ReserveOp,
     Unit,
-    running_out,
 )
-from services.domain.errors import NotFoundError
+from services.domain.errors import FieldError, NotFoundError
 from services.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
+from services.domain.replays import replayed_deduction, replayed_reservation
 from services.metering.store import alerts
 from services.metering.store.credit_books import load_book, save_book
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
@@ -156,19 +156,17 @@ def _apply_one(book: CreditBook, op: Operation | None, stored: dict[str, Deducti
         if isinstance(op, ReserveOp):
             existing = book.holds.get(op.hold_id)
             if existing is not None:
-                return Reservation(existing, existing.status != "denied",
-                                   running_out(book.unit) if existing.status == "denied" else None,
-                                   book.unit, book.balance(), replayed=True)
+                return replayed_reservation(existing, op, book.unit, book.balance())
             return book.reserve(op, _price(op.cost, book.unit, prices, rate))
         if op.idempotency_key in stored:
-            return stored[op.idempotency_key]
+            return replayed_deduction(stored[op.idempotency_key], op)
         if op.hold_id and op.hold_id not in book.holds:
             raise NotFoundError("hold_id", f"hold {op.hold_id!r} does not exist")
         amount = _price(op.cost, book.unit, prices, rate)
         result = book.deduct(op, amount, op.cost if isinstance(op.cost, LlmUsage) else None)
         stored[op.idempotency_key] = dataclasses.replace(result, replayed=True)
         return result
-    except NotFoundError as error:
+    except FieldError as error:  # NotFoundError included
         return error
 
 

@@ -67,6 +67,13 @@ SET soft_limit = EXCLUDED.soft_limit, hard_limit = EXCLUDED.hard_limit,
     alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
     updated_at = EXCLUDED.updated_at"""
 
+UPSERT_BUDGET_ALERT = """
+INSERT INTO quotas (org_id, resource, alert_at_percent, alert_enabled, updated_at)
+VALUES ($1, $2, $3, $4, statement_timestamp())
+ON CONFLICT (org_id, resource) DO UPDATE
+SET alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
+    updated_at = EXCLUDED.updated_at"""
+
 INSERT_PLAN_QUOTAS = """
 INSERT INTO quotas (org_id, resource)
 SELECT o.org_id, pl.meter FROM organizations o JOIN plan_limits pl ON pl.plan_id = o.plan_id
@@ -138,17 +145,35 @@ async def ensure_plan_quotas(conn: asyncpg.Connection, org_id: str) -> None:
 
 async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
                     hard: Decimal | None, alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
-    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
-        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+    await _require_resource(conn, resource)
     if soft is not None and hard is not None and soft > hard:
         raise FieldError("soft_limit", "must not be greater than hard_limit")
     async with conn.transaction():
         await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
-        view = (await _views(conn, org_id, resource))[0]
-        if resource != CREDITS:
-            await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
-                               [_period(await _row(conn, org_id, resource)).start])
-        await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
+        return await _settle(conn, org_id, resource)
+
+
+async def set_budget_alert(conn: asyncpg.Connection, org_id: str, resource: str,
+                           alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
+    """The custom alert threshold and whether alerts fire; the soft and hard limits stay as set."""
+    await _require_resource(conn, resource)
+    async with conn.transaction():
+        await conn.execute(UPSERT_BUDGET_ALERT, org_id, resource, alert_at_percent, alert_enabled)
+        return await _settle(conn, org_id, resource)
+
+
+async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:
+    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
+        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+
+
+async def _settle(conn: asyncpg.Connection, org_id: str, resource: str) -> QuotaView:
+    """After a quota row changed: its usage counter recounted and its alerts reconciled."""
+    view = (await _views(conn, org_id, resource))[0]
+    if resource != CREDITS:
+        await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
+                           [_period(await _row(conn, org_id, resource)).start])
+    await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
     return view
 
 

@@ -32,7 +32,8 @@ class MeteringServiceStub:
     - Quantities, credits and money are decimal strings ("12.5", "0.0003"); never floats.
     - Timestamps are UTC.
     - Every write carries an idempotency key unique per organization: a retry with the same key
-    returns the original result and changes nothing.
+    returns the original result and changes nothing. The same key with different parameters is
+    INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
     - Bad input fails with INVALID_ARGUMENT whose message starts with the offending field path
     (and carries a google.rpc.BadRequest detail); unknown organizations, meters or models fail
     with NOT_FOUND.
@@ -83,7 +84,8 @@ class MeteringServiceServicer:
     - Quantities, credits and money are decimal strings ("12.5", "0.0003"); never floats.
     - Timestamps are UTC.
     - Every write carries an idempotency key unique per organization: a retry with the same key
-    returns the original result and changes nothing.
+    returns the original result and changes nothing. The same key with different parameters is
+    INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
     - Bad input fails with INVALID_ARGUMENT whose message starts with the offending field path
     (and carries a google.rpc.BadRequest detail); unknown organizations, meters or models fail
     with NOT_FOUND.
@@ -185,7 +187,8 @@ class MeteringService:
     - Quantities, credits and money are decimal strings ("12.5", "0.0003"); never floats.
     - Timestamps are UTC.
     - Every write carries an idempotency key unique per organization: a retry with the same key
-    returns the original result and changes nothing.
+    returns the original result and changes nothing. The same key with different parameters is
+    INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
     - Bad input fails with INVALID_ARGUMENT whose message starts with the offending field path
     (and carries a google.rpc.BadRequest detail); unknown organizations, meters or models fail
     with NOT_FOUND.
