@@ -71,7 +71,7 @@ WITH spend AS (
 ), requests AS (
     SELECT {key_e} AS id, count(*) AS requests
     FROM usage_events e {join_e}
-    WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+    WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.deduction_key IS NULL
     GROUP BY 1
 ), ranked AS (
     SELECT coalesce(s.id, q.id) AS id, coalesce(s.amount, 0) AS amount,

@@ -55,6 +55,7 @@ EXPECTED: dict[str, set[Role]] = {
     "MeteringAdminService/GrantBonusCredits": {P},
     "MeteringAdminService/ListCreditGrants": {P, T, B},
     "MeteringAdminService/SetSpendCap": {P, T},
+    "MeteringAdminService/SetNegotiatedAllowance": {P},
     "MeteringAdminService/SetQuota": {P, T},
     "MeteringAdminService/SetBudgetAlert": {P, T, B},
     "MeteringAdminService/ListQuotas": {P, T, B},

@@ -31,6 +31,8 @@ DELETE_HOUR = "DELETE FROM usage_hourly WHERE hour_start = $1 AND ($2::text IS N
 # A sum's hour is the sum of its readings per user, each costed at its price; a gauge's hour is
 # its figure (highest or latest reading) for the organization, costed over the whole period in the
 # statement rather than per hour.
+# Tokens a Deduct recorded were paid for when it was granted (in credits, or against a BYOM cap):
+# they count as usage everywhere, but are not billed a second time as metered usage.
 INSERT_EVENTS_HOUR = """
 INSERT INTO usage_hourly (org_id, meter, hour_start, user_id, quantity, cost_usd, events)
 SELECT e.org_id, b.meter, $1, CASE WHEN m.aggregation = 'sum' THEN coalesce(e.user_id, '') ELSE '' END,
@@ -52,6 +54,7 @@ LEFT JOIN LATERAL (
 ) p ON b.unit_price_usd IS NULL
 WHERE e.occurred_at >= $1 AND e.occurred_at < $1::timestamptz + interval '1 hour'
   AND ($2::text IS NULL OR e.org_id = $2)
+  AND e.deduction_key IS NULL
 GROUP BY e.org_id, b.meter, m.aggregation, 4""".replace(
     "{figure}", readings_figure("m.aggregation", "e.quantity", "e.occurred_at DESC, e.event_id"))
 SELECT_SEGMENTS_IN_HOUR = """

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.domain.credits import (
+    ON_ACCOUNT,
     Attribution,
     Balance,
     CreditBook,
@@ -26,6 +27,7 @@ from services.domain.credits import (
     Unit,
 )
 from services.domain.pricing import LlmUsage, TokenCounts
+from services.metering.store.periods import credits_unlimited
 
 # Stored results of the batch's idempotency keys, the holds it names or that have expired, their
 # allocations, and every grant with credits left (or holding a loaded hold's credits), as JSON.
@@ -116,7 +118,7 @@ async def load_book(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any
     grants = [Grant(int(g["grant_id"]), g["kind"], g["remaining"], _when(g["expires_at"]))
               for g in _json(row["grants"])]
     book = CreditBook(unit, grants, holds.values(), org["reserved"], org["period_used"], now,
-                      hard_limit=org["hard_limit"])
+                      hard_limit=org["hard_limit"], unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
     return book, stored
 
@@ -162,7 +164,8 @@ async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> 
     balance = book.balance()
     await conn.execute(
         WRITE_BOOK, org_id, book.now,
-        [x.kind for x in e], [x.grant_id for x in e], [x.hold_id for x in e], [x.amount for x in e],
+        [x.kind for x in e], [None if x.grant_id == ON_ACCOUNT else x.grant_id for x in e],
+        [x.hold_id for x in e], [x.amount for x in e],
         [x.hold_amount for x in e], [x.reference for x in e],
         grant_ids, [book.grants[i].remaining for i in grant_ids],
         [h.hold_id for h in holds], [h.amount for h in holds], [h.remaining for h in holds],

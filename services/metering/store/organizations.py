@@ -11,7 +11,7 @@ import asyncpg
 from services.domain.billing_period import period_containing
 from services.domain.errors import FieldError, NotFoundError
 from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
-from services.metering.store.quota_limits import ensure_plan_quotas
+from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 INSERT_ORGANIZATION = """
 INSERT INTO organizations (org_id, name, plan_id, billing_model, monthly_spend_cap_usd, billing_anchor)
@@ -20,9 +20,9 @@ ON CONFLICT (org_id) DO NOTHING
 RETURNING org_id"""
 
 SELECT_ORG_FOR_PERIOD = """
-SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor, p.monthly_credits,
-       statement_timestamp() AS now
-FROM organizations o JOIN plans p USING (plan_id)
+SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor,
+       period_credits(o.org_id) AS monthly_credits, statement_timestamp() AS now
+FROM organizations o
 WHERE o.org_id = $1"""
 
 INSERT_BALANCE = """
@@ -100,6 +100,7 @@ async def add_bonus_grant(conn: asyncpg.Connection, org_id: str, amount: Decimal
                                             org["now"], idempotency_key)
         await conn.execute(INSERT_GRANT_ENTRY, org_id, grant_id, amount, source, org["now"])
         await conn.execute(ADD_BONUS_TO_BALANCE, org_id, amount, org["now"])
+        await reconcile_alerts(conn, org_id)
     return grant_id, False
 
 

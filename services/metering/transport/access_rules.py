@@ -71,6 +71,7 @@ RULES: dict[str, Rule] = {
     _ADMIN + "GrantBonusCredits": _rule(PLATFORM),
     _ADMIN + "ListCreditGrants": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "SetSpendCap": _rule(PLATFORM, ADMIN),
+    _ADMIN + "SetNegotiatedAllowance": _rule(PLATFORM),
     # Limits block a tenant's services: admins only. Budget alerts (the custom threshold, alert
     # channels): doc 003 "Set budget alerts", all three.
     _ADMIN + "SetQuota": _rule(PLATFORM, ADMIN),

@@ -296,6 +296,17 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             row = await plan_changes.set_spend_cap(conn, org, cap)
         return apb.SetSpendCapResponse(organization=out.organization(row))
 
+    @rpc
+    async def SetNegotiatedAllowance(self, request: apb.SetNegotiatedAllowanceRequest,
+                                     context: Context) -> apb.SetNegotiatedAllowanceResponse:
+        org = valid_org(request.org_id)
+        credits = req.money(request.monthly_credits, "monthly_credits")
+        assert credits is not None
+        limits = req.meter_limits(request.limits)
+        async with self._conn() as conn:
+            allowance = await plan_changes.set_allowance(conn, org, credits, limits, request.at_once)
+        return out.allowance(allowance)
+
     # --- quotas and alerts ---------------------------------------------------------------
 
     @rpc

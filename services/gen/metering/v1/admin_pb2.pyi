@@ -733,6 +733,38 @@ class SetSpendCapResponse(_message.Message):
     organization: Organization
     def __init__(self, organization: _Optional[_Union[Organization, _Mapping]] = ...) -> None: ...
 
+class MeterLimit(_message.Message):
+    __slots__ = ("meter", "limit")
+    METER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    meter: str
+    limit: str
+    def __init__(self, meter: _Optional[str] = ..., limit: _Optional[str] = ...) -> None: ...
+
+class SetNegotiatedAllowanceRequest(_message.Message):
+    __slots__ = ("org_id", "monthly_credits", "limits", "at_once")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_CREDITS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    AT_ONCE_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    monthly_credits: str
+    limits: _containers.RepeatedCompositeFieldContainer[MeterLimit]
+    at_once: bool
+    def __init__(self, org_id: _Optional[str] = ..., monthly_credits: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[MeterLimit, _Mapping]]] = ..., at_once: _Optional[bool] = ...) -> None: ...
+
+class SetNegotiatedAllowanceResponse(_message.Message):
+    __slots__ = ("org_id", "effective_from", "monthly_credits", "limits")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_FROM_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_CREDITS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    effective_from: _timestamp_pb2.Timestamp
+    monthly_credits: str
+    limits: _containers.RepeatedCompositeFieldContainer[MeterLimit]
+    def __init__(self, org_id: _Optional[str] = ..., effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., monthly_credits: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[MeterLimit, _Mapping]]] = ...) -> None: ...
+
 class SetQuotaResponse(_message.Message):
     __slots__ = ("quota",)
     QUOTA_FIELD_NUMBER: _ClassVar[int]

@@ -167,6 +167,11 @@ class MeteringAdminServiceStub:
                 request_serializer=metering_dot_v1_dot_admin__pb2.SetSpendCapRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_admin__pb2.SetSpendCapResponse.FromString,
                 _registered_method=True)
+        self.SetNegotiatedAllowance = channel.unary_unary(
+                '/metering.v1.MeteringAdminService/SetNegotiatedAllowance',
+                request_serializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceResponse.FromString,
+                _registered_method=True)
         self.SetQuota = channel.unary_unary(
                 '/metering.v1.MeteringAdminService/SetQuota',
                 request_serializer=metering_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
@@ -362,6 +367,14 @@ class MeteringAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetNegotiatedAllowance(self, request, context):
+        """An Enterprise organization's negotiated monthly allowance: credits per period and custom
+        limits per meter. Until one is in force the organization spends without a credit limit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetQuota(self, request, context):
         """Soft and hard limits with the alert settings (platform and tenant admins).
         """
@@ -522,6 +535,11 @@ def add_MeteringAdminServiceServicer_to_server(servicer, server):
                     servicer.SetSpendCap,
                     request_deserializer=metering_dot_v1_dot_admin__pb2.SetSpendCapRequest.FromString,
                     response_serializer=metering_dot_v1_dot_admin__pb2.SetSpendCapResponse.SerializeToString,
+            ),
+            'SetNegotiatedAllowance': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNegotiatedAllowance,
+                    request_deserializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceResponse.SerializeToString,
             ),
             'SetQuota': grpc.unary_unary_rpc_method_handler(
                     servicer.SetQuota,
@@ -1232,6 +1250,33 @@ class MeteringAdminService:
             '/metering.v1.MeteringAdminService/SetSpendCap',
             metering_dot_v1_dot_admin__pb2.SetSpendCapRequest.SerializeToString,
             metering_dot_v1_dot_admin__pb2.SetSpendCapResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNegotiatedAllowance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.MeteringAdminService/SetNegotiatedAllowance',
+            metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceRequest.SerializeToString,
+            metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -126,7 +126,8 @@ class MeteringServiceServicer:
 
     def GetQuota(self, request, context):
         """Used, limit, percent and state for the current billing period: credits (or USD for
-        spend-capped organizations), or one meter's usage against the plan's limit.
+        spend-capped organizations), or one meter's usage against the limit in force (the plan's,
+        or a negotiated allowance's).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
