@@ -76,12 +76,13 @@ FREE_COSTS = {
     "storage_gb": D("0.4"),  # peak 4 GB x $0.10
 }
 FREE_COST_TOTAL = D("12.425")  # 12 + 0.025 + 0.4
+# Invoices bill metered usage: tokens a Deduct recorded were paid for in credits (or against the
+# BYOM cap) when it was granted, so they are not billed again.
 FREE_INVOICE_LINES = {
-    "llm_tokens": (D(2_400_000), D("12")),  # 2 M x $3/M + 0.4 M x $15/M = 6 + 6
     "queries": (D(250), D("0.025")),
     "storage_gb": (FREE_STORAGE, D("0.4")),  # billed on the period's peak: 4 GB x $0.10
 }
-FREE_INVOICE_TOTAL = D("12.42")  # $0 plan + 12.425, to cents half-even
+FREE_INVOICE_TOTAL = D("0.42")  # $0 plan + 0.025 + 0.4 = 0.425, to cents half-even
 
 # --- Starter, upgraded to Professional today ---------------------------------------------------
 # Before the upgrade one response of 3 chunks of 140,000 input + 10,000 output claude-haiku-4
@@ -123,7 +124,6 @@ STARTER_COSTS = {
 }
 STARTER_COST_TOTAL = D("6.7956")  # 2.57 + 0.85 + 0.12 + 0.4 + 0.95 + 1.9056
 STARTER_INVOICE_LINES = {
-    "llm_tokens": (STARTER_TOKENS, D("2.57")),  # 1.42 M x $1/M + 0.23 M x $5/M = 1.42 + 1.15
     "queries": (STARTER_QUERIES, D("0.85")),
     "api_requests": (STARTER_API_REQUESTS, D("0.12")),
     "bandwidth_gb": (STARTER_BANDWIDTH, D("0.4")),
@@ -131,8 +131,8 @@ STARTER_INVOICE_LINES = {
     "storage_gb": (STARTER_STORAGE, D("0.95")),  # peak 9.5 GB x $0.10
 }
 STARTER_PLAN_PRICE = D(499)  # the plan in force: Professional
-STARTER_USAGE_TOTAL = D("6.7956")  # 2.57 + 0.85 + 0.12 + 0.4 + 1.9056 + 0.95
-STARTER_INVOICE_TOTAL = D("505.80")  # 499 + 6.7956, to cents
+STARTER_USAGE_TOTAL = D("4.2256")  # 0.85 + 0.12 + 0.4 + 1.9056 + 0.95
+STARTER_INVOICE_TOTAL = D("503.23")  # 499 + 4.2256, to cents
 
 # --- Enterprise with a negotiated allowance ----------------------------------------------------
 # One response of 4 chunks of 400,000 input + 100,000 output + 200,000 cache-read + 40,000
@@ -160,14 +160,13 @@ ENTERPRISE_COSTS = {
 }
 ENTERPRISE_COST_TOTAL = D("63.4078")  # 9.4 + 1.7 + 50 + 1.355 + 0.9528
 ENTERPRISE_INVOICE_LINES = {
-    "llm_tokens": (ENTERPRISE_TOKENS, D("9.4")),  # 1.6 x 2.5 + 0.4 x 10 + 0.8 x 1.25 + 0.16 x 2.5
     "queries": (ENTERPRISE_QUERIES, D("1.7")),
     "postgres_scale_seconds": (ENTERPRISE_DB_SECONDS, ENTERPRISE_DB_COST),
     "namespace_pro_seconds": (ENTERPRISE_NS_SECONDS, ENTERPRISE_NS_COST),
     "storage_gb": (ENTERPRISE_STORAGE, D("50")),  # peak 500 GB x $0.10
 }
-ENTERPRISE_USAGE_TOTAL = D("63.4078")  # 9.4 + 1.7 + 1.355 + 0.9528 + 50
-ENTERPRISE_INVOICE_TOTAL = D("63.41")  # custom price (none listed) + 63.4078, to cents
+ENTERPRISE_USAGE_TOTAL = D("54.0078")  # 1.7 + 1.355 + 0.9528 + 50
+ENTERPRISE_INVOICE_TOTAL = D("54.01")  # custom price (none listed) + 54.0078, to cents
 # Quota changes: queries soft 20,000 with a budget alert at 85 % (17,000 = 85 %: warning and
 # budget stay active); storage soft 400 (500 = 125 %: warning, critical, overage) then 2,000 (25 %:
 # all three resolved).
@@ -195,22 +194,21 @@ BYOM_COSTS = {
 }
 BYOM_COST_TOTAL = D("56.05")
 BYOM_INVOICE_LINES = {
-    "llm_tokens": (BYOM_TOKENS, D("54")),  # 12 M x $3/M + 1.2 M x $15/M = 36 + 18
     "api_requests": (BYOM_API_REQUESTS, D("0.05")),
     "storage_gb": (BYOM_STORAGE, D("2")),  # peak 20 GB x $0.10
 }
-BYOM_INVOICE_TOTAL = D("56.05")  # $0 plan + 54 + 0.05 + 2
+BYOM_INVOICE_TOTAL = D("2.05")  # $0 plan + 0.05 + 2 (the $54 of tokens went against the cap)
 
 # --- Stripe: whole numbers, quantity x 10^scale (tokens, queries, requests, seconds: 0; GB: 3).
 # Sums add up the day values; storage is a `last` meter whose latest value is the period's peak.
 GAUGES = {"storage_gb": D("0.10")}  # billed gauges and their price a GB-month
 STRIPE = {
-    "free": {"llm_tokens": 2_400_000, "queries": 250, "storage_gb": 4000},
-    "starter": {"llm_tokens": 1_650_000, "queries": 8500, "api_requests": 120_000,
+    "free": {"queries": 250, "storage_gb": 4000},
+    "starter": {"queries": 8500, "api_requests": 120_000,
                 "bandwidth_gb": 4000, "postgres_pro_seconds": 172_800, "storage_gb": 9500},
-    "enterprise": {"llm_tokens": 2_960_000, "queries": 17_000, "postgres_scale_seconds": 36_000,
+    "enterprise": {"queries": 17_000, "postgres_scale_seconds": 36_000,
                    "namespace_pro_seconds": 86_400, "storage_gb": 500_000},
-    "byom": {"llm_tokens": 13_200_000, "api_requests": 50_000, "storage_gb": 20_000},
+    "byom": {"api_requests": 50_000, "storage_gb": 20_000},
 }
 INVOICE_LINES = {"free": FREE_INVOICE_LINES, "starter": STARTER_INVOICE_LINES,
                  "enterprise": ENTERPRISE_INVOICE_LINES, "byom": BYOM_INVOICE_LINES}
