@@ -93,13 +93,14 @@ async def test_tokens_paid_by_a_deduction_are_not_billed_again_as_metered_usage(
         org = await new_org(conn)
         # Recorded by a service through RecordUsage: billed as metered usage.
         await conn.execute(
-            "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, model, token_kind) "
-            "VALUES ($1, 'recorded', 'llm_tokens', 200000, $2, 'claude-sonnet-4', 'output')", org, hour)
+            "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, model, "
+            "token_kind) VALUES ($1, 'recorded', 'llm_tokens', 200000, $2, 'claude-sonnet-4', 'output')",
+            org, hour)
         # Written by a granted Deduct, which already spent credits for these tokens.
         await conn.execute(
-            "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, model, token_kind, "
-            "deduction_key) VALUES ($1, 'chunk-1 output', 'llm_tokens', 900000, $2, 'claude-sonnet-4', "
-            "'output', 'chunk-1')", org, hour + timedelta(minutes=5))
+            "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, model, "
+            "token_kind, deduction_key) VALUES ($1, 'chunk-1 output', 'llm_tokens', 900000, $2, "
+            "'claude-sonnet-4', 'output', 'chunk-1')", org, hour + timedelta(minutes=5))
         await roll_up_hour(conn, hour)
         rows = await _snapshot(conn, org)
     # Only the recorded 200,000 output tokens: 0.2 Mtok x 15 USD/Mtok = 3 USD, one event.

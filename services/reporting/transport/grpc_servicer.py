@@ -188,7 +188,8 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
         org = valid_org(request.org_id)
         if request.format not in out.FORMATS:
             raise FieldError("format", "must be EXPORT_FORMAT_CSV or EXPORT_FORMAT_JSON")
-        meters = [params.resource(r, f"resource_types[{i}]") for i, r in enumerate(request.resource_types)]
+        meters = [params.quota_resource(r, f"resource_types[{i}]")
+                  for i, r in enumerate(request.resource_types)]
         start = moment(request.from_time, True, "from_time") if request.HasField("from_time") else None
         end = moment(request.to_time, True, "to_time") if request.HasField("to_time") else None
         if request.kind not in out.EXPORT_KINDS:

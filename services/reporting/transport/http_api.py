@@ -300,7 +300,7 @@ class _Api:
         types = body.get("resource_types", [])
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise FieldError("resource_types", "must be a list of resource type names")
-        meters = [params.resource(t, f"resource_types[{i}]") for i, t in enumerate(types)]
+        meters = [params.quota_resource(t, f"resource_types[{i}]") for i, t in enumerate(types)]
         period = body.get("period")
         if not isinstance(period, dict):
             raise FieldError("period", "must be an object with from and to")
