@@ -123,7 +123,8 @@ async def test_get_quota_shows_credits_spend_and_each_meter_by_its_aggregation(w
     seats = await quota(world, "enterprise", "seats")
     assert (D(seats.used), seats.unlimited, seats.state) == (f.ENTERPRISE_SEATS, True, OK)
     storage = await quota(world, "enterprise", "storage_gb")
-    assert (D(storage.used), D(storage.limit), D(storage.percent)) == (f.ENTERPRISE_STORAGE, D(1000), D(50))
+    # Shown against the soft limit the quota sets (2,000 GB), as /usage and alerts do: 500 / 2000 = 25 %.
+    assert (D(storage.used), D(storage.limit), D(storage.percent)) == (f.ENTERPRISE_STORAGE, D(2000), D(25))
     enterprise = await quota(world, "enterprise")
     allowance = enterprise_allowance(world)
     assert (D(enterprise.used), D(enterprise.limit), enterprise.state) == (

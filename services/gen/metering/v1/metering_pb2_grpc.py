@@ -126,8 +126,9 @@ class MeteringServiceServicer:
 
     def GetQuota(self, request, context):
         """Used, limit, percent and state for the current billing period: credits (or USD for
-        spend-capped organizations), or one meter's usage against the limit in force (the plan's,
-        or a negotiated allowance's).
+        spend-capped organizations), or one meter's usage against the limit in force: the quota's
+        soft limit, else its hard limit, else the plan's (or a negotiated allowance's) limit, the same
+        limit GET /usage shows and alerts are raised against.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
