@@ -1,21 +1,39 @@
-"""Invariant 6: bad input on every RPC is refused with the field named, and nothing is stored."""
+"""Invariant 6: bad input on every RPC is refused with the field named, and nothing is stored.
+
+The descriptor-driven fuzz at the end calls every RPC of every gRPC service (the metering server's
+and the rate-limiter sidecar's) with hostile values in every field; a new RPC is fuzzed as soon
+as it is in a service descriptor.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import grpc
 import pytest
+from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2
+from services.gen.metering.v1 import admin_pb2, billing_pb2, metering_pb2, reporting_pb2
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.metering.clients import sync_channel
+from tests.metering.conftest import _session_database, start_server
+from tests.metering.fuzzing import FUZZ_ORG, field_names, messages
+from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, keys_with_prefix, unique_prefix
 
 TABLES = ("usage_events", "deductions", "holds", "ledger_entries", "credit_grants")
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -24,6 +42,7 @@ bad_ids = st.one_of(
     st.just(""),
     st.text(min_size=65, max_size=300, alphabet="abc"),
     st.text(min_size=1, max_size=20).filter(lambda s: any(c in s for c in " /\n\t#") or not s.isascii()),
+    st.sampled_from(["demo\n", "a\x00b", "org\r", "\u0661\u0662", "\uff4f\uff52\uff47"]),
 )
 bad_keys = st.one_of(
     st.just(""),
@@ -48,6 +67,12 @@ bad_quantities = st.one_of(
             "0." + "1" * 25,
             "+1",
             "",
+            "1\n",
+            "\uff11\uff12",
+            "\u0661\u0662",
+            "\u0663.\u0665",
+            "1\x00",
+            "\n1",
         ]
     ),
     st.decimals(max_value=-1, allow_nan=False, places=3).map(str),
@@ -244,3 +269,149 @@ def test_malformed_requests_name_the_field(stub, org, stores_nothing) -> None:
         "user_id",
     )
     refused(lambda: stub.GetQuota(pb.GetQuotaRequest(org_id=org, meter="Bad Meter")), "meter")
+
+
+# --- every field of every RPC, from the service descriptors ---------------------------------
+
+SERVICES = [
+    *metering_pb2.DESCRIPTOR.services_by_name.values(),
+    *admin_pb2.DESCRIPTOR.services_by_name.values(),
+    *reporting_pb2.DESCRIPTOR.services_by_name.values(),
+    *billing_pb2.DESCRIPTOR.services_by_name.values(),
+    *ratelimiter_pb2.DESCRIPTOR.services_by_name.values(),
+]
+RPCS = [method for service in SERVICES for method in service.methods]
+# Errors that are never an answer to input, whatever it holds (the database and Redis stay up).
+NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.UNAVAILABLE}
+QUIET = {  # the fuzz server's own background jobs wait, so only requests change rows
+    "METERING_HOLD_SWEEP_SECONDS": "86400", "METERING_METRICS_FLUSH_SECONDS": "86400",
+    "METERING_EXPORT_POLL_SECONDS": "86400", "METERING_NOTIFY_SECONDS": "86400",
+}
+
+
+def fuzz_settings(examples: int) -> settings:
+    return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),
+                    derandomize=False, database=None)
+
+
+class RowCounts:
+    """The row count of every table of a database, read in one statement."""
+
+    def __init__(self, url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.conn: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(url))
+        tables = self.loop.run_until_complete(self.conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"))
+        self.names = [t["tablename"] for t in tables]
+        self.sql = "SELECT " + ", ".join(f'(SELECT count(*) FROM "{n}")' for n in self.names)
+
+    def read(self) -> dict[str, int]:
+        row = self.loop.run_until_complete(self.conn.fetchrow(self.sql))
+        return dict(zip(self.names, row, strict=True))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.conn.close())
+        self.loop.close()
+
+
+@dataclass
+class FuzzTarget:
+    metering: grpc.Channel
+    sidecar: grpc.Channel
+    rows: RowCounts
+    redis_prefix: str
+
+    def channel(self, method: MethodDescriptor) -> grpc.Channel:
+        limiter = method.containing_service.full_name.startswith("ratelimiter.")
+        return self.sidecar if limiter else self.metering
+
+    def redis_keys(self) -> int:
+        return len(keys_with_prefix(LOCAL_REDIS, self.redis_prefix))
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
+    """A database, a metering server and a sidecar of the fuzz's own, called with a platform key."""
+    databases = _session_database()
+    url = next(databases)
+    key = asyncio.run(_seed_fuzz_org(url))
+    addr, server = start_server(url, **QUIET)
+    prefix = unique_prefix("fuzz")
+    sidecar = Sidecar(prefix=prefix).start(tmp_path_factory.mktemp("fuzz-sidecar"))
+    rows = RowCounts(url)
+    with sync_channel(addr, key) as metering, grpc.insecure_channel(sidecar.grpc_addr) as limiter:
+        yield FuzzTarget(metering, limiter, rows, prefix)
+    rows.close()
+    sidecar.stop()
+    delete_prefix(LOCAL_REDIS, prefix)
+    server.terminate()
+    server.wait(timeout=15)
+    next(databases, None)
+
+
+async def _seed_fuzz_org(url: str) -> str:
+    from services.domain.access import Role
+    from services.metering.store.api_keys import create_api_key
+    from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
+
+    conn = await asyncpg.connect(url)
+    try:
+        await create_organization(conn, NewOrganization(FUZZ_ORG, "Fuzz"))
+        await add_bonus_grant(conn, FUZZ_ORG, Decimal(1000), "fuzz")
+        return (await create_api_key(conn, None, Role.PLATFORM_ADMIN, "fuzz"))[1]
+    finally:
+        await conn.close()
+
+
+def names_a_field(error: grpc.RpcError, request: Message) -> bool:
+    """The message starts with a field path of the request, or the BadRequest detail names one."""
+    fields = field_names(request.DESCRIPTOR)
+    paths = [error.details().split(":", 1)[0]]
+    status = rpc_status.from_call(error)
+    for detail in status.details if status else []:
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(bad):
+            paths += [v.field for v in bad.field_violations]
+    return any(re.match(r"[a-z_]+", p) and re.match(r"[a-z_]+", p)[0] in fields for p in paths)  # type: ignore[index]
+
+
+def call_once(target: FuzzTarget, method: MethodDescriptor, request: Message) -> None:
+    request_class = type(request)
+    response_class = GetMessageClass(method.output_type)
+    call = target.channel(method).unary_unary(
+        f"/{method.containing_service.full_name}/{method.name}",
+        request_serializer=request_class.SerializeToString,
+        response_deserializer=response_class.FromString,
+    )
+    rows, keys = target.rows.read(), target.redis_keys()
+    try:
+        call(request, timeout=30)
+    except grpc.RpcError as error:
+        code = error.code()
+        assert code not in NEVER, f"{method.full_name} answered {code.name} to {request!r}: {error.details()}"
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            assert names_a_field(error, request), f"{method.full_name}: {error.details()!r} names no field"
+        assert target.rows.read() == rows, f"{method.full_name} stored rows, then answered {code.name}"
+        assert target.redis_keys() == keys, f"{method.full_name} wrote Redis keys, then answered {code.name}"
+
+
+def fuzz(target: FuzzTarget, method: MethodDescriptor, examples: int) -> None:
+    @fuzz_settings(examples)
+    @given(request=messages(method.input_type))
+    def every_field(request: Message) -> None:
+        call_once(target, method, request)
+
+    every_field()
+
+
+@pytest.mark.parametrize("method", RPCS, ids=lambda m: m.full_name)
+def test_every_rpc_refuses_hostile_fields_without_internal_errors_or_stored_rows(
+        fuzz_target: FuzzTarget, method: MethodDescriptor) -> None:
+    fuzz(fuzz_target, method, examples=15)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", RPCS, ids=lambda m: m.full_name)
+def test_every_rpc_refuses_hostile_fields_at_length(fuzz_target: FuzzTarget,
+                                                    method: MethodDescriptor) -> None:
+    fuzz(fuzz_target, method, examples=400)

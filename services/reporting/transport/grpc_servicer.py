@@ -200,9 +200,8 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
     async def GetUsageExport(self, request: pb.GetUsageExportRequest,
                              context: Context) -> pb.GetUsageExportResponse:
         org = valid_org(request.org_id)
-        if not request.export_id or len(request.export_id) > 64:
-            raise FieldError("export_id", "is required (at most 64 characters)")
-        return pb.GetUsageExportResponse(export=_export(await self.exports.get(org, request.export_id)))
+        export_id = params.export_id(request.export_id)
+        return pb.GetUsageExportResponse(export=_export(await self.exports.get(org, export_id)))
 
 
 def _export(made: Any) -> pb.UsageExport:

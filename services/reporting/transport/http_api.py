@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.domain import inputs
 from services.domain.access import Principal, Role
 from services.domain.errors import FieldError
 from services.metering.store.api_keys import KeyRing
@@ -374,10 +375,7 @@ def _moment_field(period: dict[str, Any], name: str) -> Any:
 
 
 def _export_id(call: Call) -> str:
-    export_id = call.request.match_info["export_id"]
-    if len(export_id) > 64:
-        raise FieldError("export_id", "must be at most 64 characters")
-    return export_id
+    return params.export_id(call.request.match_info["export_id"])
 
 
 def _download_url(call: Call, export_id: str) -> str:
@@ -387,9 +385,4 @@ def _download_url(call: Call, export_id: str) -> str:
 
 def _int_query(call: Call, name: str) -> int:
     raw = call.query(name)
-    if not raw:
-        return 0
-    try:
-        return int(raw)
-    except ValueError:
-        raise FieldError(name, "must be a whole number") from None
+    return inputs.count(raw, name) if raw else 0
