@@ -26,6 +26,8 @@ MAX_FRACTION_DIGITS = 18
 MAX_KEY_LENGTH = 255
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+_EARLIEST_SECONDS = 0
+_LATEST_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 RANGE_TEXT = "must be within 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z"
 
 _DECIMAL = re.compile(r"\A[0-9]+(?:\.[0-9]+)?\Z")
@@ -117,7 +119,7 @@ def timestamp(ts: Timestamp, field: str) -> datetime:
     """A protobuf Timestamp within the accepted range."""
     if not 0 <= ts.nanos < 1_000_000_000:
         raise FieldError(field, "nanos must be within 0..999999999")
-    if not EARLIEST.timestamp() <= ts.seconds <= LATEST.timestamp():
+    if not _EARLIEST_SECONDS <= ts.seconds <= _LATEST_SECONDS:
         raise FieldError(field, RANGE_TEXT)
     return instant(ts.ToDatetime(tzinfo=UTC), field)
 

@@ -107,18 +107,20 @@ class Export:
         return self.status == "completed"
 
 
-def export_request(fmt: str, meters: Sequence[str], start: datetime | None,
-                   end: datetime | None) -> ExportRequest:
+def export_request(fmt: str, meters: Sequence[str], start: datetime | None, end: datetime | None,
+                   fields: tuple[str, str] = ("period.from", "period.to")) -> ExportRequest:
+    """`fields` names start and end as the caller's transport does."""
+    from_field, to_field = fields
     if fmt not in FORMATS:
         raise FieldError("format", "must be 'csv' or 'json'")
     if start is None:
-        raise FieldError("period.from", "is required")
+        raise FieldError(from_field, "is required")
     if end is None:
-        raise FieldError("period.to", "is required")
+        raise FieldError(to_field, "is required")
     if end < start:
-        raise FieldError("period.to", "must not be before period.from")
+        raise FieldError(to_field, f"must not be before {from_field}")
     if end - start > MAX_RANGE:
-        raise FieldError("period.to", "an export may span at most two years")
+        raise FieldError(to_field, "an export may span at most two years")
     return ExportRequest(fmt, tuple(sorted(set(meters))), start, end)
 
 

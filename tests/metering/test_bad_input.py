@@ -32,7 +32,7 @@ from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.metering.clients import sync_channel
 from tests.metering.conftest import _session_database, start_server
-from tests.metering.fuzzing import FUZZ_ORG, field_names, messages
+from tests.metering.fuzzing import FUZZ_ORG, field_names, requests
 from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, keys_with_prefix, unique_prefix
 
 TABLES = ("usage_events", "deductions", "holds", "ledger_entries", "credit_grants")
@@ -397,7 +397,7 @@ def call_once(target: FuzzTarget, method: MethodDescriptor, request: Message) ->
 
 def fuzz(target: FuzzTarget, method: MethodDescriptor, examples: int) -> None:
     @fuzz_settings(examples)
-    @given(request=messages(method.input_type))
+    @given(request=requests(method.input_type))
     def every_field(request: Message) -> None:
         call_once(target, method, request)
 
@@ -407,7 +407,7 @@ def fuzz(target: FuzzTarget, method: MethodDescriptor, examples: int) -> None:
 @pytest.mark.parametrize("method", RPCS, ids=lambda m: m.full_name)
 def test_every_rpc_refuses_hostile_fields_without_internal_errors_or_stored_rows(
         fuzz_target: FuzzTarget, method: MethodDescriptor) -> None:
-    fuzz(fuzz_target, method, examples=15)
+    fuzz(fuzz_target, method, examples=25)
 
 
 @pytest.mark.slow

@@ -190,7 +190,7 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
         meters = [params.resource(r, f"resource_types[{i}]") for i, r in enumerate(request.resource_types)]
         start = moment(request.from_time, True, "from_time") if request.HasField("from_time") else None
         end = moment(request.to_time, True, "to_time") if request.HasField("to_time") else None
-        wanted = export_request(out.FORMATS[request.format], meters, start, end)
+        wanted = export_request(out.FORMATS[request.format], meters, start, end, ("from_time", "to_time"))
         await self.reports.require_organization(org)
         made = await self.exports.create(org, wanted, CALLER.get().key_id)
         return pb.CreateUsageExportResponse(export=_export(made))
