@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,12 +28,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2
-from services.gen.metering.v1 import admin_pb2, billing_pb2, metering_pb2, reporting_pb2
+from services.gen.metering.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    billing_pb2,
+    metering_pb2,
+    reporting_pb2,
+    reporting_pb2_grpc,
+)
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.metering.clients import sync_channel
 from tests.metering.conftest import _session_database, start_server
-from tests.metering.fuzzing import FUZZ_ORG, field_names, requests
+from tests.metering.fuzzing import FUZZ_ORG, YEAR_1, YEAR_10000, field_names, requests
 from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, keys_with_prefix, unique_prefix
 
 TABLES = ("usage_events", "deductions", "holds", "ledger_entries", "credit_grants")
@@ -269,6 +277,95 @@ def test_malformed_requests_name_the_field(stub, org, stores_nothing) -> None:
         "user_id",
     )
     refused(lambda: stub.GetQuota(pb.GetQuotaRequest(org_id=org, meter="Bad Meter")), "meter")
+
+
+
+# --- the hostile values that once got through, one by one -------------------------------------
+
+@pytest.fixture(scope="module")
+def admin_stub(server_addrs: list[str],
+               platform_key: str) -> Iterator[admin_pb2_grpc.MeteringAdminServiceStub]:
+    with sync_channel(server_addrs[0], platform_key) as channel:
+        yield admin_pb2_grpc.MeteringAdminServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def reporting_stub(server_addrs: list[str],
+                   platform_key: str) -> Iterator[reporting_pb2_grpc.ReportingServiceStub]:
+    with sync_channel(server_addrs[0], platform_key) as channel:
+        yield reporting_pb2_grpc.ReportingServiceStub(channel)
+
+
+def test_a_year_1_expiry_refuses_the_grant_and_the_organization_keeps_working(
+        admin_stub, org, stores_nothing) -> None:
+    refused(lambda: admin_stub.GrantBonusCredits(admin_pb2.GrantBonusCreditsRequest(
+        org_id=org, amount="5", source="promotion", expires_at=Timestamp(seconds=YEAR_1))), "expires_at")
+    admin_stub.ListCreditGrants(admin_pb2.ListCreditGrantsRequest(org_id=org))
+
+
+@pytest.mark.parametrize("seconds", [YEAR_1, -1, YEAR_10000], ids=["year-1", "1969", "year-10000"])
+def test_prices_and_credit_rates_outside_1970_to_9999_are_refused_and_lists_keep_working(
+        admin_stub, seconds: int) -> None:
+    when = Timestamp()
+    when.seconds = seconds  # out of protobuf's own range for year 10000, as a foreign client may send
+    refused(lambda: admin_stub.SetLlmPrice(admin_pb2.SetLlmPriceRequest(price=admin_pb2.LlmPrice(
+        model="fuzz-model", effective_from=when, input_usd_per_mtok="1", output_usd_per_mtok="1",
+        cache_read_usd_per_mtok="1", cache_write_usd_per_mtok="1"))), "price.effective_from")
+    refused(lambda: admin_stub.SetCreditRate(admin_pb2.SetCreditRateRequest(
+        rate=admin_pb2.CreditRate(effective_from=when, credits_per_usd="100"))), "rate.effective_from")
+    admin_stub.ListLlmPrices(admin_pb2.ListLlmPricesRequest())
+    listed = admin_stub.ListLlmPrices(admin_pb2.ListLlmPricesRequest()).prices
+    assert all(p.model != "fuzz-model" for p in listed)
+
+
+def test_null_bytes_are_refused_naming_the_field_before_reaching_the_database(
+        admin_stub, reporting_stub, org, stores_nothing) -> None:
+    refused(lambda: admin_stub.CreateOrganization(admin_pb2.CreateOrganizationRequest(
+        org_id="null-plan-org", name="Null plan", plan_id="free\x00")), "plan_id")
+    refused(lambda: admin_stub.ListLlmPrices(admin_pb2.ListLlmPricesRequest(model="a\x00b")), "model")
+    refused(lambda: admin_stub.ListResourceRates(admin_pb2.ListResourceRatesRequest(resource="a\x00b")),
+            "resource")
+    refused(lambda: reporting_stub.GetUsageExport(reporting_pb2.GetUsageExportRequest(
+        org_id=org, export_id="a\x00b")), "export_id")
+
+
+@pytest.mark.parametrize("org_id", ["demo\n", "demo\r\n", "\ndemo", "de\x00mo"])
+def test_an_organization_id_with_a_newline_or_null_byte_is_not_created(admin_stub, org_id: str) -> None:
+    refused(lambda: admin_stub.CreateOrganization(admin_pb2.CreateOrganizationRequest(
+        org_id=org_id, name="Newline")), "org_id")
+    refused(lambda: admin_stub.GetOrganization(admin_pb2.GetOrganizationRequest(org_id="demo")), "org_id",
+            grpc.StatusCode.NOT_FOUND)
+
+
+@pytest.mark.parametrize("quantity",
+                         ["\uff11\uff12", "\u0661\u0662", "\u0663.\u0665", "1\n", "12\x00"],
+                         ids=["fullwidth", "arabic-indic", "arabic-indic-fraction", "newline", "null"])
+def test_quantities_and_amounts_accept_ascii_digits_only(stub, org, stores_nothing, quantity: str) -> None:
+    event = pb.UsageEvent(idempotency_key="digits", meter="queries", quantity=quantity)
+    refused(lambda: stub.RecordUsage(pb.RecordUsageRequest(org_id=org, event=event)), "event.quantity")
+    refused(lambda: stub.Deduct(pb.DeductRequest(org_id=org, idempotency_key="digits", amount=quantity)),
+            "amount")
+
+
+def test_a_null_byte_org_id_does_not_stop_api_metrics_of_real_organizations(
+        reporting_stub, org, database_url: str) -> None:
+    refused(lambda: reporting_stub.GetUsageSummary(reporting_pb2.GetUsageSummaryRequest(org_id="a\x00b")),
+            "org_id")
+    reporting_stub.GetUsageSummary(reporting_pb2.GetUsageSummaryRequest(org_id=org))
+
+    async def counted() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return int(await conn.fetchval(
+                "SELECT coalesce(sum(requests), 0) FROM api_request_metrics"
+                " WHERE org_id = $1 AND surface = 'grpc'", org))
+        finally:
+            await conn.close()
+
+    deadline = time.monotonic() + 20  # the servers flush every 2 s
+    while asyncio.run(counted()) == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert asyncio.run(counted()) >= 1
 
 
 # --- every field of every RPC, from the service descriptors ---------------------------------
