@@ -38,6 +38,7 @@ from services.gen.metering.v1 import (
 )
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from services.reporting.api_metrics import ApiMetricsRecorder
 from tests.metering.clients import sync_channel
 from tests.metering.conftest import _session_database, start_server
 from tests.metering.fuzzing import FUZZ_ORG, YEAR_1, YEAR_10000, field_names, requests
@@ -366,6 +367,24 @@ def test_a_null_byte_org_id_does_not_stop_api_metrics_of_real_organizations(
     while asyncio.run(counted()) == 0 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert asyncio.run(counted()) >= 1
+
+
+
+async def test_api_metrics_keep_only_well_formed_ids_of_existing_organizations(pool, make_org) -> None:
+    org = await make_org()
+    recorder = ApiMetricsRecorder(pool)
+    for hostile in ("a\x00b", "demo\n", "", "x" * 65):
+        recorder.record(hostile, "grpc", 1_000_000)
+    recorder.record("no-such-org", "grpc", 1_000_000)
+    recorder.record(org, "grpc", 2_000_000)
+    recorder.record(org, "grpc", 4_000_000)
+    await recorder.flush()
+    rows = await pool.fetch("SELECT org_id, requests, latency_ms_sum FROM api_request_metrics"
+                            " WHERE org_id = ANY($1::text[])", [org, "no-such-org", "demo\n"])
+    # two calls of 2 ms and 4 ms: 2 requests, 6 ms in all
+    assert [(r["org_id"], r["requests"], r["latency_ms_sum"]) for r in rows] == [(org, 2, Decimal(6))]
+    await recorder.flush()  # nothing was kept back for a retry
+    assert await pool.fetchval("SELECT requests FROM api_request_metrics WHERE org_id = $1", org) == 2
 
 
 # --- every field of every RPC, from the service descriptors ---------------------------------
