@@ -143,7 +143,7 @@ async def _export(base: str, key: str, fmt: str, now: str, pid: int) -> dict[str
         assert state["status"] == "completed", state
         started = time.perf_counter()
         size = 0
-        async with session.get(f"{base}{state['download_url']}") as r:
+        async with session.get(state["download_url"]) as r:
             async for chunk in r.content.iter_chunked(1 << 16):
                 size += len(chunk)
         downloaded = time.perf_counter() - started

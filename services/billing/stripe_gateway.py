@@ -68,8 +68,9 @@ class StripeGateway:
             params, {"idempotency_key": f"customer-{org_id}"}))
         return str(customer.id)
 
-    async def meter_id(self, event_name: str, display_name: str) -> str:
-        """The active Stripe meter for event_name, created when missing."""
+    async def meter_id(self, event_name: str, display_name: str, aggregation: str = "sum") -> str:
+        """The active Stripe meter for event_name, created when missing with the aggregation
+        formula of its billing meter (`sum`, or `last` for a gauge)."""
         page: Any = {"status": "active", "limit": 100}
         while True:
             meters = await self._call(self._client.v1.billing.meters.list_async(page))
@@ -81,7 +82,7 @@ class StripeGateway:
             page = {**page, "starting_after": meters.data[-1].id}
         params: Any = {
             "display_name": display_name, "event_name": event_name,
-            "default_aggregation": {"formula": "sum"},
+            "default_aggregation": {"formula": aggregation},
             "customer_mapping": {"type": "by_id", "event_payload_key": "stripe_customer_id"},
             "value_settings": {"event_payload_key": "value"},
         }

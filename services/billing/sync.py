@@ -122,7 +122,8 @@ class Pusher:
         async with self.pool.acquire() as conn:
             row = await accounts.meter(conn, meter)
             if row["stripe_meter_id"] is None:
-                stripe_id = await self.gateway.meter_id(row["stripe_event_name"], row["display_name"])
+                stripe_id = await self.gateway.meter_id(row["stripe_event_name"], row["display_name"],
+                                                        row["aggregation"])
                 await accounts.save_meter(conn, meter, stripe_id)
         self._meters.add(meter)
 

@@ -18,8 +18,12 @@ from decimal import Decimal
 
 from services.domain.decimals import ZERO
 from services.domain.pricing import LlmUsage
+from services.domain.usage_limits import MeterCounter
 
 MONTHLY_KINDS = frozenset({"monthly", "spend_cap"})
+# Spending of an organization without a credit limit beyond its grants is taken "on account":
+# from this pseudo-grant, which never runs out; its ledger rows name no grant.
+ON_ACCOUNT = 0
 _NEVER = datetime.max.replace(tzinfo=None)
 
 
@@ -35,6 +39,12 @@ class DenialReason(enum.Enum):
 
 
 Cost = Decimal | LlmUsage
+
+
+def period_allowance(used: Decimal, reserved: Decimal, available: Decimal, overspent: Decimal) -> Decimal:
+    """What a period may spend in all: spent, held and still available, less what was spent
+    beyond an allowance lowered since (a BYOM spend cap lowered below the spend)."""
+    return used + reserved + available - overspent
 
 
 def running_out(unit: Unit) -> DenialReason:
@@ -55,7 +65,12 @@ class Grant:
 
     def burn_key(self) -> tuple[int, datetime, int]:
         expiry = self.expires_at.replace(tzinfo=None) if self.expires_at else _NEVER
-        return (0 if self.is_monthly else 1, expiry, self.grant_id)
+        order = 2 if self.grant_id == ON_ACCOUNT else 0 if self.is_monthly else 1
+        return (order, expiry, self.grant_id)
+
+
+def on_account() -> Grant:
+    return Grant(ON_ACCOUNT, "account", Decimal("Infinity"), None)
 
 
 @dataclass
@@ -67,6 +82,11 @@ class Hold:
     expires_at: datetime
     created_at: datetime
     allocations: dict[int, Decimal] = field(default_factory=dict)  # grant_id -> still held
+    # What the Reserve that made the hold asked and answered (None on holds stored before these
+    # were kept): a retry is compared with `request` and answered with these.
+    request: ReserveOp | None = None
+    denial_reason: DenialReason | None = None
+    balance_after: Balance | None = None
 
 
 @dataclass(frozen=True)
@@ -163,12 +183,18 @@ class CreditBook:
 
     def __init__(self, unit: Unit, grants: Iterable[Grant], holds: Iterable[Hold],
                  reserved: Decimal, period_used: Decimal, now: datetime,
-                 hard_limit: Decimal | None = None) -> None:
+                 hard_limit: Decimal | None = None, tokens: MeterCounter | None = None,
+                 unlimited: bool = False) -> None:
         self.unit = unit
+        # No credit limit: what the grants do not cover is taken on account.
+        self.unlimited = unlimited
         # A quota's hard limit on what the period may commit (used plus held), if one is set.
         self.hard_limit = hard_limit
+        # The period's `llm_tokens` counter when a quota tracks it: token costs count against it.
+        self.tokens = tokens
         self.now = now
         self.grants = {g.grant_id: g for g in grants}
+        self.grants[ON_ACCOUNT] = on_account()  # spendable only when unlimited; holds may name it
         self.holds = {h.hold_id: h for h in holds}
         self.reserved = reserved
         self.period_used = period_used
@@ -184,6 +210,8 @@ class CreditBook:
     def balance(self) -> Balance:
         monthly = bonus = ZERO
         for grant in self._spendable():
+            if grant.grant_id == ON_ACCOUNT:
+                continue
             if grant.is_monthly:
                 monthly += grant.remaining
             else:
@@ -191,19 +219,27 @@ class CreditBook:
         return Balance(self.unit, monthly, bonus, self.reserved)
 
     def _spendable(self) -> list[Grant]:
-        live = [g for g in self.grants.values() if g.remaining > 0 and not self._lapsed(g)]
+        live = [g for g in self.grants.values() if g.remaining > 0 and not self._lapsed(g)
+                and (self.unlimited or g.grant_id != ON_ACCOUNT)]
         return sorted(live, key=Grant.burn_key)
 
     def _lapsed(self, grant: Grant) -> bool:
         return grant.expires_at is not None and grant.expires_at <= self.now
 
-    def _refusal(self, new_spend: Decimal) -> DenialReason | None:
-        """Why spending `new_spend` more from the balance is refused, or None when it is granted."""
-        if new_spend > self.balance().available:
+    def _refusal(self, new_spend: Decimal, tokens: Decimal) -> DenialReason | None:
+        """Why spending `new_spend` (and `tokens`) more is refused, or None when it is granted."""
+        if not self.unlimited and new_spend > self.balance().available:
             return running_out(self.unit)
         if self.hard_limit is not None and self.period_used + self.reserved + new_spend > self.hard_limit:
             return DenialReason.HARD_LIMIT
+        counter = self._token_counter()
+        if tokens and counter is not None and not counter.fits(tokens):
+            return DenialReason.HARD_LIMIT
         return None
+
+    def _token_counter(self) -> MeterCounter | None:
+        """The `llm_tokens` counter when it counts this period, else None."""
+        return self.tokens if self.tokens is not None and self.tokens.counts(self.now) else None
 
     # --- operations ----------------------------------------------------------------------
 
@@ -211,7 +247,8 @@ class CreditBook:
         hold = self.holds.get(op.hold_id) if op.hold_id else None
         from_hold = min(hold.remaining, amount) if hold and hold.status == "open" else ZERO
         rest = amount - from_hold
-        refusal = self._refusal(rest)
+        tokens = llm.tokens.total if llm else ZERO
+        refusal = self._refusal(rest, tokens)
         granted = refusal is None
         from_monthly = from_bonus = ZERO
         if granted:
@@ -219,6 +256,9 @@ class CreditBook:
                 self._capture(hold, from_hold, op.idempotency_key)
             from_monthly, from_bonus = self._take(rest, "deduct", None, op.idempotency_key)
             self.period_used += amount
+            counter = self._token_counter()
+            if counter is not None:
+                counter.used += tokens
         result = Deduction(
             idempotency_key=op.idempotency_key, granted=granted,
             denial_reason=refusal, amount=amount, unit=self.unit,
@@ -230,15 +270,18 @@ class CreditBook:
         return result
 
     def reserve(self, op: ReserveOp, amount: Decimal) -> Reservation:
-        refusal = self._refusal(amount)
+        """Holds credits; tokens of a token-priced hold are checked against the limit, not counted."""
+        tokens = op.cost.tokens.total if isinstance(op.cost, LlmUsage) else ZERO
+        refusal = self._refusal(amount, tokens)
         granted = refusal is None
         hold = Hold(op.hold_id, amount, ZERO, "denied", self.now + op.ttl, self.now)
         if granted:
             hold.status = "open"
             self._take(amount, "reserve", hold, op.hold_id)
+        hold.request, hold.denial_reason, hold.balance_after = op, refusal, self.balance()
         self.holds[hold.hold_id] = hold
         self.changed_holds.add(hold.hold_id)
-        return Reservation(hold, granted, refusal, self.unit, self.balance(), replayed=False)
+        return Reservation(hold, granted, refusal, self.unit, hold.balance_after, replayed=False)
 
     def release(self, hold: Hold, status: str = "released") -> Release:
         if hold.status != "open":
@@ -303,7 +346,7 @@ class CreditBook:
 
     def _record(self, kind: str, grant: Grant, hold_id: str | None, amount: Decimal,
                 hold_amount: Decimal, reference: str | None) -> None:
-        if amount != 0:
+        if amount != 0 and grant.grant_id != ON_ACCOUNT:
             self.changed_grants.add(grant.grant_id)
         self.entries.append(LedgerEntry(kind, grant.grant_id, hold_id, amount, hold_amount, reference))
 

@@ -20,6 +20,14 @@ class TokenCounts:
     def as_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in vars(self).items()}
 
+    def by_kind(self) -> dict[str, Decimal]:
+        """The counts by token kind (input, output, cache_read, cache_write)."""
+        return dict(vars(self))
+
+    @property
+    def total(self) -> Decimal:
+        return self.input + self.output + self.cache_read + self.cache_write
+
 
 @dataclass(frozen=True)
 class LlmUsage:

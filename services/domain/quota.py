@@ -9,6 +9,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from services.domain.billing_period import BillingPeriod
 from services.domain.decimals import CONTEXT, ZERO
+from services.domain.usage_model import Aggregation
 
 WARNING_PERCENT = Decimal(80)
 CRITICAL_PERCENT = Decimal(95)
@@ -55,12 +56,17 @@ class Projection:
 
 
 def project(used: Decimal, left: Decimal | None, limit: Decimal | None,
-            period: BillingPeriod, now: datetime) -> Projection:
+            period: BillingPeriod, now: datetime, kind: Aggregation = Aggregation.SUM) -> Projection:
     """Straight-line projection at this period's average daily rate.
 
     `left` is what may still be used (credits available, or limit - used); None when unlimited.
     The average divides by at least one day so the first hours of a period do not explode it.
+    A peak or level does not accumulate: it projects flat (its figure stays as it is, at no
+    daily rate, and never runs out).
     """
+    if not kind.accumulates:
+        return Projection(ZERO.quantize(FIGURE), used.quantize(FIGURE, rounding=ROUND_HALF_UP), None,
+                          limit is not None and used > limit)
     elapsed = max(period.exact_days_elapsed(now), Decimal(1))
     average = CONTEXT.divide(used, elapsed)
     projected = used + CONTEXT.multiply(average, period.exact_days_remaining(now))

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from services.domain.alerts import QuotaLimits
 from services.domain.billing_period import BillingPeriod
+from services.domain.usage_model import Aggregation, Figure, reading_fits, with_reading
 
 
 @dataclass
@@ -20,13 +21,18 @@ class MeterCounter:
     limits: QuotaLimits
     period: BillingPeriod
     used: Decimal
+    aggregation: Aggregation = Aggregation.SUM
+    latest_at: datetime | None = None  # the latest counted reading (a level's stands)
 
     def counts(self, occurred_at: datetime) -> bool:
         return self.period.start <= occurred_at < self.period.end
 
     def fits(self, quantity: Decimal) -> bool:
-        hard = self.limits.hard_limit
-        return hard is None or self.used + quantity <= hard
+        return reading_fits(self.aggregation, self.used, quantity, self.limits.hard_limit)
+
+    def count(self, quantity: Decimal, occurred_at: datetime) -> None:
+        figure = with_reading(self.aggregation, Figure(self.used, self.latest_at), quantity, occurred_at)
+        self.used, self.latest_at = figure.used, figure.latest_at
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ class Candidate:
 
 def admit(candidates: Iterable[Candidate],
           counters: Mapping[tuple[str, str], MeterCounter]) -> list[bool]:
-    """Admits events in order while they fit their hard limit; counts the admitted ones.
+    """Admits events in order while they fit their hard limit; counts the admitted ones (a sum
+    adds them, a peak keeps the highest, a level the latest reading).
 
     Only events of the counter's current period count against it; late events of an earlier
     period are stored without touching this period's total.
@@ -52,6 +59,6 @@ def admit(candidates: Iterable[Candidate],
             continue
         fits = counter.fits(c.quantity)
         if fits:
-            counter.used += c.quantity
+            counter.count(c.quantity, c.occurred_at)
         verdicts.append(fits)
     return verdicts

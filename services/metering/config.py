@@ -52,6 +52,12 @@ class MeteringConfig:
     """Client IPs whose rate-limit bars the dashboard shows besides the caller's own, comma
     separated (`METERING_RATE_LIMIT_IPS`), e.g. an office's public address behind a proxy."""
 
+    public_url: str = ""
+    """Base URL under which clients reach the HTTP API, e.g. `https://usage.example.com`
+    (`METERING_PUBLIC_URL`); export download URLs start with it. Unset: HTTP answers use the
+    request's X-Forwarded-Proto / X-Forwarded-Host (else its own scheme and Host), gRPC answers
+    `http://` + METERING_HTTP_ADDR."""
+
     client_ip_header: str = ""
     """Header the gateway sets to the client's address, read for the dashboard's rate-limit bars
     (`METERING_CLIENT_IP_HEADER`, e.g. `x-envoy-external-address` behind Envoy with
@@ -99,6 +105,7 @@ class MeteringConfig:
             rate_limit_ips=tuple(ip.strip() for ip in env.get("METERING_RATE_LIMIT_IPS", "").split(",")
                                  if ip.strip()),
             client_ip_header=env.get("METERING_CLIENT_IP_HEADER", cls.client_ip_header).strip(),
+            public_url=env.get("METERING_PUBLIC_URL", cls.public_url).strip().rstrip("/"),
             export_ttl_seconds=_float(env, "METERING_EXPORT_TTL_SECONDS", cls.export_ttl_seconds),
             export_poll_seconds=_float(env, "METERING_EXPORT_POLL_SECONDS", cls.export_poll_seconds),
             metrics_flush_seconds=_float(env, "METERING_METRICS_FLUSH_SECONDS", cls.metrics_flush_seconds),
@@ -109,6 +116,8 @@ class MeteringConfig:
             raise ConfigError(f"METERING_HTTP_ADDR must be host:port, got {config.http_addr!r}")
         if not config.ratelimiter_url.startswith(("http://", "https://")):
             raise ConfigError("METERING_RATELIMITER_URL must be an http(s):// URL")
+        if config.public_url and not config.public_url.startswith(("http://", "https://")):
+            raise ConfigError("METERING_PUBLIC_URL must be an http(s):// URL")
         if not 1 <= config.pool_min_size <= config.pool_max_size:
             raise ConfigError("METERING_DB_POOL_MIN must be >= 1 and <= METERING_DB_POOL_MAX")
         return config

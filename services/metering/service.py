@@ -22,6 +22,7 @@ from services.domain.errors import FieldError, NotFoundError, QuotaExceededError
 from services.metering.instruments import DEDUCTIONS
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.credit_ledger import CreditLedger
+from services.metering.store.deduction_usage import CREDITS_SPENT
 from services.metering.store.quota import Usage, read_usage
 from services.metering.store.usage import NewEvent, StoredEvent, UsageRecorder
 
@@ -46,6 +47,9 @@ class Metering:
             if isinstance(event, NewEvent) and event.meter not in meters:
                 event = NotFoundError(event_field(i, single, "meter"),
                                       f"meter {event.meter!r} does not exist")
+            elif isinstance(event, NewEvent) and event.meter == CREDITS_SPENT:
+                event = FieldError(event_field(i, single, "meter"),
+                                   "'credits' usage is recorded by granted deductions only")
             checked.append(event)
         valid = [e for e in checked if isinstance(e, NewEvent)]
         stored = iter(await self.recorder.record(valid) if valid else [])

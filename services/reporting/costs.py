@@ -11,6 +11,7 @@ import asyncpg
 
 from services.domain.billing_period import BillingPeriod
 from services.domain.decimals import ZERO
+from services.metering.store.usage_figures import BucketFigure, SpanFigure
 from services.reporting import billed, catalogue
 from services.reporting.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.figures import money, per_day, to_usd, total
@@ -39,17 +40,25 @@ def resource_order(name: str) -> tuple[int, str]:
 
 
 def cost_report(period: Period, window: Range, now: datetime, resource: str,
-                 meters: list[asyncpg.Record], spend: list[asyncpg.Record], prices: dict[str, Decimal],
-                 granularity: Granularity, resources: list[billed.Billed]) -> CostReport:
+                meters: list[BucketFigure], figures: dict[str, SpanFigure], spend: list[asyncpg.Record],
+                prices: dict[str, Decimal], granularity: Granularity,
+                resources: list[billed.Billed]) -> CostReport:
+    """`figures`: each meter's figure and cost over the window; `meters`: the same per bucket.
+    A gauge's cost over a span is its figure for that span at its unit price, so its bucket costs
+    are each their own bucket's (a month's peak is not the sum of its days' peaks)."""
     usage: dict[str, Decimal] = defaultdict(lambda: ZERO)
     cost: dict[str, Decimal] = defaultdict(lambda: ZERO)
     series: dict[datetime, Decimal] = defaultdict(lambda: ZERO)
     users: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for row in meters:
-        usage[row["meter"]] += row["used"]
-        if row["meter"] != LEDGER_PRICED:
-            cost[row["meter"]] += row["cost"]
-            series[naive(row["bucket"])] += row["cost"]
+    for figure in figures.values():
+        if figure.latest_at is None:
+            continue  # no reading in the window (seats counted from users are not costed here)
+        usage[figure.meter] += figure.used
+        if figure.meter != LEDGER_PRICED:
+            cost[figure.meter] += figure.cost
+    for bucket in meters:
+        if bucket.meter != LEDGER_PRICED:
+            series[naive(bucket.bucket)] += bucket.cost
     for row in spend:
         name = LEDGER_PRICED if row["llm"] else AGENT_CREDITS.name
         if resource and resource != name:
@@ -74,13 +83,16 @@ def cost_report(period: Period, window: Range, now: datetime, resource: str,
         for name in sorted({*usage, *cost}, key=resource_order)
     ]
     grand = total(line.cost for line in lines)
+    # A peak or level costs its figure for the window: it does not grow with the days left.
+    flat = total(f.cost for f in figures.values()
+                 if f.latest_at is not None and not f.aggregation.accumulates)
     elapsed = BillingPeriod(window.start, window.end).exact_days_elapsed(now)
     average = per_day(grand, elapsed)
     remaining = BillingPeriod(window.start, window.end).exact_days_remaining(now)
     by_user = _users(users)
     points = [(b.start, money(series[naive(b.start)])) for b in buckets(granularity, window)]
     return CostReport(period, window, lines, by_user, points, money(average),
-                      money(grand + average * remaining))
+                      money(grand + per_day(grand - flat, elapsed) * remaining))
 
 
 def _users(spend: dict[tuple[str, str], Decimal]) -> list[UserSpend]:

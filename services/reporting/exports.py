@@ -1,4 +1,6 @@
-"""Usage exports: background jobs that stream usage events into CSV or JSON chunks in PostgreSQL.
+"""Usage exports: background jobs that stream usage events, credit spend (granted deductions) or
+resource lifetimes (per-second billed resources, one row per segment) into CSV or JSON chunks in
+PostgreSQL.
 
 A request stores a `processing` export and wakes this process's runner. Runners of every replica
 claim exports with `FOR NO KEY UPDATE SKIP LOCKED` and keep the row locked for the whole run, so a
@@ -28,15 +30,14 @@ from services.domain.errors import FieldError, NotFoundError
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json")
-COLUMNS = ("event_id", "occurred_at", "meter", "quantity", "workspace_id", "user_id", "source", "model",
-           "token_kind", "idempotency_key", "recorded_at")
 MAX_RANGE = timedelta(days=731)
 MAX_ATTEMPTS = 3
 
 INSERT_EXPORT = """
 INSERT INTO usage_exports (org_id, export_id, status, format, meters, range_from, range_to,
-                           requested_by, created_at, expires_at)
-VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, statement_timestamp(), statement_timestamp() + $8::interval)
+                           requested_by, created_at, expires_at, kind)
+VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, statement_timestamp(), statement_timestamp() + $8::interval,
+        $9)
 RETURNING *, statement_timestamp() AS now"""
 
 SELECT_EXPORT = """
@@ -66,16 +67,63 @@ SET attempts = attempts + 1, error = $3,
     status = CASE WHEN attempts + 1 >= $4 THEN 'failed' ELSE status END
 WHERE org_id = $1 AND export_id = $2"""
 
+_UTC = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
 # Key order: the (org_id, occurred_at) index serves the range; event_id keeps the order total.
 # Timestamps as RFC 3339 UTC text, the same in both formats.
-SELECT_EVENTS = """
-SELECT event_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+SELECT_EVENTS = f"""
+SELECT event_id, {_UTC.format("occurred_at")} AS occurred_at,
        meter, quantity, workspace_id, user_id, source, model, token_kind, idempotency_key,
-       to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_at
+       {_UTC.format("recorded_at")} AS recorded_at
 FROM usage_events
 WHERE org_id = $1 AND occurred_at >= $2 AND occurred_at <= $3
   AND (cardinality($4::text[]) = 0 OR meter = ANY($4::text[]))
 ORDER BY occurred_at, event_id"""
+
+# Granted deductions made in the range, in the organization's unit, with what each drew from.
+SELECT_SPEND = f"""
+SELECT {_UTC.format("created_at")} AS created_at, idempotency_key, amount, unit, from_hold, from_monthly,
+       from_bonus, hold_id, workspace_id, user_id, source, model,
+       (tokens->>'input')::numeric AS input_tokens, (tokens->>'output')::numeric AS output_tokens,
+       (tokens->>'cache_read')::numeric AS cache_read_tokens,
+       (tokens->>'cache_write')::numeric AS cache_write_tokens
+FROM deductions
+WHERE org_id = $1 AND granted AND created_at >= $2 AND created_at <= $3
+ORDER BY deductions.created_at, idempotency_key"""
+
+# Segments of per-second billed resources that overlap the range (ended_at empty: still running).
+SELECT_LIFETIMES = f"""
+SELECT r.resource_id, r.name, r.kind, r.user_id, r.status, {_UTC.format("r.created_at")} AS created_at,
+       {_UTC.format("r.deleted_at")} AS deleted_at, s.segment_no, s.tier, s.quantity, s.hourly_usd,
+       {_UTC.format("s.started_at")} AS started_at, {_UTC.format("s.ended_at")} AS ended_at
+FROM resource_segments s
+JOIN resources r ON r.org_id = s.org_id AND r.resource_id = s.resource_id
+WHERE s.org_id = $1 AND s.started_at <= $3 AND (s.ended_at IS NULL OR s.ended_at >= $2)
+ORDER BY s.started_at, r.resource_id, s.segment_no"""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What one kind of export holds: its columns in order and the statement that reads them."""
+
+    columns: tuple[str, ...]
+    statement: str
+    by_meter: bool  # resource_types select meters; the statement takes them as $4
+
+
+DATASETS = {
+    "usage_events": Dataset(
+        ("event_id", "occurred_at", "meter", "quantity", "workspace_id", "user_id", "source", "model",
+         "token_kind", "idempotency_key", "recorded_at"), SELECT_EVENTS, True),
+    "credit_spend": Dataset(
+        ("created_at", "idempotency_key", "amount", "unit", "from_hold", "from_monthly", "from_bonus",
+         "hold_id", "workspace_id", "user_id", "source", "model", "input_tokens", "output_tokens",
+         "cache_read_tokens", "cache_write_tokens"), SELECT_SPEND, False),
+    "resource_lifetimes": Dataset(
+        ("resource_id", "name", "kind", "user_id", "status", "created_at", "deleted_at", "segment_no",
+         "tier", "quantity", "hourly_usd", "started_at", "ended_at"), SELECT_LIFETIMES, False),
+}
+KINDS = tuple(DATASETS)
 
 SELECT_CHUNK = "SELECT data FROM usage_export_chunks WHERE org_id = $1 AND export_id = $2 AND seq = $3"
 
@@ -84,6 +132,7 @@ DELETE_EXPIRED = "DELETE FROM usage_exports WHERE expires_at <= statement_timest
 
 @dataclass(frozen=True)
 class ExportRequest:
+    kind: str
     format: str
     meters: tuple[str, ...]
     start: datetime
@@ -95,6 +144,7 @@ class Export:
     org_id: str
     export_id: str
     status: str  # processing | completed | failed | expired
+    kind: str
     format: str
     row_count: int
     size_bytes: int
@@ -107,12 +157,17 @@ class Export:
         return self.status == "completed"
 
 
-def export_request(fmt: str, meters: Sequence[str], start: datetime | None, end: datetime | None,
+def export_request(kind: str, fmt: str, meters: Sequence[str], start: datetime | None,
+                   end: datetime | None,
                    fields: tuple[str, str] = ("period.from", "period.to")) -> ExportRequest:
     """`fields` names start and end as the caller's transport does."""
     from_field, to_field = fields
+    if kind not in DATASETS:
+        raise FieldError("kind", f"must be one of {', '.join(KINDS)}")
     if fmt not in FORMATS:
         raise FieldError("format", "must be 'csv' or 'json'")
+    if meters and not DATASETS[kind].by_meter:
+        raise FieldError("resource_types", "selects usage events only; leave it empty for this kind")
     if start is None:
         raise FieldError(from_field, "is required")
     if end is None:
@@ -121,14 +176,14 @@ def export_request(fmt: str, meters: Sequence[str], start: datetime | None, end:
         raise FieldError(to_field, f"must not be before {from_field}")
     if end - start > MAX_RANGE:
         raise FieldError(to_field, "an export may span at most two years")
-    return ExportRequest(fmt, tuple(sorted(set(meters))), start, end)
+    return ExportRequest(kind, fmt, tuple(sorted(set(meters))), start, end)
 
 
 def _export(row: asyncpg.Record) -> Export:
     status = row["status"]
     if row["expires_at"] <= row["now"]:
         status = "expired"
-    return Export(row["org_id"], row["export_id"], status, row["format"], row["row_count"],
+    return Export(row["org_id"], row["export_id"], status, row["kind"], row["format"], row["row_count"],
                   row["size_bytes"], row["created_at"], row["expires_at"], row["error"])
 
 
@@ -145,7 +200,7 @@ class Exports:
         export_id = f"export-{uuid.uuid4().hex[:20]}"
         row = await self._pool.fetchrow(INSERT_EXPORT, org_id, export_id, request.format,
                                         list(request.meters), request.start, request.end, requested_by,
-                                        self._ttl)
+                                        self._ttl, request.kind)
         self._wake.set()
         return _export(row)
 
@@ -218,19 +273,19 @@ class Exports:
             # Chunks of an earlier, crashed run were committed by its writer: remove them first.
             await writer.execute(DELETE_CHUNKS, org_id, export_id)
             sink = _ChunkSink(writer, org_id, export_id, self._chunk_bytes)
-            status = await conn.copy_from_query(
-                SELECT_EVENTS, org_id, export["range_from"], export["range_to"], list(export["meters"]),
-                output=sink, format="csv", header=True)
+            dataset, args = _query(export)
+            status = await conn.copy_from_query(dataset.statement, *args, output=sink, format="csv",
+                                                header=True)
             await sink.flush()
         await conn.execute(COMPLETE_EXPORT, org_id, export_id, int(status.rsplit(" ", 1)[-1]), sink.size)
 
     async def _produce_json(self, conn: asyncpg.Connection, export: asyncpg.Record) -> None:
         org_id, export_id = export["org_id"], export["export_id"]
         await conn.execute(DELETE_CHUNKS, org_id, export_id)
-        writer = _Writer(export["format"])
+        dataset, args = _query(export)
+        writer = _Writer(dataset.columns)
         seq = rows = size = 0
-        cursor = await conn.cursor(SELECT_EVENTS, org_id, export["range_from"], export["range_to"],
-                                   list(export["meters"]))
+        cursor = await conn.cursor(dataset.statement, *args)
         while batch := await cursor.fetch(self._fetch_rows):
             for event in batch:
                 writer.add(event)
@@ -242,6 +297,12 @@ class Exports:
         data = writer.finish()
         await conn.execute(INSERT_CHUNK, org_id, export_id, seq, data)
         await conn.execute(COMPLETE_EXPORT, org_id, export_id, rows, size + len(data))
+
+
+def _query(export: asyncpg.Record) -> tuple[Dataset, list[object]]:
+    dataset = DATASETS[export["kind"]]
+    args: list[object] = [export["org_id"], export["range_from"], export["range_to"]]
+    return dataset, [*args, list(export["meters"])] if dataset.by_meter else args
 
 
 class _ChunkSink:
@@ -269,10 +330,10 @@ class _ChunkSink:
 
 
 class _Writer:
-    """Encodes events as one JSON array, buffering at most one chunk."""
+    """Encodes rows as one JSON array, buffering at most one chunk."""
 
-    def __init__(self, fmt: str) -> None:
-        assert fmt == "json"
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self._columns = columns
         self._text = io.StringIO()
         self._rows = 0
         self._text.write("[")
@@ -282,7 +343,7 @@ class _Writer:
         return self._text.tell()
 
     def add(self, event: asyncpg.Record) -> None:
-        item = json.dumps({c: _text(event[c]) for c in COLUMNS})
+        item = json.dumps({c: _text(event[c]) for c in self._columns})
         self._text.write(("," if self._rows else "") + "\n" + item)
         self._rows += 1
 

@@ -20,10 +20,12 @@ from services.domain.billing_period import BillingPeriod
 from services.domain.credits import Unit
 from services.domain.decimals import ZERO
 from services.domain.quota import project
+from services.domain.usage_model import Aggregation, span_figure
 from services.metering.store import alerts as alert_store
-from services.metering.store import quota_limits
+from services.metering.store import quota_limits, usage_figures
 from services.metering.store.quota import read_usage
 from services.metering.store.quota_limits import QuotaView
+from services.metering.store.usage_figures import WorkspaceDay
 from services.reporting import advice, billed, billing, catalogue, costs, store
 from services.reporting.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.figures import Page, mean, money, next_token, per_day, share, total
@@ -81,43 +83,43 @@ class Reports:
     async def summary(self, org_id: str) -> Summary:
         async with self._conn() as conn:
             credits = await read_usage(conn, org_id, "")
-            used = await store.meter_totals(conn, org_id, credits.period.start, credits.period.end)
+            figures = await store.meter_totals(conn, org_id, credits.period.start, credits.period.end)
             limits = await _limits(conn, org_id)
             segments = await store.billed_segments(conn, org_id, credits.now, credits.now + SECOND)
+        used = {meter: figure.used for meter, figure in figures.items()}
         for b in billed.bill(segments, Range(credits.period.start, credits.now + SECOND), credits.now):
             if b.status == "running":
                 used[b.resource] = used.get(b.resource, ZERO) + b.quantity
-        figures = [ResourceFigure(r, used.get(r, ZERO), limits.get(r)) for r in catalogue.SUMMARY]
-        return Summary(org_id, credits.period, figures)
+        lines = [ResourceFigure(r, used.get(r, ZERO), limits.get(r)) for r in catalogue.SUMMARY]
+        lines.append(ResourceFigure(catalogue.CREDITS, credits.used, credits.limit))
+        return Summary(org_id, credits.period, lines)
 
     async def resource_usage(self, org_id: str, resource: str, period: Period,
                              start: datetime | None = None, end: datetime | None = None) -> ResourceReport:
         async with self._conn() as conn:
             org = await store.organization(conn, org_id)
             window = report_range(period, org["billing_anchor"], org["now"], start, end)
-            rows = await store.meter_by_workspace_day(conn, org_id, resource, window.start, window.end)
+            days = await store.meter_by_workspace_day(conn, org_id, resource, window.start, window.end)
+            totals = await store.meter_totals(conn, org_id, window.start, window.end, resource)
+            metered = totals.get(resource)
             limit = (await _limits(conn, org_id)).get(resource)
             current = report_range(Period.CURRENT, org["billing_anchor"], org["now"])
             segments = await store.billed_segments(conn, org_id, window.start, window.end)
-        consumers: dict[str, ConsumerUse] = {}
-        for row in rows:
-            key = row["workspace_id"]
-            consumer = consumers.setdefault(key, ConsumerUse(key, row["name"]))
-            cost = ZERO if resource == LEDGER_PRICED else row["cost"]
-            consumer.used += row["used"]
-            consumer.cost += cost
-            consumer.days.append(DayFigure(row["day"].isoformat(), row["used"], money(cost)))
-        for consumer in consumers.values():
-            consumer.cost = money(consumer.cost)
-        listed = sorted(consumers.values(), key=lambda c: (-c.used, c.id))
+        listed = sorted(_workspace_consumers(resource, days), key=lambda c: (-c.used, c.id))
         resources = [_billed_consumer(b) for b in billed.bill(segments, window, org["now"])
                      if b.resource == resource]
-        used = total(c.used for c in listed) + total(c.used for c in resources if c.status == "running")
-        listed = resources + listed
-        cost = total(c.cost for c in listed)
+        used = (ZERO if metered is None else metered.used) + total(
+            c.used for c in resources if c.status == "running")
+        billed_cost = total(c.cost for c in resources)
         elapsed = BillingPeriod(window.start, window.end).exact_days_elapsed(org["now"])
-        estimate = money(per_day(cost, elapsed) * current.days)
-        return ResourceReport(resource, period, window, listed, used, limit, cost, estimate)
+        if metered is None or metered.aggregation.accumulates:
+            metered_cost = total(c.cost for c in listed)
+            estimate = per_day(metered_cost + billed_cost, elapsed) * current.days
+        else:  # a gauge's price is for the figure held over the period: it projects flat
+            metered_cost = money(metered.cost)
+            estimate = metered_cost + per_day(billed_cost, elapsed) * current.days
+        return ResourceReport(resource, period, window, resources + listed, used, limit,
+                              metered_cost + billed_cost, money(estimate))
 
     async def history(self, org_id: str, granularity: Granularity, resource: str,
                       months: int) -> list[HistoryPoint]:
@@ -134,10 +136,10 @@ class Reports:
             if not resource or resource == b.resource:
                 for day, cost in b.costs.items():
                     cells[(costs.naive(costs.day_bucket(granularity, day)), b.resource)][1] += cost
-        for row in meters:
-            cell = cells[(costs.naive(row["bucket"]), row["meter"])]
-            cell[0] += row["used"]
-            cell[1] += ZERO if row["meter"] == LEDGER_PRICED else row["cost"]
+        for figure in meters:
+            cell = cells[(costs.naive(figure.bucket), figure.meter)]
+            cell[0] += figure.used
+            cell[1] += ZERO if figure.meter == LEDGER_PRICED else figure.cost
         for row in spend:
             name = LEDGER_PRICED if row["llm"] else AGENT_CREDITS.name
             if not resource or resource == name:
@@ -164,6 +166,13 @@ class Reports:
             return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
                                                 alert_enabled)
 
+    async def set_budget_alert(self, org_id: str, resource: str, alert_at_percent: int | None,
+                               alert_enabled: bool) -> QuotaView:
+        async with self._conn() as conn:
+            await store.organization(conn, org_id)
+            return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
+                                                       alert_enabled)
+
     async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[asyncpg.Record]:
         async with self._conn() as conn:
             await store.organization(conn, org_id)
@@ -172,7 +181,8 @@ class Reports:
     async def projections(self, org_id: str, resource: str) -> Projections:
         async with self._conn() as conn:
             credits = await read_usage(conn, org_id, "")
-            used = await store.meter_totals(conn, org_id, credits.period.start, credits.period.end)
+            figures = await store.meter_totals(conn, org_id, credits.period.start, credits.period.end)
+            kinds = await usage_figures.aggregations(conn)
             limits = await _limits(conn, org_id)
         period, now = credits.period, credits.now
         items = []
@@ -181,9 +191,11 @@ class Reports:
                 catalogue.CREDITS, credits.used, credits.limit,
                 project(credits.used, credits.left, credits.limit, period, now)))
         for name in [resource] if resource and resource != catalogue.CREDITS else catalogue.SUMMARY:
-            value, limit = used.get(name, ZERO), limits.get(name)
+            value = figures[name].used if name in figures else ZERO
+            limit, kind = limits.get(name), kinds.get(name, Aggregation.SUM)
             left = None if limit is None else limit - value
-            items.append(ResourceProjection(name, value, limit, project(value, left, limit, period, now)))
+            projection = project(value, left, limit, period, now, kind)
+            items.append(ResourceProjection(name, value, limit, projection))
         return Projections(now, period, items)
 
     # --- costs ---------------------------------------------------------------------------
@@ -195,20 +207,21 @@ class Reports:
             window = report_range(period, org["billing_anchor"], org["now"])
             meters = await store.meter_buckets(conn, org_id, window.start, window.end,
                                                TRUNC[granularity], resource)
+            figures = await store.meter_totals(conn, org_id, window.start, window.end, resource)
             spend = await store.spend_buckets(conn, org_id, window.start, window.end, TRUNC[granularity])
             prices = await store.unit_prices(conn, min(org["now"], window.end))
             segments = await store.billed_segments(conn, org_id, window.start, window.end)
         resources = [b for b in billed.bill(segments, window, org["now"])
                      if not resource or b.resource == resource]
-        return costs.cost_report(period, window, org["now"], resource, meters, spend, prices, granularity,
-                            resources)
+        return costs.cost_report(period, window, org["now"], resource, meters, figures, spend, prices,
+                                 granularity, resources)
 
     async def recommendations(self, org_id: str) -> list[advice.Advice]:
         async with self._conn() as conn:
             org = await store.organization(conn, org_id)
             credits = await read_usage(conn, org_id, "")
             period = credits.period
-            used = await store.meter_totals(conn, org_id, period.start, period.end)
+            figures = await store.meter_totals(conn, org_id, period.start, period.end)
             plan_rows, limit_rows = await store.plans(conn)
             prices = await store.unit_prices(conn, org["now"])
             backups = await store.meter_before(conn, org_id, "backups_gb",
@@ -217,14 +230,10 @@ class Reports:
             segments = await store.billed_segments(conn, org_id, org["now"], org["now"] + SECOND)
             namespace_price = await store.namespace_price(conn, org["now"])
         offers = _offers(plan_rows, limit_rows)
-        projected = {m: project(v, None, None, period, credits.now).projected_period_end
-                     for m, v in used.items()}
-        credit_projection = None
-        if org["billing_model"] == "credits":
-            credit_projection = project(credits.used, None, None, period, credits.now).projected_period_end
+        use = {m: _use(f.used, period, credits.now, f.aggregation) for m, f in figures.items()}
+        credit_use = _use(credits.used, period, credits.now) if org["billing_model"] == "credits" else None
         found = [
-            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), projected,
-                                   credit_projection),
+            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), use, credit_use),
             _old_backups(backups, prices.get("backups_gb"),
                          billed.bill(segments, Range(org["now"], org["now"] + SECOND), org["now"]),
                          org["now"] - OLD_BACKUPS),
@@ -305,12 +314,39 @@ async def _limits(conn: asyncpg.Connection, org_id: str) -> dict[str, Decimal | 
     return {v.resource: v.limits.base for v in views}
 
 
+def _use(used: Decimal, period: BillingPeriod, now: datetime,
+         kind: Aggregation = Aggregation.SUM) -> advice.Use:
+    return advice.Use(used, project(used, None, None, period, now, kind).projected_period_end)
+
+
 def _offers(plans: list[asyncpg.Record], limits: list[asyncpg.Record]) -> dict[str, advice.PlanOffer]:
     by_plan: dict[str, dict[str, Decimal | None]] = defaultdict(dict)
     for row in limits:
         by_plan[row["plan_id"]][row["meter"]] = row["limit_quantity"]
     return {p["plan_id"]: advice.PlanOffer(p["plan_id"], p["name"], p["price_usd"], p["monthly_credits"],
                                            by_plan[p["plan_id"]]) for p in plans}
+
+
+def _workspace_consumers(resource: str, days: list[WorkspaceDay]) -> list[ConsumerUse]:
+    """Each workspace's figure over the window from its daily figures (by the meter's kind); a
+    gauge costs its figure at the unit price of its latest day."""
+    by_workspace: dict[str, list[WorkspaceDay]] = defaultdict(list)
+    for day in days:
+        by_workspace[day.workspace_id].append(day)
+    consumers = []
+    for workspace_id, rows in by_workspace.items():
+        kind, latest = rows[0].aggregation, max(rows, key=lambda r: r.day)
+        used = span_figure(kind, ((r.day, r.used) for r in rows))
+        if resource == LEDGER_PRICED:
+            cost = ZERO
+        elif kind.accumulates:
+            cost = total(r.cost for r in rows)
+        else:
+            cost = used * (latest.unit_usd or ZERO)
+        figures = [DayFigure(r.day.isoformat(), r.used, ZERO if resource == LEDGER_PRICED else money(r.cost))
+                   for r in rows]
+        consumers.append(ConsumerUse(workspace_id, rows[0].name, used, money(cost), figures))
+    return consumers
 
 
 def _billed_consumer(b: billed.Billed) -> ConsumerUse:

@@ -38,12 +38,14 @@ class Reporting:
 
     def add_to(self, server: grpc.aio.Server) -> None:
         reporting_pb2_grpc.add_ReportingServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            ReportingServicer(self.reports, self.exports, self.rate_limits, self.metrics), server)
+            ReportingServicer(self.reports, self.exports, self.rate_limits, self.metrics,
+                              self.config.public_url or f"http://{self.config.http_addr}"), server)
 
     async def start(self) -> None:
         """Serves HTTP on METERING_HTTP_ADDR and starts the export runner and metric flushes."""
         app = build_app(Deps(self.reports, self.exports, self.rate_limits, self.keys, self.metrics,
-                             self.config.rate_limit_ips, self.config.client_ip_header))
+                             self.config.rate_limit_ips, self.config.client_ip_header,
+                             self.config.public_url))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         host, _, port = self.config.http_addr.rpartition(":")

@@ -5,12 +5,18 @@ Money leaves here as it is stored (credits or USD, exact); conversions and share
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
 
 from services.domain.errors import NotFoundError
+from services.metering.store import usage_figures
+from services.metering.store.usage_figures import METER_RATES, BucketFigure, WorkspaceDay
+
+# Figures over all of an organization's history span this.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 SELECT_ORGANIZATION = """
 SELECT o.org_id, o.name, o.plan_id, p.name AS plan_name, p.price_usd, p.monthly_credits,
@@ -21,56 +27,8 @@ WHERE o.org_id = $1"""
 SELECT_PLANS = "SELECT plan_id, name, price_usd, monthly_credits FROM plans ORDER BY plan_id"
 SELECT_PLAN_LIMITS = "SELECT plan_id, meter, limit_quantity FROM plan_limits"
 
-# Unit prices of metered usage: the billing worker's price of the meter (billing_meters, what
-# Stripe is sent), else a resource rate with an empty tier whose monthly_usd is the price of one
-# unit, effective-dated (a rate applies from its effective_from until the next one).
-_METER_RATES = """
-rates AS (
-    SELECT usage_meter AS meter, unit_price_usd AS unit_usd, '-infinity'::timestamptz AS effective_from,
-           NULL::timestamptz AS effective_to
-    FROM billing_meters WHERE source = 'usage' AND unit_price_usd IS NOT NULL
-    UNION ALL
-    SELECT resource, monthly_usd, effective_from,
-           lead(effective_from) OVER (PARTITION BY resource ORDER BY effective_from)
-    FROM resource_rates r
-    WHERE tier = '' AND monthly_usd IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM billing_meters b
-        WHERE b.source = 'usage' AND b.usage_meter = r.resource AND b.unit_price_usd IS NOT NULL)
-)"""
-
-# Use and cost per bucket ('day', 'week', 'month') and meter in [$2, $3).
-SELECT_METER_BUCKETS = f"""
-WITH {_METER_RATES}
-SELECT date_trunc($4, e.occurred_at AT TIME ZONE 'UTC') AS bucket, e.meter,
-       sum(e.quantity) AS used, coalesce(sum(e.quantity * r.unit_usd), 0) AS cost
-FROM usage_events e
-LEFT JOIN rates r ON r.meter = e.meter AND e.occurred_at >= r.effective_from
-                 AND (r.effective_to IS NULL OR e.occurred_at < r.effective_to)
-WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ($5 = '' OR e.meter = $5)
-GROUP BY 1, 2
-ORDER BY 1, 2"""
-
-# One meter's use and cost per workspace and UTC day in [$3, $4).
-SELECT_METER_BY_WORKSPACE_DAY = f"""
-WITH {_METER_RATES}
-SELECT coalesce(e.workspace_id, '') AS workspace_id, coalesce(w.name, '') AS name,
-       (e.occurred_at AT TIME ZONE 'UTC')::date AS day,
-       sum(e.quantity) AS used, coalesce(sum(e.quantity * r.unit_usd), 0) AS cost
-FROM usage_events e
-LEFT JOIN rates r ON r.meter = e.meter AND e.occurred_at >= r.effective_from
-                 AND (r.effective_to IS NULL OR e.occurred_at < r.effective_to)
-LEFT JOIN workspaces w ON w.org_id = e.org_id AND w.workspace_id = e.workspace_id
-WHERE e.org_id = $1 AND e.meter = $2 AND e.occurred_at >= $3 AND e.occurred_at < $4
-GROUP BY 1, 2, 3
-ORDER BY 1, 3"""
-
-SELECT_METER_TOTALS = """
-SELECT meter, sum(quantity) AS used FROM usage_events
-WHERE org_id = $1 AND occurred_at >= $2 AND occurred_at < $3
-GROUP BY meter"""
-
 SELECT_UNIT_PRICES = f"""
-WITH {_METER_RATES}
+WITH {METER_RATES}
 SELECT DISTINCT ON (meter) meter, unit_usd FROM rates
 WHERE effective_from <= $1
 ORDER BY meter, effective_from DESC"""
@@ -113,7 +71,7 @@ WITH spend AS (
 ), requests AS (
     SELECT {key_e} AS id, count(*) AS requests
     FROM usage_events e {join_e}
-    WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+    WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.deduction_key IS NULL
     GROUP BY 1
 ), ranked AS (
     SELECT coalesce(s.id, q.id) AS id, coalesce(s.amount, 0) AS amount,
@@ -149,13 +107,6 @@ LEFT JOIN deductions d ON d.org_id = w.org_id AND d.workspace_id = w.workspace_i
 WHERE w.org_id = $1
 GROUP BY w.workspace_id"""
 
-SELECT_METER_BEFORE = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at < $3"""
-
-SELECT_METER_ALL_TIME = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events WHERE org_id = $1 AND meter = $2"""
-
 SELECT_SERVED = """
 SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(latency_ms_sum), 0) AS latency_ms_sum
 FROM api_request_metrics WHERE org_id = $1"""
@@ -184,18 +135,18 @@ async def plans(conn: asyncpg.Connection) -> tuple[list[asyncpg.Record], list[as
 
 
 async def meter_buckets(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
-                        unit: str, meter: str = "") -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_METER_BUCKETS, org_id, start, end, unit, meter))
+                        unit: str, meter: str = "") -> list[BucketFigure]:
+    return await usage_figures.bucket_figures(conn, org_id, start, end, unit, meter)
 
 
 async def meter_by_workspace_day(conn: asyncpg.Connection, org_id: str, meter: str, start: datetime,
-                                 end: datetime) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_METER_BY_WORKSPACE_DAY, org_id, meter, start, end))
+                                 end: datetime) -> list[WorkspaceDay]:
+    return await usage_figures.workspace_days(conn, org_id, meter, start, end)
 
 
-async def meter_totals(conn: asyncpg.Connection, org_id: str, start: datetime,
-                       end: datetime) -> dict[str, Decimal]:
-    return {r["meter"]: r["used"] for r in await conn.fetch(SELECT_METER_TOTALS, org_id, start, end)}
+async def meter_totals(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
+                       meter: str = "") -> dict[str, usage_figures.SpanFigure]:
+    return await usage_figures.span_figures(conn, org_id, start, end, meter)
 
 
 async def unit_prices(conn: asyncpg.Connection, at: datetime) -> dict[str, Decimal]:
@@ -224,13 +175,11 @@ async def workspace_spend(conn: asyncpg.Connection, org_id: str, start: datetime
 
 
 async def meter_before(conn: asyncpg.Connection, org_id: str, meter: str, before: datetime) -> Decimal:
-    value: Decimal = await conn.fetchval(SELECT_METER_BEFORE, org_id, meter, before)
-    return value
+    return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, before)).used
 
 
 async def meter_all_time(conn: asyncpg.Connection, org_id: str, meter: str) -> Decimal:
-    value: Decimal = await conn.fetchval(SELECT_METER_ALL_TIME, org_id, meter)
-    return value
+    return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, FOREVER)).used
 
 
 async def served(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:

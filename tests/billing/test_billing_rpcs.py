@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from services.billing.store.resources import NewResource, create_resource, delet
 from services.domain.access import Role
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
+from services.gen.metering.v1 import reporting_pb2 as rpb
+from services.gen.metering.v1 import reporting_pb2_grpc as rpb_grpc
 from services.metering.store.api_keys import create_api_key
 from tests.billing.helpers import insert_events, new_org
 from tests.billing.stripe_harness import DAY, TODAY, control, names, run_once, state
@@ -28,17 +30,23 @@ CUSTOMER = "SELECT stripe_customer_id FROM billing_accounts WHERE org_id = $1"
 
 
 @pytest.fixture(scope="module")
-async def billing(module_database: str, module_pool: asyncpg.Pool, stripe_base: str,
-                  stripe_key: str) -> AsyncIterator[bpb_grpc.BillingServiceStub]:
+async def channel(module_database: str, module_pool: asyncpg.Pool, stripe_base: str,
+                  stripe_key: str) -> AsyncIterator[grpc.aio.Channel]:
+    """A platform admin's channel to a server of this module's database."""
     async with module_pool.acquire() as conn:
         key = (await create_api_key(conn, None, Role.PLATFORM_ADMIN, "billing tests"))[1]
     addr, proc = start_server(module_database, STRIPE_API_KEY=stripe_key, STRIPE_API_BASE=stripe_base)
     try:
-        async with aio_channel(addr, key) as channel:
-            yield bpb_grpc.BillingServiceStub(channel)
+        async with aio_channel(addr, key) as opened:
+            yield opened
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def billing(channel: grpc.aio.Channel) -> bpb_grpc.BillingServiceStub:
+    return bpb_grpc.BillingServiceStub(channel)
 
 
 async def test_the_invoice_preview_matches_what_reached_stripe_by_service_and_user(
@@ -187,3 +195,41 @@ async def test_invoice_collection_is_for_enterprise_plans_only(
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await billing.PreviewInvoice(bpb.PreviewInvoiceRequest(org_id="no-such-org"))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_the_first_partial_day_of_an_organization_is_billed_in_its_first_period(
+    module_database: str, module_pool: asyncpg.Pool, billing: bpb_grpc.BillingServiceStub,
+    channel: grpc.aio.Channel, stripe_base: str, stripe_key: str, tmp_path: Path,
+) -> None:
+    created = TODAY - 3 * DAY + 13 * HOUR  # a Starter organization created at 13:00 on its first day
+    async with module_pool.acquire() as conn:
+        org = await new_org(conn, anchor=created, plan_id="starter")
+        await insert_events(conn, [
+            (org, "first-day", "queries", Decimal(1000), created + HOUR, None),
+            (org, "first-day-api", "api_requests", Decimal(2000), created + 10 * HOUR, None),
+            (org, "second-day", "queries", Decimal(500), TODAY - 2 * DAY + 9 * HOUR, None),
+        ])
+    run_once(module_database, stripe_base, stripe_key, tmp_path / "worker.log")
+
+    preview = await billing.PreviewInvoice(bpb.PreviewInvoiceRequest(org_id=org))
+    lines = {line.meter: (line.quantity, line.amount_usd) for line in preview.lines}
+    assert lines == {"queries": ("1500", "0.15"),  # (1000 + 500) x $0.0001
+                     "api_requests": ("2000", "0.002")}  # 2000 x $0.000001, all on the first day
+    assert preview.usage_total_usd == "0.152"  # 0.15 + 0.002
+    assert preview.plan_price_usd == "99" and preview.total_usd == "99.15"  # 99.152 to cents
+    subscription = await billing.GetBillingSubscription(bpb.GetBillingSubscriptionRequest(org_id=org))
+    assert subscription.estimated_total_cost == "99.152"  # nothing running
+    assert subscription.billing_cycle.current_period_start.ToDatetime(tzinfo=UTC) == created
+    reporting = rpb_grpc.ReportingServiceStub(channel)
+    costs = await reporting.GetCostAnalysis(rpb.GetCostAnalysisRequest(org_id=org))
+    assert {line.resource: line.total_cost for line in costs.breakdown} == {"queries": "0.15",
+                                                                           "api_requests": "0.002"}
+    assert costs.total_cost == "0.152"  # the same usage as the preview's, first day included
+
+    async with module_pool.acquire() as conn:
+        customers, meters = await names(conn)
+    events = state(stripe_base)["meter_events"]
+    first_day = {(meters[e["event_name"]], int(e["payload"]["value"])) for e in events
+                 if customers.get(e["payload"]["stripe_customer_id"]) == org
+                 and e["timestamp"] == int(created.timestamp())}
+    assert first_day == {("queries", 1000), ("api_requests", 2000)}  # stamped at 13:00, inside the period

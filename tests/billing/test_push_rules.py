@@ -32,9 +32,18 @@ def test_identifiers_are_deterministic_unique_and_short_enough_for_stripe() -> N
 
 def test_days_older_than_stripe_accepts_are_carried_into_the_current_period() -> None:
     now = datetime(2024, 12, 31, 2, 0, tzinfo=UTC)
-    assert event_timestamp(date(2024, 12, 30), now) == (datetime(2024, 12, 30, tzinfo=UTC), False)
-    stamp, carried = event_timestamp(date(2024, 11, 1), now)
+    anchor = datetime(2024, 1, 1, tzinfo=UTC)
+    assert event_timestamp(date(2024, 12, 30), now, anchor) == (datetime(2024, 12, 30, tzinfo=UTC), False)
+    stamp, carried = event_timestamp(date(2024, 11, 1), now, anchor)
     assert carried and stamp == now
+
+
+def test_the_first_day_of_an_organization_is_stamped_at_its_billing_anchor() -> None:
+    now = datetime(2024, 12, 31, 2, 0, tzinfo=UTC)
+    anchor = datetime(2024, 12, 20, 13, 0, 0, 250_000, tzinfo=UTC)  # created 13:00:00.25
+    assert event_timestamp(date(2024, 12, 20), now, anchor) == (
+        datetime(2024, 12, 20, 13, 0, 1, tzinfo=UTC), False)  # the next whole second
+    assert event_timestamp(date(2024, 12, 21), now, anchor) == (datetime(2024, 12, 21, tzinfo=UTC), False)
 
 
 @pytest.mark.parametrize(("answer", "verdict", "after"), [

@@ -63,15 +63,32 @@ async def test_bad_create_requests_name_the_field_and_store_nothing(
         assert await conn.fetchval("SELECT count(*) FROM resources WHERE org_id = $1", org) == 0
 
 
-async def test_reusing_a_resource_id_for_another_resource_is_refused(resources, make_org) -> None:
+@pytest.mark.parametrize(("changed", "field"), [
+    ({"kind": "namespace"}, "kind"),
+    ({"tier": "scale"}, "tier"),
+    ({"quantity": "2"}, "quantity"),
+    ({"name": "other"}, "name"),
+    ({"user_id": "bob"}, "user_id"),
+])
+async def test_a_resource_id_reused_with_another_parameter_is_refused_naming_it(
+    resources, make_org, pool: asyncpg.Pool, changed: dict[str, str], field: str
+) -> None:
     org = await make_org()
-    await resources.CreateResource(bpb.CreateResourceRequest(org_id=org, resource_id="x", kind="postgres",
-                                                             tier="pro"))
+    original = {"org_id": org, "resource_id": "x", "kind": "postgres", "tier": "pro", "name": "db",
+                "user_id": "alice"}
+    await resources.CreateResource(bpb.CreateResourceRequest(**original))
     with pytest.raises(grpc.aio.AioRpcError) as failure:
-        await resources.CreateResource(bpb.CreateResourceRequest(org_id=org, resource_id="x",
-                                                                 kind="postgres", tier="scale"))
+        await resources.CreateResource(bpb.CreateResourceRequest(**{**original, **changed}))
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.value.details().startswith("resource_id:")
+    assert failure.value.details().startswith(f"{field}: ")
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM resource_segments WHERE org_id = $1", org) == 1
+    same = await resources.CreateResource(bpb.CreateResourceRequest(**{**original, "quantity": "1.000"}))
+    assert same.replayed
+
+
+async def test_unknown_resources_are_not_found(resources, make_org) -> None:
+    org = await make_org()
     for call, request in (
         (resources.DeleteResource, bpb.DeleteResourceRequest(org_id=org, resource_id="nope")),
         (resources.GetResource, bpb.GetResourceRequest(org_id=org, resource_id="nope")),

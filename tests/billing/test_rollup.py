@@ -83,3 +83,24 @@ async def test_a_late_event_lands_in_its_hour_once_and_queues_its_day_for_stripe
         dirty = await conn.fetchval("SELECT count(*) FROM rollup_dirty WHERE org_id = $1", org)
     assert total == 15 and dirty == 0
     assert [r["usage_day"] for r in queued] == [hour.date()]
+
+
+async def test_tokens_paid_by_a_deduction_are_not_billed_again_as_metered_usage(
+    module_pool: asyncpg.Pool,
+) -> None:
+    hour = H0 + 10 * HOUR
+    async with module_pool.acquire() as conn:
+        org = await new_org(conn)
+        # Recorded by a service through RecordUsage: billed as metered usage.
+        await conn.execute(
+            "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, model, token_kind) "
+            "VALUES ($1, 'recorded', 'llm_tokens', 200000, $2, 'claude-sonnet-4', 'output')", org, hour)
+        # Written by a granted Deduct, which already spent credits for these tokens.
+        await conn.execute(
+            "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at, model, token_kind, "
+            "deduction_key) VALUES ($1, 'chunk-1 output', 'llm_tokens', 900000, $2, 'claude-sonnet-4', "
+            "'output', 'chunk-1')", org, hour + timedelta(minutes=5))
+        await roll_up_hour(conn, hour)
+        rows = await _snapshot(conn, org)
+    # Only the recorded 200,000 output tokens: 0.2 Mtok x 15 USD/Mtok = 3 USD, one event.
+    assert [(r[0], r[3], r[4], r[5]) for r in rows] == [("llm_tokens", Decimal(200000), Decimal(3), 1)]

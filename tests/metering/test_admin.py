@@ -174,6 +174,8 @@ TABLES = (
     "quotas",
     "alert_channels",
     "plan_change_requests",
+    "negotiated_allowances",
+    "negotiated_limits",
 )
 
 BAD_ADMIN_REQUESTS = [
@@ -262,6 +264,22 @@ BAD_ADMIN_REQUESTS = [
         "monthly_spend_cap_usd",
     ),
     ("SetSpendCap", apb.SetSpendCapRequest(org_id="{org}", monthly_spend_cap_usd="10"), "org_id"),
+    (
+        "SetNegotiatedAllowance",
+        apb.SetNegotiatedAllowanceRequest(org_id="{org}", monthly_credits="-1"),
+        "monthly_credits",
+    ),
+    (
+        "SetNegotiatedAllowance",
+        apb.SetNegotiatedAllowanceRequest(org_id="{org}", monthly_credits="1",
+                                          limits=[apb.MeterLimit(meter="Bad Meter")]),
+        "limits[0].meter",
+    ),
+    (  # a Free organization: allowances are for negotiated plans
+        "SetNegotiatedAllowance",
+        apb.SetNegotiatedAllowanceRequest(org_id="{org}", monthly_credits="1"),
+        "org_id",
+    ),
     ("SetQuota", apb.SetQuotaRequest(org_id="{org}", resource="Disk Space"), "resource"),
     (
         "SetQuota",
@@ -274,6 +292,10 @@ BAD_ADMIN_REQUESTS = [
         "alert_at_percent",
     ),
     ("SetQuota", apb.SetQuotaRequest(org_id="{org}", resource="no_such_meter"), "resource"),
+    ("SetBudgetAlert", apb.SetBudgetAlertRequest(org_id="{org}", resource="Disk Space"), "resource"),
+    ("SetBudgetAlert", apb.SetBudgetAlertRequest(org_id="{org}", resource="queries", alert_at_percent=5000),
+     "alert_at_percent"),
+    ("SetBudgetAlert", apb.SetBudgetAlertRequest(org_id="{org}", resource="no_such_meter"), "resource"),
     ("ListQuotas", apb.ListQuotasRequest(org_id=""), "org_id"),
     ("ListAlerts", apb.ListAlertsRequest(org_id="{org}", resource="Bad"), "resource"),
     (

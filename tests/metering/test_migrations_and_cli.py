@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from services.metering.store import migrations
+from services.domain.usage_model import Aggregation
+from services.metering.store import migrations, usage_figures
 from tests.metering.conftest import ADMIN_DSN
 
 
@@ -61,6 +63,11 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
             {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_DB_POOL_MAX": "many"},
             "METERING_DB_POOL_MAX must be a whole number",
         ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_PUBLIC_URL": "usage.example.com"},
+            "METERING_PUBLIC_URL must be an http(s):// URL",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
@@ -79,3 +86,28 @@ def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) 
         retries = [json.loads(line) for line in lines[:-1]]
         assert all(r["message"].startswith("database unreachable") for r in retries), done.stderr
         assert message in lines[-1] and "Traceback" not in done.stderr, done.stderr
+
+
+async def test_usage_recorded_before_aggregation_kinds_reads_by_its_meter_kind(empty_database: str) -> None:
+    applied = await migrations.migrate(empty_database, through="0007")
+    assert applied[-1] == "0007"
+    conn = await asyncpg.connect(empty_database)
+    try:
+        day = datetime(2026, 3, 4, tzinfo=UTC)
+        old_rows = [
+            ("s1", "storage_gb", 4, 1), ("s2", "storage_gb", 4, 2), ("s3", "storage_gb", 4, 3),
+            ("q1", "queries", 10, 1), ("q2", "queries", 25, 2), ("n1", "seats", 2, 1), ("n2", "seats", 7, 3),
+        ]
+        for key, meter, quantity, hour in old_rows:
+            await conn.execute(
+                "INSERT INTO usage_events (org_id, idempotency_key, meter, quantity, occurred_at) "
+                "VALUES ('old-org', $1, $2, $3, $4)", key, meter, quantity, day + timedelta(hours=hour))
+        assert (await migrations.migrate(empty_database))[0] == "0008"
+        kinds = await usage_figures.aggregations(conn)
+        assert (kinds["storage_gb"], kinds["queries"], kinds["seats"]) == (
+            Aggregation.PEAK, Aggregation.SUM, Aggregation.LEVEL)
+        figures = await usage_figures.span_figures(conn, "old-org", day, day + timedelta(days=1))
+        # storage: peak of 4, 4, 4 = 4; queries: 10 + 25 = 35; seats: the latest reading (03:00) = 7.
+        assert {m: f.used for m, f in figures.items()} == {"storage_gb": 4, "queries": 35, "seats": 7}
+    finally:
+        await conn.close()

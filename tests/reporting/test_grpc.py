@@ -4,6 +4,7 @@ HTTP API, field-naming errors, exports run by any replica; API metrics that surv
 from __future__ import annotations
 
 import asyncio
+import re
 from decimal import Decimal
 
 import aiohttp
@@ -71,6 +72,15 @@ async def test_rpcs_answer_what_the_http_api_answers(
                 assert list(invoices.invoices) == []
                 overview = await stub.GetCreditOverview(pb.GetCreditOverviewRequest(org_id=org.org_id))
                 assert (overview.used, overview.plan_id, overview.days_elapsed) == ("9", "professional", 0)
+                found = await stub.ListRecommendations(pb.ListRecommendationsRequest(org_id=org.org_id))
+                # Projections move with the clock between the two calls: used and limits compared.
+                basis = {a.id: [(b.name, b.used, b.limit) for b in a.basis] for a in found.recommendations}
+                http_advice = (await get(http_base, "/usage/recommendations", key))[1]
+                assert basis == {a["id"]: [(b["name"], b["used"], b["limit"] or "") for b in a["basis"]]
+                                 for a in http_advice}
+                # Starter fits: 9 credits and 12 queries (3 + 4 + 5) spent so far.
+                assert basis["right-size-plan"][:3] == [
+                    ("credits", "9", "9900"), ("llm_tokens", "0", "500000"), ("queries", "12", "10000")]
 
 
 async def test_bad_input_names_the_field(
@@ -136,7 +146,10 @@ async def test_an_export_started_on_one_replica_completes(
                 break
             await asyncio.sleep(0.1)
     assert state.status == "completed" and state.row_count == 25 and state.file_size_bytes > 0
-    assert state.download_url == f"/api/v1/usage/export/{state.export_id}/download"
+    # No public URL configured: the HTTP API's own address.
+    assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/api/v1/usage/export/{state.export_id}/download",
+                        state.download_url), state.download_url
+    assert state.kind == pb.EXPORT_KIND_USAGE_EVENTS  # the default
 
 
 async def test_api_metrics_survive_a_restart(
@@ -228,3 +241,44 @@ async def test_rate_limit_bars_follow_the_gateways_client_ip_header(
     bars = {b["domain"]: b for b in body["addresses"][0]["bars"]}
     assert bars["webhook"]["limit"] == 30 and 6 <= bars["webhook"]["used"] <= 7
     assert bars["api"]["used"] == 0 and bars["api"]["state"] == "ok"
+
+
+async def test_a_credit_spend_export_over_grpc_links_to_the_configured_public_url(
+    database_url: str, sidecar: Sidecar, platform_key: str, pool: asyncpg.Pool
+) -> None:
+    addr, base, proc = start_http_server(database_url, sidecar.http_base,
+                                         METERING_PUBLIC_URL="https://usage.example.com/")
+    try:
+        seeder = Seeder(addr, platform_key, pool)
+        org = await seeder.organization()
+        await seeder.spend(org, [Spend(Decimal("3.5"), "", "", "web")])
+        start, end = pb.CreateUsageExportRequest().from_time, pb.CreateUsageExportRequest().to_time
+        start.FromSeconds(int(now().timestamp()) - 3600)
+        end.FromSeconds(int(now().timestamp()) + 3600)
+        key = org.keys[Role.BILLING_CONTACT]
+        async with aio_channel(addr, key) as channel:
+            stub = reporting_pb2_grpc.ReportingServiceStub(channel)
+            made = (await stub.CreateUsageExport(pb.CreateUsageExportRequest(
+                org_id=org.org_id, kind=pb.EXPORT_KIND_CREDIT_SPEND, format=pb.EXPORT_FORMAT_JSON,
+                from_time=start, to_time=end))).export
+            assert made.kind == pb.EXPORT_KIND_CREDIT_SPEND
+            for _ in range(100):
+                state = (await stub.GetUsageExport(
+                    pb.GetUsageExportRequest(org_id=org.org_id, export_id=made.export_id))).export
+                if state.status != "processing":
+                    break
+                await asyncio.sleep(0.1)
+        path = f"/api/v1/usage/export/{made.export_id}/download"
+        assert state.download_url == "https://usage.example.com" + path  # the trailing slash dropped
+        async with aiohttp.ClientSession() as session:
+            proxied = {"Authorization": f"Bearer {key}", "X-Forwarded-Host": "x.test"}
+            async with session.get(f"{base}/api/v1/usage/export/{made.export_id}", headers=proxied) as r:
+                # The configured URL wins over forwarded headers.
+                assert (await r.json())["download_url"] == "https://usage.example.com" + path
+            async with session.get(base + path, headers={"Authorization": f"Bearer {key}"}) as r:
+                rows = await r.json()
+        assert [(row["amount"], row["unit"], row["from_monthly"], row["source"]) for row in rows] == [
+            ("3.5", "credits", "3.5", "web")]  # Starter's monthly credits pay it
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

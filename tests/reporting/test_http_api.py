@@ -121,7 +121,8 @@ async def test_usage_summary_equals_the_events_of_this_period(http_base: str, se
         "llm_tokens",
         "queries",
     ):
-        used = seeded.used(resource, start)
+        # No seats readings: seats count the 4 registered users (u1..u4).
+        used = D(4) if resource == "seats" else seeded.used(resource, start)
         limit = STARTER_LIMITS.get(resource)
         assert body[resource]["used"] == plain(used), resource
         assert body[resource]["limit"] == (None if limit is None else plain(limit)), resource
@@ -181,7 +182,7 @@ async def test_history_daily_and_monthly(http_base: str, seeded: Seeded) -> None
 
 
 async def test_quotas_set_and_alerts_filtered(http_base: str, seeded: Seeded) -> None:
-    key = seeded.keys[Role.BILLING_CONTACT]
+    key = seeded.keys[Role.TENANT_ADMIN]  # limits are set by admins
     start = datetime.fromisoformat((await get(http_base, "/usage", key))[1]["period_start"])
     used = seeded.used("api_requests", start)  # 2800
     status, body = await post(
@@ -351,7 +352,7 @@ async def test_export_csv_and_json_stream_the_events(http_base: str, seeded: See
         async with (
             aiohttp.ClientSession() as session,
             session.get(
-                f"{http_base}{state['download_url']}", headers={"Authorization": f"Bearer {key}"}
+                state["download_url"], headers={"Authorization": f"Bearer {key}"}
             ) as r,
         ):
             assert r.status == 200
@@ -650,3 +651,126 @@ async def test_recommendations_from_the_organizations_own_use(
     await seeder.spend(busy, [Spend(D(450), "", "", "cli")])
     ids = [a["id"] for a in (await get(base, "/usage/recommendations", busy.keys[Role.BILLING_CONTACT]))[1]]
     assert "right-size-plan" not in ids
+
+
+async def test_recommendations_never_suggest_a_plan_the_period_exceeds_and_show_their_figures(
+    http_server: tuple[str, str], platform_key: str, pool: asyncpg.Pool
+) -> None:
+    base = http_server[1]
+    seeder = Seeder(http_server[0], platform_key, pool)
+    # A Starter organization at 110 % of its queries (11,000 of 10,000): Free lists no queries at
+    # all, so it is no place to move to.
+    over = await seeder.organization("starter")
+    await seeder.record(over, [Event("queries", D(11000), now() + timedelta(seconds=1))])
+    advice = (await get(base, "/usage/recommendations", over.keys[Role.TENANT_ADMIN]))[1]
+    assert "right-size-plan" not in [a["id"] for a in advice]
+
+    # A Professional organization that spent 8,000 credits today: Starter's 9,900 credits a month
+    # hold 7,920 with 20 % headroom, less than was already spent.
+    spender = await seeder.organization("professional")
+    await seeder.spend(spender, [Spend(D(8000), "", "", "web")])
+    advice = (await get(base, "/usage/recommendations", spender.keys[Role.TENANT_ADMIN]))[1]
+    assert "right-size-plan" not in [a["id"] for a in advice]
+
+    # A Professional organization with 200 queries and nothing else: Starter fits, and the advice
+    # names every figure it compared.
+    small = await seeder.organization("professional")
+    await seeder.record(small, [Event("queries", D(200), now() + timedelta(seconds=1))])
+    key = small.keys[Role.TENANT_ADMIN]
+    summary = (await get(base, "/usage", key))[1]
+    start, end = (datetime.fromisoformat(summary[k]) for k in ("period_start", "period_end"))
+    days = (end - start).days
+    plan = {a["id"]: a for a in (await get(base, "/usage/recommendations", key))[1]}["right-size-plan"]
+    basis = {b["name"]: b for b in plan["basis"]}
+    assert list(basis) == ["credits", "llm_tokens", "queries", "seats", "storage_gb"]
+    assert basis["credits"] == {"name": "credits", "used": "0", "projected": "0", "limit": "9900"}
+    assert basis["llm_tokens"] == {"name": "llm_tokens", "used": "0", "projected": "0", "limit": "500000"}
+    assert basis["seats"] == {"name": "seats", "used": "0", "projected": "0", "limit": "5"}
+    assert basis["storage_gb"] == {"name": "storage_gb", "used": "0", "projected": "0", "limit": "10"}
+    assert (basis["queries"]["used"], basis["queries"]["limit"]) == ("200", "10000")
+    # The period began seconds ago, so its average counts as one day's: 200 a day over the whole
+    # period is 200 + 200 x (days left, a hair under `days`): 200 x 31 = 6,200 for a 30-day period.
+    assert D(basis["queries"]["projected"]).quantize(D(1)) == 200 * (1 + days)
+    assert (plan["current_cost"], plan["projected_savings"]) == ("499", "400")  # $499 - $99
+
+
+async def _finished_export(base: str, key: str, export_id: str, headers: dict[str, str]) -> Any:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(100):
+            async with session.get(f"{base}/api/v1/usage/export/{export_id}",
+                                   headers={"Authorization": f"Bearer {key}", **headers}) as r:
+                state = await r.json()
+            if state["status"] != "processing":
+                return state
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"export {export_id} still processing")
+
+
+async def _download(url: str, key: str) -> bytes:
+    async with aiohttp.ClientSession() as session, session.get(
+        url, headers={"Authorization": f"Bearer {key}"}
+    ) as r:
+        assert r.status == 200
+        return await r.read()
+
+
+def utc_text(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def test_credit_spend_and_resource_lifetimes_export_with_an_absolute_download_url(
+    http_server: tuple[str, str], platform_key: str, pool: asyncpg.Pool
+) -> None:
+    base = http_server[1]
+    seeder = Seeder(http_server[0], platform_key, pool)
+    org = await seeder.organization("starter")
+    await seeder.spend(org, [Spend(D("12.5"), "", "", "web"), Spend(D("7.25"), "", "", "cli")])
+    started, ended = now().replace(microsecond=250000) - timedelta(hours=3), now() - timedelta(hours=1)
+    async with pool.acquire() as conn:
+        await create_resource(conn, NewResource(org.org_id, "db1", "postgres", "pro", D(1), "db one", None),
+                              now=started)
+        await delete_resource(conn, org.org_id, "db1", now=ended)
+    key = org.keys[Role.TENANT_ADMIN]
+    period = {"from": days_ago(1).isoformat(), "to": (now() + timedelta(minutes=5)).isoformat()}
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "usage.example.com"}
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{base}/api/v1/usage/export", data=json.dumps(
+                {"kind": "credit_spend", "format": "csv", "period": period}),
+                headers={"Authorization": f"Bearer {key}", **proxy}) as r:
+            assert r.status == 202
+            spend = await r.json()
+        async with session.post(f"{base}/api/v1/usage/export", data=json.dumps(
+                {"kind": "resource_lifetimes", "format": "json", "period": period}),
+                headers={"Authorization": f"Bearer {key}"}) as r:
+            assert r.status == 202
+            lifetimes = await r.json()
+    assert spend["kind"] == "credit_spend" and lifetimes["kind"] == "resource_lifetimes"
+
+    spend = await _finished_export(base, key, spend["export_id"], proxy)
+    assert spend["download_url"] == (
+        f"https://usage.example.com/api/v1/usage/export/{spend['export_id']}/download")
+    path = spend["download_url"].removeprefix("https://usage.example.com")
+    rows = list(csv.DictReader(io.StringIO((await _download(base + path, key)).decode())))
+    assert [(r["amount"], r["unit"], r["from_monthly"], r["from_bonus"], r["source"]) for r in rows] == [
+        ("12.5", "credits", "12.5", "0", "web"),  # Starter's 9,900 monthly credits pay both
+        ("7.25", "credits", "7.25", "0", "cli"),
+    ]
+    assert spend["row_count"] == 2
+
+    lifetimes = await _finished_export(base, key, lifetimes["export_id"], {})
+    host = base.removeprefix("http://")  # no proxy headers: the request's own Host
+    assert lifetimes["download_url"] == (
+        f"http://{host}/api/v1/usage/export/{lifetimes['export_id']}/download")
+    assert json.loads(await _download(lifetimes["download_url"], key)) == [{
+        "resource_id": "db1", "name": "db one", "kind": "postgres", "user_id": None, "status": "deleted",
+        "created_at": utc_text(started), "deleted_at": utc_text(ended), "segment_no": 1, "tier": "pro",
+        "quantity": "1", "hourly_usd": "0.0397", "started_at": utc_text(started), "ended_at": utc_text(ended),
+    }]
+
+    status, body = await post(base, "/usage/export", key, {"kind": "credit_spend", "format": "csv",
+                                                           "resource_types": ["queries"], "period": period})
+    assert (status, body["field"]) == (400, "resource_types")
+    status, body = await post(base, "/usage/export", key,
+                              {"kind": "invoices", "format": "csv", "period": period})
+    assert (status, body["field"]) == (400, "kind")

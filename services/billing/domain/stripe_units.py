@@ -39,9 +39,13 @@ def idempotency_key(identifier: str, timestamp: datetime) -> str:
     return f"{identifier}-{int(timestamp.timestamp())}"
 
 
-def event_timestamp(day: date, now: datetime) -> tuple[datetime, bool]:
-    """(timestamp, carried_forward): the day's start while Stripe still takes it, else now."""
+def event_timestamp(day: date, now: datetime, anchor: datetime) -> tuple[datetime, bool]:
+    """(timestamp, carried_forward): the day's start while Stripe still takes it, else now. The
+    organization's first day (the one its billing anchor falls on) is stamped at the anchor, inside
+    the first billing period that counts it."""
     start = day_start(day)
+    if start <= anchor < start + timedelta(days=1):
+        start = anchor.replace(microsecond=0) + timedelta(seconds=1 if anchor.microsecond else 0)
     if start >= now - MAX_EVENT_AGE:
         return start, False
     return now.replace(microsecond=0), True

@@ -12,7 +12,8 @@ ON CONFLICT (org_id) DO UPDATE
 SET stripe_customer_id = coalesce(billing_accounts.stripe_customer_id, excluded.stripe_customer_id),
     updated_at = now()
 RETURNING stripe_customer_id"""
-SELECT_METER = "SELECT stripe_meter_id, stripe_event_name, display_name FROM billing_meters WHERE meter = $1"
+SELECT_METER = """
+SELECT stripe_meter_id, stripe_event_name, display_name, aggregation FROM billing_meters WHERE meter = $1"""
 SAVE_METER = """
 UPDATE billing_meters SET stripe_meter_id = coalesce(stripe_meter_id, $2) WHERE meter = $1
 RETURNING stripe_meter_id"""

@@ -19,18 +19,35 @@ import asyncpg
 from services.billing.domain.proration import HOUR
 from services.billing.domain.schedule import DAY, day_start, days_due, utc_day
 from services.billing.domain.stripe_units import event_timestamp, identifier, stripe_value
+from services.domain.billing_period import period_containing
+from services.domain.usage_model import Aggregation, span_figure
 
 SELECT_DAY_TOTALS = """
-SELECT u.org_id, u.meter, b.stripe_scale, sum(u.quantity) AS quantity,
-       coalesce(p.pushed, 0) AS pushed, coalesce(p.revision, 0) AS revision
+SELECT u.org_id, u.meter, b.stripe_scale, b.aggregation, o.billing_anchor, sum(u.quantity) AS quantity,
+       coalesce(p.pushed, 0) AS pushed, coalesce(p.revision, 0) AS revision, p.last_value
 FROM usage_hourly u
 JOIN billing_meters b USING (meter)
+JOIN organizations o USING (org_id)
 LEFT JOIN LATERAL (
-    SELECT sum(value) AS pushed, max(revision) AS revision FROM stripe_pushes p
+    SELECT sum(value) AS pushed, max(revision) AS revision,
+           (array_agg(value ORDER BY revision DESC))[1] AS last_value
+    FROM stripe_pushes p
     WHERE p.org_id = u.org_id AND p.meter = u.meter AND p.usage_day = $3
 ) p ON true
 WHERE u.hour_start >= $1 AND u.hour_start < $2 AND ($4::text IS NULL OR u.org_id = $4)
-GROUP BY u.org_id, u.meter, b.stripe_scale, p.pushed, p.revision"""
+  AND ($5::text IS NULL OR b.aggregation = $5)
+GROUP BY u.org_id, u.meter, b.stripe_scale, b.aggregation, o.billing_anchor, p.pushed, p.revision,
+         p.last_value"""
+# A gauge's hours from the start of the organization's billing period to the end of day $4.
+SELECT_GAUGE_HOURS = """
+SELECT u.hour_start, u.quantity, m.aggregation
+FROM usage_hourly u
+JOIN billing_meters b USING (meter)
+JOIN meters m ON m.meter = b.usage_meter
+WHERE u.org_id = $1 AND u.meter = $2 AND u.hour_start >= $3 AND u.hour_start < $4"""
+SELECT_ANCHOR = "SELECT billing_anchor FROM organizations WHERE org_id = $1"
+# A billing period is at most 31 days: later days than this are of another period.
+LAST_REPLAN = timedelta(days=31)
 INSERT_PUSH = """
 INSERT INTO stripe_pushes (org_id, meter, usage_day, revision, identifier, value, event_timestamp,
                            carried_forward, status, next_attempt_at)
@@ -90,21 +107,39 @@ class Push:
         return self.org_id, self.meter, self.usage_day, self.revision
 
 
-async def plan_day(conn: asyncpg.Connection, day: date, now: datetime, org_id: str | None = None) -> int:
-    """Adds a push for every (organization, meter) whose day carries more than was pushed."""
+async def plan_day(conn: asyncpg.Connection, day: date, now: datetime, org_id: str | None = None,
+                   aggregation: str | None = None) -> int:
+    """Adds a push for every (organization, meter) whose day carries more than was pushed (a `sum`
+    meter), or another value than was last pushed (a `last` meter); `aggregation` limits it to
+    meters of that Stripe aggregation."""
     start = day_start(day)
     added = 0
-    for row in await conn.fetch(SELECT_DAY_TOTALS, start, start + DAY, day, org_id):
-        missing = stripe_value(row["quantity"], row["stripe_scale"]) - int(row["pushed"])
-        if missing <= 0:
-            continue
+    for row in await conn.fetch(SELECT_DAY_TOTALS, start, start + DAY, day, org_id, aggregation):
+        if row["aggregation"] == "last":
+            value = await _gauge_value(conn, row["org_id"], row["meter"], day, row["stripe_scale"])
+            if value == row["last_value"]:
+                continue
+        else:
+            value = stripe_value(row["quantity"], row["stripe_scale"]) - int(row["pushed"])
+            if value <= 0:
+                continue
         revision = row["revision"] + 1
-        stamp, carried = event_timestamp(day, now)
+        stamp, carried = event_timestamp(day, now, row["billing_anchor"])
         status = await conn.execute(INSERT_PUSH, row["org_id"], row["meter"], day, revision,
-                                    identifier(row["org_id"], row["meter"], day, revision), missing,
+                                    identifier(row["org_id"], row["meter"], day, revision), value,
                                     stamp, carried, now)
         added += int(status.split()[-1])
     return added
+
+
+async def _gauge_value(conn: asyncpg.Connection, org_id: str, meter: str, day: date, scale: int) -> int:
+    """What a `last` meter carries for a day: the gauge's figure from the start of the billing
+    period through that day (the highest daily peak so far, or the latest level), so the last
+    value Stripe keeps for the period is the period's figure. Each push carries the whole value."""
+    period = period_containing(await conn.fetchval(SELECT_ANCHOR, org_id), day_start(day))
+    rows = await conn.fetch(SELECT_GAUGE_HOURS, org_id, meter, period.start, day_start(day) + DAY)
+    kind = Aggregation(rows[0]["aggregation"])
+    return stripe_value(span_figure(kind, ((r["hour_start"], r["quantity"]) for r in rows)), scale)
 
 
 async def plan_due_days(conn: asyncpg.Connection, now: datetime, sync_hour: int) -> list[date]:
@@ -135,6 +170,12 @@ async def plan_reconciliations(conn: asyncpg.Connection, now: datetime, limit: i
     for row in await conn.fetch(SELECT_RECONCILE, utc_day(planned), limit):
         async with conn.transaction():
             added += await plan_day(conn, row["usage_day"], now, row["org_id"])
+            # A `last` meter's later days carry the period's figure so far: a late reading of
+            # this day may change theirs too.
+            later = row["usage_day"] + DAY
+            while later <= utc_day(planned) and later - row["usage_day"] <= LAST_REPLAN:
+                added += await plan_day(conn, later, now, row["org_id"], "last")
+                later += DAY
             await conn.execute(DELETE_RECONCILE, row["org_id"], row["usage_day"])
     return added
 

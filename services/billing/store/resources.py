@@ -190,8 +190,14 @@ async def _locked(conn: asyncpg.Connection, org_id: str, resource_id: str) -> as
 
 
 async def _same_as_existing(conn: asyncpg.Connection, new: NewResource) -> None:
+    """Refuses a create whose resource_id was used for a different resource, naming what differs."""
     row = await conn.fetchrow(SELECT_RESOURCES, new.org_id, new.resource_id, "", True)
     first = await conn.fetchrow(SELECT_FIRST_SEGMENT, new.org_id, new.resource_id)
-    if (row["kind"], first["tier"], first["quantity"]) != (new.kind, new.tier, new.quantity):
-        raise FieldError("resource_id", f"resource {new.resource_id!r} exists with a different kind, "
-                                        "tier or quantity")
+    for field, stored, asked in (
+        ("kind", row["kind"], new.kind), ("tier", first["tier"], new.tier),
+        ("quantity", first["quantity"], new.quantity), ("name", row["name"], new.name),
+        ("user_id", row["user_id"], new.user_id),
+    ):
+        if stored != asked:
+            raise FieldError(field, f"differs from resource {new.resource_id!r} created earlier; "
+                                    "use a new resource_id for a different resource")

@@ -16,6 +16,7 @@ import asyncpg
 from services.billing.domain.proration import HOUR, floor_hour
 from services.billing.domain.rollup import SegmentInHour, resource_hour
 from services.billing.domain.schedule import hours_due
+from services.metering.store.usage_figures import readings_figure
 
 # A transaction that began before a roll-up read its hour and committed after it: its events
 # have a recorded_at up to this much before the roll-up's time.
@@ -27,14 +28,22 @@ SELECT_NEXT_HOUR = "SELECT max(hour_start) + interval '1 hour' FROM rollup_hours
 SELECT_FIRST_USAGE = """
 SELECT least((SELECT min(occurred_at) FROM usage_events), (SELECT min(started_at) FROM resource_segments))"""
 DELETE_HOUR = "DELETE FROM usage_hourly WHERE hour_start = $1 AND ($2::text IS NULL OR org_id = $2)"
+# A sum's hour is the sum of its readings per user, each costed at its price; a gauge's hour is
+# its figure (highest or latest reading) for the organization, costed over the whole period in the
+# statement rather than per hour.
+# Tokens a Deduct recorded were paid for when it was granted (in credits, or against a BYOM cap):
+# they count as usage everywhere, but are not billed a second time as metered usage.
 INSERT_EVENTS_HOUR = """
 INSERT INTO usage_hourly (org_id, meter, hour_start, user_id, quantity, cost_usd, events)
-SELECT e.org_id, b.meter, $1, coalesce(e.user_id, ''), sum(e.quantity),
-       sum(CASE WHEN b.unit_price_usd IS NOT NULL THEN e.quantity * b.unit_price_usd
-                ELSE e.quantity * coalesce(p.price, 0) / 1000000 END),
+SELECT e.org_id, b.meter, $1, CASE WHEN m.aggregation = 'sum' THEN coalesce(e.user_id, '') ELSE '' END,
+       {figure},
+       CASE WHEN m.aggregation <> 'sum' THEN 0
+            ELSE sum(CASE WHEN b.unit_price_usd IS NOT NULL THEN e.quantity * b.unit_price_usd
+                          ELSE e.quantity * coalesce(p.price, 0) / 1000000 END) END,
        count(*)
 FROM usage_events e
 JOIN billing_meters b ON b.source = 'usage' AND b.usage_meter = e.meter
+JOIN meters m ON m.meter = e.meter
 LEFT JOIN LATERAL (
     SELECT CASE e.token_kind WHEN 'input' THEN input_usd_per_mtok WHEN 'output' THEN output_usd_per_mtok
                 WHEN 'cache_read' THEN cache_read_usd_per_mtok
@@ -45,7 +54,9 @@ LEFT JOIN LATERAL (
 ) p ON b.unit_price_usd IS NULL
 WHERE e.occurred_at >= $1 AND e.occurred_at < $1::timestamptz + interval '1 hour'
   AND ($2::text IS NULL OR e.org_id = $2)
-GROUP BY e.org_id, b.meter, coalesce(e.user_id, '')"""
+  AND e.deduction_key IS NULL
+GROUP BY e.org_id, b.meter, m.aggregation, 4""".replace(
+    "{figure}", readings_figure("m.aggregation", "e.quantity", "e.occurred_at DESC, e.event_id"))
 SELECT_SEGMENTS_IN_HOUR = """
 SELECT s.org_id, s.meter, coalesce(r.user_id, '') AS user_id, s.quantity, s.hourly_usd, s.started_at,
        s.ended_at

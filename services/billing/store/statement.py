@@ -5,7 +5,7 @@ connection and an org_id, so any transport (gRPC, HTTP/JSON) can call them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
@@ -15,16 +15,21 @@ from services.billing.domain.statement import MeterTotal, RunningSegment
 from services.billing.store import accounts
 from services.domain.billing_period import BillingPeriod, period_containing
 from services.domain.decimals import ZERO
+from services.domain.usage_model import Aggregation
 from services.metering.store.organizations import get_organization
 
 SELECT_NOW = "SELECT statement_timestamp()"
 SELECT_PLAN = "SELECT name, price_usd FROM plans WHERE plan_id = $1"
-SELECT_METER_DAYS = """
-SELECT u.meter, (u.hour_start AT TIME ZONE 'UTC')::date AS day, sum(u.quantity) AS quantity,
-       sum(u.cost_usd) AS cost_usd
+# Per meter and hour: the hour's quantity (a sum over users) and cost, and how the meter's
+# readings aggregate (resources and sums: 'sum').
+SELECT_METER_HOURS = """
+SELECT u.meter, u.hour_start, sum(u.quantity) AS quantity, sum(u.cost_usd) AS cost_usd,
+       coalesce(m.aggregation, 'sum') AS aggregation
 FROM usage_hourly u
+JOIN billing_meters b USING (meter)
+LEFT JOIN meters m ON m.meter = b.usage_meter
 WHERE u.org_id = $1 AND u.hour_start >= $2 AND u.hour_start < $3
-GROUP BY u.meter, day"""
+GROUP BY u.meter, u.hour_start, m.aggregation"""
 SELECT_METERS = """
 SELECT b.meter, b.display_name, b.unit, b.source, b.service, b.category, b.stripe_scale,
        coalesce(b.unit_price_usd, (SELECT r.hourly_usd FROM resource_rates r
@@ -32,10 +37,15 @@ SELECT b.meter, b.display_name, b.unit, b.source, b.service, b.category, b.strip
                                      AND r.effective_from <= $2
                                    ORDER BY r.effective_from DESC LIMIT 1)) AS unit_price_usd
 FROM billing_meters b WHERE b.meter = ANY($1::text[])"""
+# What Stripe holds for the period: the sum of what was delivered, or for a `last` meter the
+# latest value delivered.
 SELECT_DELIVERED = """
-SELECT meter, sum(value) AS value FROM stripe_pushes
-WHERE org_id = $1 AND status = 'delivered' AND usage_day >= $2 AND usage_day < $3
-GROUP BY meter"""
+SELECT p.meter, CASE WHEN b.aggregation = 'last'
+                     THEN (array_agg(p.value ORDER BY p.usage_day DESC, p.revision DESC))[1]
+                     ELSE sum(p.value) END AS value
+FROM stripe_pushes p JOIN billing_meters b USING (meter)
+WHERE p.org_id = $1 AND p.status = 'delivered' AND p.usage_day >= $2 AND p.usage_day < $3
+GROUP BY p.meter, b.aggregation"""
 SELECT_BY_USER = """
 SELECT u.user_id, coalesce(usr.name, '') AS name, sum(u.cost_usd) AS cost_usd
 FROM usage_hourly u LEFT JOIN users usr ON usr.org_id = u.org_id AND usr.user_id = u.user_id
@@ -84,7 +94,7 @@ async def statement(conn: asyncpg.Connection, org_id: str, now: datetime | None 
     org = await get_organization(conn, org_id)
     at = now or await conn.fetchval(SELECT_NOW)
     period = period_containing(org["billing_anchor"], at)
-    start, end = figures.billed_days(period)
+    start, end = figures.billed_days(period, org["billing_anchor"])
     plan = await conn.fetchrow(SELECT_PLAN, org["plan_id"])
     account = await accounts.account(conn, org_id)
     counted_until = await conn.fetchval(SELECT_COUNTED_UNTIL)
@@ -101,19 +111,17 @@ async def statement(conn: asyncpg.Connection, org_id: str, now: datetime | None 
 
 async def _meters(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
                   at: datetime) -> list[MeterTotal]:
-    days: dict[str, dict[date, tuple[Decimal, Decimal]]] = {}
-    for row in await conn.fetch(SELECT_METER_DAYS, org_id, start, end):
-        days.setdefault(row["meter"], {})[row["day"]] = (row["quantity"], row["cost_usd"])
+    hours: dict[str, list[asyncpg.Record]] = {}
+    for row in await conn.fetch(SELECT_METER_HOURS, org_id, start, end):
+        hours.setdefault(row["meter"], []).append(row)
     delivered = {r["meter"]: int(r["value"]) for r in await conn.fetch(
         SELECT_DELIVERED, org_id, start.date(), end.date())}
     totals = []
-    for row in await conn.fetch(SELECT_METERS, list(days), at):
-        per_day = days[row["meter"]]
-        totals.append(MeterTotal(
-            **dict(row), quantity=sum((q for q, _ in per_day.values()), ZERO),
-            cost_usd=sum((c for _, c in per_day.values()), ZERO),
-            days={d: q for d, (q, _) in per_day.items()}, delivered=delivered.get(row["meter"], 0),
-        ))
+    for row in await conn.fetch(SELECT_METERS, list(hours), at):
+        totals.append(figures.meter_total(
+            dict(row), Aggregation(hours[row["meter"]][0]["aggregation"]),
+            [(h["hour_start"], h["quantity"], h["cost_usd"]) for h in hours[row["meter"]]],
+            delivered.get(row["meter"], 0)))
     return sorted(totals, key=lambda m: (m.service, m.meter))
 
 

@@ -144,6 +144,9 @@ class StripeTestServer:
             return lambda r, p: state.customer(parts[1])
         if method == "GET" and len(parts) == 3 and parts[0] == "customers" and parts[2] == "payment_methods":
             return lambda r, p: state.list_payment_methods(parts[1], p)
+        if method == "GET" and len(parts) == 4 and parts[:2] == ["billing", "meters"] \
+                and parts[3] == "event_summaries":
+            return lambda r, p: state.event_summary(parts[2], p)
         if len(parts) == 2 and parts[0] == "subscriptions":
             if method == "GET":
                 return lambda r, p: state.update_subscription(parts[1], {})

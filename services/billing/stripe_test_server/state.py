@@ -165,6 +165,34 @@ class StripeState:
         self.meter_events.append(event)
         return event
 
+    def event_summary(self, meter_id: str, params: Obj) -> Obj:
+        """GET /v1/billing/meters/{id}/event_summaries: the customer's events with a timestamp in
+        [start_time, end_time) aggregated by the meter's formula: `sum` adds the values, `count`
+        counts the events, `last` keeps the value of the latest event (by timestamp, then arrival)."""
+        meter = self.meters.get(meter_id)
+        if meter is None:
+            raise StripeApiError(404, f"No such billing meter: '{meter_id}'", param="id",
+                                 code="resource_missing")
+        customer = _required(params, "customer")
+        start, end = int(_required(params, "start_time")), int(_required(params, "end_time"))
+        customer_key = meter["customer_mapping"]["event_payload_key"]
+        value_key = meter["value_settings"]["event_payload_key"]
+        events = sorted((e["timestamp"], arrival, int(e["payload"][value_key]))
+                        for arrival, e in enumerate(self.meter_events)
+                        if e["event_name"] == meter["event_name"]
+                        and e["payload"].get(customer_key) == customer and start <= e["timestamp"] < end)
+        values = [value for _, _, value in events]
+        formula = meter["default_aggregation"]["formula"]
+        if formula == "last":
+            aggregated = values[-1] if values else 0
+        elif formula == "count":
+            aggregated = len(values)
+        else:
+            aggregated = sum(values)
+        summary = {"id": new_id("mtrusg"), "object": "billing.meter_event_summary", "meter": meter_id,
+                   "aggregated_value": aggregated, "start_time": start, "end_time": end, "livemode": False}
+        return _listing([summary], f"/v1/billing/meters/{meter_id}/event_summaries", params)
+
     # --- payment methods, setup intents, portal ------------------------------------------
 
     def list_payment_methods(self, customer_id: str, params: Obj) -> Obj:

@@ -1,8 +1,9 @@
 """Raising and resolving quota alerts, and queueing their deliveries in the outbox.
 
-Called inside the transaction that changes the usage, while it holds the lock that serializes
-changes of that resource, so a crossing is seen by exactly one writer; the partial unique index
-on active alerts backs that up.
+Called inside the transaction that changes the usage or the limit, while it holds the lock that
+serializes changes of that resource, so a crossing is seen by exactly one writer; the partial
+unique index on active alerts backs that up. Every call reconciles: the active alerts become
+exactly those the usage calls for against the limits in force, whatever changed.
 """
 
 from __future__ import annotations
@@ -31,24 +32,12 @@ RESOLVE_ALERTS = """
 UPDATE alerts SET status = 'resolved', resolved_at = $4
 WHERE org_id = $1 AND resource = $2 AND status = 'active' AND severity = ANY($3::text[])"""
 
-RESOLVE_ALL_ALERTS = """
-UPDATE alerts SET status = 'resolved', resolved_at = $2 WHERE org_id = $1 AND status = 'active'"""
-
 SELECT_CHANNELS = "SELECT routes, email_recipients, webhook_url FROM alert_channels WHERE org_id = $1"
 
 INSERT_DELIVERIES = """
 INSERT INTO alert_outbox (org_id, alert_id, channel, status, next_attempt_at)
 SELECT $1, $2, channel, 'pending', $4 FROM unnest($3::text[]) AS channel
 ON CONFLICT DO NOTHING"""
-
-
-async def on_usage_change(conn: asyncpg.Connection, org_id: str, resource: str, limits: QuotaLimits,
-                          before: Decimal, after: Decimal, now: datetime) -> None:
-    """Raises the alerts `after` calls for that `before` did not, and resolves the reverse."""
-    wanted, had = alerts_called_for(after, limits), alerts_called_for(before, limits)
-    if wanted.keys() == had.keys():
-        return
-    await reconcile(conn, org_id, resource, limits, after, now)
 
 
 async def reconcile(conn: asyncpg.Connection, org_id: str, resource: str, limits: QuotaLimits,
@@ -70,11 +59,6 @@ async def reconcile(conn: asyncpg.Connection, org_id: str, resource: str, limits
         if raised:
             await conn.execute(INSERT_DELIVERIES, org_id, alert_id,
                                await _channels(conn, org_id, severity), now)
-
-
-async def resolve_all(conn: asyncpg.Connection, org_id: str, now: datetime) -> None:
-    """A new billing period starts every quota from zero."""
-    await conn.execute(RESOLVE_ALL_ALERTS, org_id, now)
 
 
 async def _channels(conn: asyncpg.Connection, org_id: str, severity: Severity) -> list[str]:

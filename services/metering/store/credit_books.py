@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.domain.credits import (
+    ON_ACCOUNT,
     Attribution,
     Balance,
     CreditBook,
@@ -22,15 +23,19 @@ from services.domain.credits import (
     DenialReason,
     Grant,
     Hold,
+    ReserveOp,
     Unit,
 )
 from services.domain.pricing import LlmUsage, TokenCounts
+from services.metering.store.periods import credits_unlimited
 
 # Stored results of the batch's idempotency keys, the holds it names or that have expired, their
 # allocations, and every grant with credits left (or holding a loaded hold's credits), as JSON.
 READ_BOOK = """
 WITH named_holds AS (
-    SELECT hold_id, amount, remaining, status, expires_at, created_at FROM holds
+    SELECT hold_id, amount, remaining, status, expires_at, created_at, model, tokens, denial_reason,
+           monthly_remaining, bonus_remaining, reserved
+    FROM holds
     WHERE org_id = $1 AND (hold_id = ANY($3::text[]) OR (status = 'open' AND expires_at <= $4))
 ), open_allocations AS (
     SELECT a.hold_id, a.grant_id, a.remaining
@@ -58,11 +63,16 @@ WITH ledger AS (
     FROM unnest($9::bigint[], $10::numeric[]) AS u(grant_id, remaining)
     WHERE g.org_id = $1 AND g.grant_id = u.grant_id
 ), held AS (
-    INSERT INTO holds (org_id, hold_id, amount, remaining, status, expires_at, created_at, closed_at)
+    INSERT INTO holds (org_id, hold_id, amount, remaining, status, expires_at, created_at, closed_at,
+                       model, tokens, denial_reason, monthly_remaining, bonus_remaining, reserved)
     SELECT $1, h.hold_id, h.amount, h.remaining, h.status, h.expires_at, h.created_at,
-           CASE WHEN h.status IN ('released', 'expired') THEN $2 END
+           CASE WHEN h.status IN ('released', 'expired') THEN $2 END,
+           h.model, h.tokens::jsonb, h.denial_reason, h.monthly_remaining, h.bonus_remaining, h.reserved
     FROM unnest($11::text[], $12::numeric[], $13::numeric[], $14::text[], $15::timestamptz[],
-                $16::timestamptz[]) AS h(hold_id, amount, remaining, status, expires_at, created_at)
+                $16::timestamptz[], $41::text[], $42::text[], $43::text[], $44::numeric[], $45::numeric[],
+                $46::numeric[])
+         AS h(hold_id, amount, remaining, status, expires_at, created_at, model, tokens, denial_reason,
+              monthly_remaining, bonus_remaining, reserved)
     ON CONFLICT (org_id, hold_id) DO UPDATE
     SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at
 ), allocations AS (
@@ -102,27 +112,37 @@ async def load_book(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any
     """The organization's book, and the stored results of `keys` that were used before."""
     now: datetime = org["now"]
     row = await conn.fetchrow(READ_BOOK, org_id, keys, hold_ids, now)
-    holds = {
-        h["hold_id"]: Hold(h["hold_id"], h["amount"], h["remaining"], h["status"],
-                           datetime.fromisoformat(h["expires_at"]), datetime.fromisoformat(h["created_at"]))
-        for h in _json(row["holds"])
-    }
+    holds = {h["hold_id"]: hold_from_json(h, unit) for h in _json(row["holds"])}
     for a in _json(row["allocations"]):
         holds[a["hold_id"]].allocations[int(a["grant_id"])] = a["remaining"]
     grants = [Grant(int(g["grant_id"]), g["kind"], g["remaining"], _when(g["expires_at"]))
               for g in _json(row["grants"])]
     book = CreditBook(unit, grants, holds.values(), org["reserved"], org["period_used"], now,
-                      hard_limit=org["hard_limit"])
+                      hard_limit=org["hard_limit"], unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
     return book, stored
 
 
+def hold_from_json(h: Mapping[str, Any], unit: Unit) -> Hold:
+    expires_at, created_at = datetime.fromisoformat(h["expires_at"]), datetime.fromisoformat(h["created_at"])
+    hold = Hold(h["hold_id"], h["amount"], h["remaining"], h["status"], expires_at, created_at)
+    if h["monthly_remaining"] is not None:  # the Reserve's request and answer were kept
+        hold.request = ReserveOp(h["hold_id"], _llm(h) or h["amount"], expires_at - created_at)
+        hold.denial_reason = DenialReason(h["denial_reason"]) if h["denial_reason"] else None
+        hold.balance_after = Balance(unit, h["monthly_remaining"], h["bonus_remaining"], h["reserved"])
+    return hold
+
+
+def _llm(row: Mapping[str, Any]) -> LlmUsage | None:
+    if not row["model"]:
+        return None
+    counts = row["tokens"] or {}
+    return LlmUsage(row["model"], TokenCounts(**{k: Decimal(v) for k, v in counts.items()}))
+
+
 def deduction_from_json(d: Mapping[str, Any]) -> Deduction:
     unit = Unit(d["unit"])
-    llm = None
-    if d["model"]:
-        counts = d["tokens"] or {}
-        llm = LlmUsage(d["model"], TokenCounts(**{k: Decimal(v) for k, v in counts.items()}))
+    llm = _llm(d)
     return Deduction(
         idempotency_key=d["idempotency_key"], granted=d["granted"],
         denial_reason=DenialReason(d["denial_reason"]) if d["denial_reason"] else None,
@@ -144,7 +164,8 @@ async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> 
     balance = book.balance()
     await conn.execute(
         WRITE_BOOK, org_id, book.now,
-        [x.kind for x in e], [x.grant_id for x in e], [x.hold_id for x in e], [x.amount for x in e],
+        [x.kind for x in e], [None if x.grant_id == ON_ACCOUNT else x.grant_id for x in e],
+        [x.hold_id for x in e], [x.amount for x in e],
         [x.hold_amount for x in e], [x.reference for x in e],
         grant_ids, [book.grants[i].remaining for i in grant_ids],
         [h.hold_id for h in holds], [h.amount for h in holds], [h.remaining for h in holds],
@@ -159,4 +180,19 @@ async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> 
         [d.attribution.source for d in ds], [d.llm.model if d.llm else None for d in ds],
         [json.dumps(d.llm.tokens.as_json()) if d.llm else None for d in ds],
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
+        *_reserve_columns(holds),
+    )
+
+
+def _reserve_columns(holds: list[Hold]) -> tuple[list[Any], ...]:
+    """What each new hold's Reserve asked and answered (holds already stored keep theirs)."""
+    llm = [h.request.cost if h.request and isinstance(h.request.cost, LlmUsage) else None for h in holds]
+    after = [h.balance_after for h in holds]
+    return (
+        [u.model if u else None for u in llm],
+        [json.dumps(u.tokens.as_json()) if u else None for u in llm],
+        [h.denial_reason.value if h.denial_reason else None for h in holds],
+        [b.monthly_remaining if b else None for b in after],
+        [b.bonus_remaining if b else None for b in after],
+        [b.reserved if b else None for b in after],
     )

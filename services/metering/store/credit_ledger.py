@@ -31,14 +31,17 @@ from services.domain.credits import (
     Reservation,
     ReserveOp,
     Unit,
-    running_out,
+    period_allowance,
 )
-from services.domain.errors import NotFoundError
+from services.domain.errors import FieldError, NotFoundError
 from services.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
-from services.metering.store import alerts
+from services.domain.replays import replayed_deduction, replayed_reservation
+from services.domain.usage_limits import MeterCounter
+from services.metering.store import alerts, quota_limits
 from services.metering.store.credit_books import load_book, save_book
+from services.metering.store.deduction_usage import LLM_TOKENS, record_deductions_as_usage
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
-from services.metering.store.quota_limits import CREDITS
+from services.metering.store.quota_limits import CREDITS, OVERSPENT
 
 SELECT_PRICES = """
 SELECT DISTINCT ON (model) model, input_usd_per_mtok, output_usd_per_mtok,
@@ -54,6 +57,9 @@ ORDER BY effective_from DESC LIMIT 1"""
 SELECT_ORGS_WITH_EXPIRED_HOLDS = """
 SELECT DISTINCT org_id FROM holds WHERE status = 'open' AND expires_at <= statement_timestamp()
 LIMIT $1"""
+
+SELECT_OVERSPENT = f"""
+SELECT {OVERSPENT} FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 Outcome = Deduction | Reservation | Release
 
@@ -136,9 +142,13 @@ class CreditLedger:
             keys = [op.idempotency_key for op in ops if isinstance(op, DeductOp)]
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
             book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
+            book.tokens = await _lock_token_counter(conn, org_id, ops)
             prices, rate = await _load_prices(conn, ops, book.now)
             outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
             await save_book(conn, org_id, book)
+            await record_deductions_as_usage(conn, org_id, book.new_deductions)
+            if book.tokens is not None:
+                await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
             await _raise_alerts(conn, org_id, org, book)
         return outcomes
 
@@ -156,19 +166,17 @@ def _apply_one(book: CreditBook, op: Operation | None, stored: dict[str, Deducti
         if isinstance(op, ReserveOp):
             existing = book.holds.get(op.hold_id)
             if existing is not None:
-                return Reservation(existing, existing.status != "denied",
-                                   running_out(book.unit) if existing.status == "denied" else None,
-                                   book.unit, book.balance(), replayed=True)
+                return replayed_reservation(existing, op, book.unit, book.balance())
             return book.reserve(op, _price(op.cost, book.unit, prices, rate))
         if op.idempotency_key in stored:
-            return stored[op.idempotency_key]
+            return replayed_deduction(stored[op.idempotency_key], op)
         if op.hold_id and op.hold_id not in book.holds:
             raise NotFoundError("hold_id", f"hold {op.hold_id!r} does not exist")
         amount = _price(op.cost, book.unit, prices, rate)
         result = book.deduct(op, amount, op.cost if isinstance(op.cost, LlmUsage) else None)
         stored[op.idempotency_key] = dataclasses.replace(result, replayed=True)
         return result
-    except NotFoundError as error:
+    except FieldError as error:  # NotFoundError included
         return error
 
 
@@ -186,6 +194,15 @@ def _price(cost: Decimal | LlmUsage, unit: Unit, prices: dict[str, LlmPrice],
     if rate is None:
         raise NotFoundError("tokens", "no credit rate is in force")
     return usd_to_credits(usd, rate)
+
+
+async def _lock_token_counter(conn: asyncpg.Connection, org_id: str,
+                              ops: list[Operation | None]) -> MeterCounter | None:
+    """Locks the `llm_tokens` quota row (after the balance row, as every writer does) when the
+    batch prices tokens and a quota tracks them; RecordUsage takes the same lock."""
+    if not any(isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage) for op in ops):
+        return None
+    return (await quota_limits.lock_counters(conn, [(org_id, LLM_TOKENS)])).get((org_id, LLM_TOKENS))
 
 
 async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | None],
@@ -207,9 +224,12 @@ async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | None],
 async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
                         book: CreditBook) -> None:
     balance = book.balance()
+    # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
+    overspent = await conn.fetchval(SELECT_OVERSPENT, org_id) if book.unit is Unit.USD else Decimal(0)
     limits = QuotaLimits(
-        org["soft_limit"], org["hard_limit"], book.period_used + balance.reserved + balance.available,
+        org["soft_limit"], org["hard_limit"],
+        None if book.unlimited else period_allowance(book.period_used, balance.reserved,
+                                                     balance.available, overspent),
         org["alert_at_percent"], org["alert_enabled"],
     )
-    await alerts.on_usage_change(conn, org_id, CREDITS, limits, org["period_used"], book.period_used,
-                                 book.now)
+    await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now)

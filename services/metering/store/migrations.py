@@ -55,24 +55,27 @@ def available_migrations() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-async def migrate(dsn: str) -> list[str]:
-    """Applies pending migrations; returns the versions applied by this call."""
+async def migrate(dsn: str, through: str | None = None) -> list[str]:
+    """Applies pending migrations (up to version `through` when given); returns the versions
+    applied by this call."""
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
         try:
-            return await _apply_pending(conn)
+            return await _apply_pending(conn, through)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     finally:
         await conn.close()
 
 
-async def _apply_pending(conn: asyncpg.Connection) -> list[str]:
+async def _apply_pending(conn: asyncpg.Connection, through: str | None) -> list[str]:
     await conn.execute(CREATE_LEDGER_TABLE)
     applied = {r["version"]: r["checksum"] for r in await conn.fetch(SELECT_APPLIED)}
     done = []
     for migration in available_migrations():
+        if through is not None and migration.version > through:
+            break
         if migration.version in applied:
             if applied[migration.version] != migration.checksum:
                 raise MigrationError(

@@ -11,7 +11,7 @@ import asyncpg
 from services.domain.billing_period import period_containing
 from services.domain.errors import FieldError, NotFoundError
 from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
-from services.metering.store.quota_limits import ensure_plan_quotas
+from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 INSERT_ORGANIZATION = """
 INSERT INTO organizations (org_id, name, plan_id, billing_model, monthly_spend_cap_usd, billing_anchor)
@@ -20,9 +20,9 @@ ON CONFLICT (org_id) DO NOTHING
 RETURNING org_id"""
 
 SELECT_ORG_FOR_PERIOD = """
-SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor, p.monthly_credits,
-       statement_timestamp() AS now
-FROM organizations o JOIN plans p USING (plan_id)
+SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor,
+       period_credits(o.org_id) AS monthly_credits, statement_timestamp() AS now
+FROM organizations o
 WHERE o.org_id = $1"""
 
 INSERT_BALANCE = """
@@ -31,9 +31,12 @@ INSERT INTO balances (org_id, period_start, period_end, monthly_remaining, bonus
 VALUES ($1, $2, $3, $4, 0, 0, 0)"""
 
 INSERT_BONUS_GRANT = """
-INSERT INTO credit_grants (org_id, kind, amount, remaining, expires_at, source, created_at)
-VALUES ($1, 'bonus', $2, $2, $3, $4, $5)
+INSERT INTO credit_grants (org_id, kind, amount, remaining, expires_at, source, created_at, idempotency_key)
+VALUES ($1, 'bonus', $2, $2, $3, $4, $5, $6)
 RETURNING grant_id"""
+
+SELECT_KEYED_GRANT = """
+SELECT grant_id, amount, source, expires_at FROM credit_grants WHERE org_id = $1 AND idempotency_key = $2"""
 
 INSERT_GRANT_ENTRY = """
 INSERT INTO ledger_entries (org_id, kind, grant_id, amount, reference, created_at)
@@ -78,18 +81,44 @@ async def create_organization(conn: asyncpg.Connection, org: NewOrganization) ->
 
 
 async def add_bonus_grant(conn: asyncpg.Connection, org_id: str, amount: Decimal, source: str,
-                          expires_at: datetime | None = None) -> int:
-    """Grants bonus credits (referral, promotion); they never reset with the billing period."""
+                          expires_at: datetime | None = None,
+                          idempotency_key: str | None = None) -> tuple[int, bool]:
+    """Grants bonus credits (referral, promotion); they never reset with the billing period.
+
+    (grant_id, replayed): with an idempotency key already used, the grant it made and True (see
+    `replayed_grant`)."""
     if amount <= 0:
         raise FieldError("amount", "must be greater than 0")
     async with conn.transaction():
         org = await conn.fetchrow(LOCK_BALANCE, org_id)
         if org is None:
             raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+        earlier = await replayed_grant(conn, org_id, idempotency_key, amount, source, expires_at)
+        if earlier is not None:
+            return earlier, True
         grant_id: int = await conn.fetchval(INSERT_BONUS_GRANT, org_id, amount, expires_at, source,
-                                            org["now"])
+                                            org["now"], idempotency_key)
         await conn.execute(INSERT_GRANT_ENTRY, org_id, grant_id, amount, source, org["now"])
         await conn.execute(ADD_BONUS_TO_BALANCE, org_id, amount, org["now"])
+        await reconcile_alerts(conn, org_id)
+    return grant_id, False
+
+
+async def replayed_grant(conn: asyncpg.Connection, org_id: str, idempotency_key: str | None,
+                         amount: Decimal, source: str, expires_at: datetime | None) -> int | None:
+    """The grant made earlier under `idempotency_key`, None when there is none; a FieldError naming
+    the first parameter that differs from that grant's. Call with the balance row locked."""
+    if idempotency_key is None:
+        return None
+    row = await conn.fetchrow(SELECT_KEYED_GRANT, org_id, idempotency_key)
+    if row is None:
+        return None
+    for field, stored, asked in (("amount", row["amount"], amount), ("source", row["source"], source),
+                                 ("expires_at", row["expires_at"], expires_at)):
+        if stored != asked:
+            raise FieldError(field, "differs from the earlier grant with this idempotency_key; "
+                                    "use a new idempotency_key for a different grant")
+    grant_id: int = row["grant_id"]
     return grant_id
 
 

@@ -15,18 +15,16 @@ from typing import Any
 import asyncpg
 
 from services.domain.billing_period import BillingPeriod, period_containing
-from services.metering.store import alerts
-from services.metering.store.quota_limits import ensure_plan_quotas
+from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 # The lock every balance change takes, with what opening a period needs to know.
 LOCK_BALANCE = """
 SELECT b.period_start, b.period_end, b.reserved, b.period_used, b.monthly_remaining,
        b.bonus_remaining, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
-       o.next_plan_id, p.monthly_credits, statement_timestamp() AS now,
+       o.next_plan_id, period_credits(b.org_id) AS monthly_credits, statement_timestamp() AS now,
        cq.soft_limit, cq.hard_limit, cq.alert_at_percent, coalesce(cq.alert_enabled, true) AS alert_enabled
 FROM balances b
 JOIN organizations o USING (org_id)
-JOIN plans p USING (plan_id)
 LEFT JOIN quotas cq ON cq.org_id = b.org_id AND cq.resource = 'credits'
 WHERE b.org_id = $1
 FOR UPDATE OF b"""
@@ -35,7 +33,9 @@ APPLY_NEXT_PLAN = """
 UPDATE organizations o SET plan_id = o.next_plan_id, next_plan_id = NULL
 FROM plans p
 WHERE o.org_id = $1 AND p.plan_id = o.next_plan_id
-RETURNING p.plan_id, p.monthly_credits"""
+RETURNING p.plan_id"""
+
+SELECT_PERIOD_CREDITS = "SELECT period_credits($1)"
 
 INSERT_PERIOD_GRANT = """
 INSERT INTO credit_grants (org_id, kind, amount, remaining, period_start, expires_at, source, created_at)
@@ -67,7 +67,12 @@ def period_grant(org: Mapping[str, Any]) -> tuple[str, Decimal]:
     """The kind and amount of the grant every period brings for this organization."""
     if org["billing_model"] == "byom":
         return "spend_cap", org["monthly_spend_cap_usd"]
-    return "monthly", org["monthly_credits"]
+    return "monthly", org["monthly_credits"] or Decimal(0)
+
+
+def credits_unlimited(org: Mapping[str, Any]) -> bool:
+    """On a negotiated plan without an allowance in force: no credit limit."""
+    return org["billing_model"] != "byom" and org["monthly_credits"] is None
 
 
 async def open_period(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
@@ -88,14 +93,16 @@ async def roll_period_if_due(conn: asyncpg.Connection, org_id: str,
     updated = dict(org)
     if org["next_plan_id"] is not None:
         plan = await conn.fetchrow(APPLY_NEXT_PLAN, org_id)
-        updated.update(plan_id=plan["plan_id"], monthly_credits=plan["monthly_credits"], next_plan_id=None)
-        await ensure_plan_quotas(conn, org_id)
+        updated.update(plan_id=plan["plan_id"], next_plan_id=None)
+    # A new plan or allowance may take effect with the period: its credits and limits.
+    updated.update(monthly_credits=await conn.fetchval(SELECT_PERIOD_CREDITS, org_id))
+    await ensure_plan_quotas(conn, org_id)
     period = period_containing(org["billing_anchor"], now)
     await conn.execute(EXPIRE_ENDED_PERIOD_GRANTS, org_id, now)
-    await alerts.resolve_all(conn, org_id, now)
     await open_period(conn, org_id, updated, period, now)
     monthly = period_grant(updated)[1]
     await conn.execute(SET_BALANCE_PERIOD, org_id, period.start, period.end, monthly, now)
     updated.update(period_start=period.start, period_end=period.end, period_used=Decimal(0),
                    monthly_remaining=monthly)
+    await reconcile_alerts(conn, org_id)
     return updated

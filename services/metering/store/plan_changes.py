@@ -4,11 +4,14 @@ An upgrade (a plan with more monthly credits) applies at once: the current perio
 grows by the difference prorated to the time left in the period. Any other change (a downgrade,
 or a plan with the same credits) applies when the next period opens, so credits a customer already
 has are never taken away mid-period. A new BYOM spend cap applies at once to the current period.
+A negotiated allowance (Enterprise) applies from the next period, or at once like an upgrade.
 Every change of a grant is an `adjust` ledger entry taken under the balance row lock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
 import asyncpg
@@ -18,7 +21,7 @@ from services.domain.decimals import CONTEXT
 from services.domain.errors import FieldError, NotFoundError
 from services.metering.store.organizations import get_organization
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
-from services.metering.store.quota_limits import ensure_plan_quotas
+from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 SELECT_PLAN = "SELECT plan_id, monthly_credits FROM plans WHERE plan_id = $1"
 
@@ -45,7 +48,32 @@ INSERT_PLAN_REQUEST = """
 INSERT INTO plan_change_requests (org_id, plan_id, note, requested_by) VALUES ($1, $2, $3, $4)
 RETURNING org_id, request_id, plan_id, note, requested_at"""
 
+SELECT_NEGOTIATED = """
+SELECT p.negotiated FROM organizations o JOIN plans p USING (plan_id) WHERE o.org_id = $1"""
+
+SELECT_UNKNOWN_METERS = """
+SELECT m FROM unnest($1::text[]) AS m WHERE NOT EXISTS (SELECT 1 FROM meters WHERE meter = m)"""
+
+UPSERT_ALLOWANCE = """
+INSERT INTO negotiated_allowances (org_id, effective_from, monthly_credits) VALUES ($1, $2, $3)
+ON CONFLICT (org_id, effective_from) DO UPDATE
+SET monthly_credits = EXCLUDED.monthly_credits, set_at = statement_timestamp()"""
+
+DELETE_LIMITS = "DELETE FROM negotiated_limits WHERE org_id = $1 AND effective_from = $2"
+
+INSERT_LIMITS = """
+INSERT INTO negotiated_limits (org_id, effective_from, meter, limit_quantity)
+SELECT $1, $2, l.meter, l.limit_quantity FROM unnest($3::text[], $4::numeric[]) AS l(meter, limit_quantity)"""
+
 CREDIT_STEP = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Allowance:
+    org_id: str
+    effective_from: datetime
+    monthly_credits: Decimal
+    limits: dict[str, Decimal | None]  # meter -> limit; None: unlimited
 
 
 async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> asyncpg.Record:
@@ -56,18 +84,15 @@ async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> as
             raise NotFoundError("plan_id", f"plan {plan_id!r} does not exist")
         if plan_id == org["plan_id"]:
             await conn.execute(SET_NEXT_PLAN, org_id, None)
-        elif plan["monthly_credits"] > org["monthly_credits"]:
+        elif org["monthly_credits"] is not None and plan["monthly_credits"] > org["monthly_credits"]:
             await conn.execute(SET_PLAN_NOW, org_id, plan_id)
             await ensure_plan_quotas(conn, org_id)
             if org["billing_model"] == "credits":
-                period = BillingPeriod(org["period_start"], org["period_end"])
-                share = CONTEXT.divide(period.exact_days_remaining(org["now"]),
-                                       period.exact_days_remaining(period.start))
-                extra = CONTEXT.multiply(plan["monthly_credits"] - org["monthly_credits"], share)
-                await _resize(conn, org_id, org, "monthly", extra.quantize(CREDIT_STEP, ROUND_DOWN),
-                              f"upgrade to {plan_id}")
+                extra = _prorated(org, plan["monthly_credits"] - org["monthly_credits"])
+                await _resize(conn, org_id, org, "monthly", extra, f"upgrade to {plan_id}")
         else:
             await conn.execute(SET_NEXT_PLAN, org_id, plan_id)
+        await reconcile_alerts(conn, org_id)
     return await get_organization(conn, org_id)
 
 
@@ -78,7 +103,40 @@ async def set_spend_cap(conn: asyncpg.Connection, org_id: str, cap: Decimal) -> 
             raise FieldError("org_id", "spend caps apply to BYOM organizations only")
         await conn.execute(SET_SPEND_CAP, org_id, cap)
         await _resize(conn, org_id, org, "spend_cap", cap - org["monthly_spend_cap_usd"], "spend cap change")
+        await reconcile_alerts(conn, org_id)
     return await get_organization(conn, org_id)
+
+
+async def set_allowance(conn: asyncpg.Connection, org_id: str, monthly_credits: Decimal,
+                        limits: dict[str, Decimal | None], at_once: bool) -> Allowance:
+    """Sets the negotiated allowance in force from now (`at_once`) or from the next period."""
+    async with conn.transaction():
+        org = await _lock(conn, org_id)
+        if not await conn.fetchval(SELECT_NEGOTIATED, org_id):
+            raise FieldError("org_id", "negotiated allowances apply to organizations on a negotiated "
+                                       "plan (Enterprise)")
+        unknown = [r["m"] for r in await conn.fetch(SELECT_UNKNOWN_METERS, list(limits))]
+        if unknown:
+            index = list(limits).index(unknown[0])
+            raise NotFoundError(f"limits[{index}].meter", f"meter {unknown[0]!r} does not exist")
+        effective: datetime = org["now"] if at_once else org["period_end"]
+        await conn.execute(UPSERT_ALLOWANCE, org_id, effective, monthly_credits)
+        await conn.execute(DELETE_LIMITS, org_id, effective)
+        await conn.execute(INSERT_LIMITS, org_id, effective, list(limits), list(limits.values()))
+        if at_once and org["billing_model"] == "credits":
+            before = org["monthly_credits"] or Decimal(0)  # none in force yet: no credits granted
+            await _resize(conn, org_id, org, "monthly", _prorated(org, monthly_credits - before),
+                          "negotiated allowance")
+        await ensure_plan_quotas(conn, org_id)
+        await reconcile_alerts(conn, org_id)
+    return Allowance(org_id, effective, monthly_credits, limits)
+
+
+def _prorated(org: asyncpg.Record, delta: Decimal) -> Decimal:
+    """A change of the monthly credits, for the part of the current period still to come."""
+    period = BillingPeriod(org["period_start"], org["period_end"])
+    share = CONTEXT.divide(period.exact_days_remaining(org["now"]), period.exact_days_remaining(period.start))
+    return CONTEXT.multiply(delta, share).quantize(CREDIT_STEP, ROUND_DOWN)
 
 
 async def request_plan_change(conn: asyncpg.Connection, org_id: str, plan_id: str, note: str,

@@ -9,26 +9,25 @@ from decimal import Decimal
 import asyncpg
 
 from services.domain.billing_period import BillingPeriod, period_containing
-from services.domain.credits import Unit
+from services.domain.credits import Unit, period_allowance
 from services.domain.errors import NotFoundError
-from services.metering.store.periods import period_grant
+from services.domain.usage_model import Aggregation
+from services.metering.store.periods import credits_unlimited, period_grant
+from services.metering.store.quota_limits import OVERSPENT
+from services.metering.store.usage_figures import aggregation, period_figure
 
-SELECT_CREDIT_STATUS = """
+SELECT_CREDIT_STATUS = f"""
 SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.reserved,
        b.period_used, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
-       p.monthly_credits, statement_timestamp() AS now
-FROM balances b JOIN organizations o USING (org_id) JOIN plans p USING (plan_id)
+       period_credits(b.org_id) AS monthly_credits, statement_timestamp() AS now, {OVERSPENT}
+FROM balances b JOIN organizations o USING (org_id)
 WHERE b.org_id = $1"""
 
 SELECT_METER_LIMIT = """
-SELECT pl.limit_quantity, pl.meter IS NOT NULL AS has_limit
+SELECT ol.limit_quantity, ol.meter IS NOT NULL AS has_limit
 FROM organizations o
-LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = $2
+LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = $2
 WHERE o.org_id = $1"""
-
-SELECT_METER_USED = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
@@ -48,6 +47,7 @@ class Usage:
     reserved: Decimal
     period: BillingPeriod
     now: datetime
+    aggregation: Aggregation = Aggregation.SUM  # how the meter's readings make `used`
 
 
 async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage:
@@ -62,10 +62,11 @@ async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage
     row = await conn.fetchrow(SELECT_METER_LIMIT, org_id, meter)
     limit = row["limit_quantity"] if row["has_limit"] else None
     period = credits.period
-    used: Decimal = await conn.fetchval(SELECT_METER_USED, org_id, meter, period.start, period.end)
+    used = (await period_figure(conn, org_id, meter, period.start, period.end)).used
     return Usage(
         org_id, meter, None, used, limit, None if limit is None else limit - used,
         credits.monthly_remaining, credits.bonus_remaining, credits.reserved, period, credits.now,
+        await aggregation(conn, meter),
     )
 
 
@@ -73,12 +74,15 @@ def _credit_usage(org_id: str, s: asyncpg.Record) -> Usage:
     now: datetime = s["now"]
     unit = Unit.USD if s["billing_model"] == "byom" else Unit.CREDITS
     period = BillingPeriod(s["period_start"], s["period_end"])
-    monthly, used = s["monthly_remaining"], s["period_used"]
+    monthly, used, overspent = s["monthly_remaining"], s["period_used"], s["overspent"]
     if now >= period.end:
         # No write has opened the new period yet: show it as the next write will open it.
         period = period_containing(s["billing_anchor"], now)
-        monthly, used = period_grant(s)[1], Decimal(0)
-    left = monthly + s["bonus_remaining"]
-    limit = used + s["reserved"] + left
+        monthly, used, overspent = period_grant(s)[1], Decimal(0), Decimal(0)
+    available = monthly + s["bonus_remaining"]
+    if credits_unlimited(s):
+        limit = left = None
+    else:
+        limit, left = period_allowance(used, s["reserved"], available, overspent), available
     return Usage(org_id, "", unit, used, limit, left, monthly, s["bonus_remaining"], s["reserved"],
                  period, now)

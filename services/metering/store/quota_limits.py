@@ -8,26 +8,39 @@ their alerts fire without anyone setting a quota first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
 from services.domain.alerts import QuotaLimits
 from services.domain.billing_period import BillingPeriod, period_containing
+from services.domain.credits import period_allowance
 from services.domain.errors import FieldError, NotFoundError
 from services.domain.usage_limits import MeterCounter
+from services.domain.usage_model import Aggregation
 from services.metering.store import alerts
+from services.metering.store.usage_figures import period_figure
 
 CREDITS = "credits"
 
-_QUOTA_COLUMNS = """
+# What this period's spend-cap grant consumed beyond the cap now in force (0 unless a BYOM cap was
+# lowered below the spend): the grant keeps what was consumed, the allowance is the cap.
+OVERSPENT = """
+coalesce((SELECT greatest(g.amount - o.monthly_spend_cap_usd, 0) FROM credit_grants g
+          WHERE g.org_id = b.org_id AND g.kind = 'spend_cap' AND g.period_start = b.period_start),
+         0) AS overspent"""
+
+_QUOTA_COLUMNS = f"""
 q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_enabled,
-q.period_start AS counted_from, q.used, q.updated_at, pl.limit_quantity AS plan_limit,
+q.period_start AS counted_from, q.used, q.updated_at, ol.limit_quantity AS plan_limit,
+o.billing_model, period_credits(o.org_id) AS monthly_credits,
 b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
-b.reserved, o.billing_anchor, statement_timestamp() AS now
+b.reserved, o.billing_anchor, coalesce(m.aggregation, 'sum') AS aggregation, statement_timestamp() AS now,
+{OVERSPENT}
 """
 
 LOCK_COUNTERS = f"""
@@ -36,7 +49,8 @@ FROM unnest($1::text[], $2::text[]) AS k(org_id, resource)
 JOIN quotas q ON q.org_id = k.org_id AND q.resource = k.resource
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
-LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
+LEFT JOIN meters m ON m.meter = q.resource
 ORDER BY q.org_id, q.resource
 FOR UPDATE OF q"""
 
@@ -45,7 +59,8 @@ SELECT {_QUOTA_COLUMNS}
 FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
-LEFT JOIN plan_limits pl ON pl.plan_id = o.plan_id AND pl.meter = q.resource
+LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
+LEFT JOIN meters m ON m.meter = q.resource
 WHERE q.org_id = $1 AND ($2 = '' OR q.resource = $2)
 ORDER BY q.resource"""
 
@@ -63,17 +78,28 @@ SET soft_limit = EXCLUDED.soft_limit, hard_limit = EXCLUDED.hard_limit,
     alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
     updated_at = EXCLUDED.updated_at"""
 
+UPSERT_BUDGET_ALERT = """
+INSERT INTO quotas (org_id, resource, alert_at_percent, alert_enabled, updated_at)
+VALUES ($1, $2, $3, $4, statement_timestamp())
+ON CONFLICT (org_id, resource) DO UPDATE
+SET alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
+    updated_at = EXCLUDED.updated_at"""
+
 INSERT_PLAN_QUOTAS = """
 INSERT INTO quotas (org_id, resource)
-SELECT o.org_id, pl.meter FROM organizations o JOIN plan_limits pl ON pl.plan_id = o.plan_id
-WHERE o.org_id = $1 AND pl.limit_quantity IS NOT NULL
+SELECT org_id, meter FROM org_meter_limits WHERE org_id = $1 AND limit_quantity IS NOT NULL
 ON CONFLICT DO NOTHING"""
 
-SUM_METER_USAGE = """
-SELECT coalesce(sum(quantity), 0) FROM usage_events
-WHERE org_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"""
-
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
+
+LOCK_ORG_QUOTAS = "SELECT 1 FROM quotas WHERE org_id = $1 ORDER BY resource FOR UPDATE"
+
+SELECT_BALANCE_LIMIT = f"""
+SELECT b.period_used AS credits_used, b.reserved, b.monthly_remaining, b.bonus_remaining, {OVERSPENT},
+       o.billing_model, period_credits(o.org_id) AS monthly_credits
+FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
+
+NOW = "SELECT statement_timestamp()"
 
 
 @dataclass(frozen=True)
@@ -92,56 +118,100 @@ def _period(row: asyncpg.Record) -> BillingPeriod:
 
 
 def limits_of(row: asyncpg.Record) -> QuotaLimits:
-    plan_limit = row["plan_limit"]
-    if row["resource"] == CREDITS:
-        plan_limit = row["credits_used"] + row["reserved"] + row["monthly_remaining"] + row["bonus_remaining"]
+    plan_limit = credit_allowance(row) if row["resource"] == CREDITS else row["plan_limit"]
     return QuotaLimits(row["soft_limit"], row["hard_limit"], plan_limit, row["alert_at_percent"],
                        row["alert_enabled"])
 
 
-def _counter(row: asyncpg.Record) -> MeterCounter:
+def credit_allowance(row: Mapping[str, Any]) -> Decimal | None:
+    """The credit balance's limit this period (None: unlimited), from balance columns."""
+    if row["billing_model"] != "byom" and row["monthly_credits"] is None:
+        return None
+    return period_allowance(row["credits_used"], row["reserved"],
+                            row["monthly_remaining"] + row["bonus_remaining"], row["overspent"])
+
+
+async def _counter(conn: asyncpg.Connection, row: asyncpg.Record) -> MeterCounter:
+    """A sum's running total is kept on its quota row; a gauge's figure (and the time of its
+    latest reading, which a later level reading replaces) is read from its readings."""
     period = _period(row)
-    used = row["used"] if row["counted_from"] == period.start else Decimal(0)
-    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+    kind = Aggregation(row["aggregation"])
+    if kind.accumulates:
+        used = row["used"] if row["counted_from"] == period.start else Decimal(0)
+        return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, used)
+    figure = await period_figure(conn, row["org_id"], row["resource"], period.start, period.end)
+    return MeterCounter(row["org_id"], row["resource"], limits_of(row), period, figure.used, kind,
+                        figure.latest_at)
 
 
 async def lock_counters(conn: asyncpg.Connection,
                         pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MeterCounter]:
     """Locks the quota rows of the (organization, meter) pairs that have one, in key order."""
     rows = await conn.fetch(LOCK_COUNTERS, [p[0] for p in pairs], [p[1] for p in pairs])
-    return {(r["org_id"], r["resource"]): _counter(r) for r in rows}
+    return {(r["org_id"], r["resource"]): await _counter(conn, r) for r in rows}
 
 
 async def save_counters(conn: asyncpg.Connection, counters: dict[tuple[str, str], MeterCounter],
-                        before: dict[tuple[str, str], Decimal], now: datetime) -> None:
-    """Stores the new totals and raises or resolves the alerts their change calls for."""
+                        now: datetime) -> None:
+    """Stores the new totals and makes the active alerts those the new totals call for."""
     if not counters:
         return
     items = sorted(counters.items())
     await conn.execute(UPDATE_COUNTERS, [k[0] for k, _ in items], [k[1] for k, _ in items],
                        [c.used for _, c in items], [c.period.start for _, c in items])
     for (org_id, meter), counter in items:
-        await alerts.on_usage_change(conn, org_id, meter, counter.limits, before[(org_id, meter)],
-                                     counter.used, now)
+        await alerts.reconcile(conn, org_id, meter, counter.limits, counter.used, now)
 
 
 async def ensure_plan_quotas(conn: asyncpg.Connection, org_id: str) -> None:
     await conn.execute(INSERT_PLAN_QUOTAS, org_id)
 
 
+async def reconcile_alerts(conn: asyncpg.Connection, org_id: str) -> None:
+    """After a change of limits (plan, cap, grant, allowance, new period): every resource's active
+    alerts become those its usage calls for. Takes the quota row locks RecordUsage takes."""
+    await conn.execute(LOCK_ORG_QUOTAS, org_id)
+    now = await conn.fetchval(NOW)
+    views = await _views(conn, org_id, "")
+    for view in views:
+        await alerts.reconcile(conn, org_id, view.resource, view.limits, view.used, now)
+    if all(v.resource != CREDITS for v in views):  # credit alerts need no quota row
+        row = await conn.fetchrow(SELECT_BALANCE_LIMIT, org_id)
+        await alerts.reconcile(conn, org_id, CREDITS, QuotaLimits(plan_limit=credit_allowance(row)),
+                               row["credits_used"], now)
+
+
 async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
                     hard: Decimal | None, alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
-    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
-        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+    await _require_resource(conn, resource)
     if soft is not None and hard is not None and soft > hard:
         raise FieldError("soft_limit", "must not be greater than hard_limit")
     async with conn.transaction():
         await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
-        view = (await _views(conn, org_id, resource))[0]
-        if resource != CREDITS:
-            await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
-                               [_period(await _row(conn, org_id, resource)).start])
-        await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
+        return await _settle(conn, org_id, resource)
+
+
+async def set_budget_alert(conn: asyncpg.Connection, org_id: str, resource: str,
+                           alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
+    """The custom alert threshold and whether alerts fire; the soft and hard limits stay as set."""
+    await _require_resource(conn, resource)
+    async with conn.transaction():
+        await conn.execute(UPSERT_BUDGET_ALERT, org_id, resource, alert_at_percent, alert_enabled)
+        return await _settle(conn, org_id, resource)
+
+
+async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:
+    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
+        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+
+
+async def _settle(conn: asyncpg.Connection, org_id: str, resource: str) -> QuotaView:
+    """After a quota row changed: its usage counter recounted and its alerts reconciled."""
+    view = (await _views(conn, org_id, resource))[0]
+    if resource != CREDITS:
+        await conn.execute(UPDATE_COUNTERS, [org_id], [resource], [view.used],
+                           [_period(await _row(conn, org_id, resource)).start])
+    await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
     return view
 
 
@@ -160,6 +230,6 @@ async def _views(conn: asyncpg.Connection, org_id: str, resource: str) -> list[Q
             used = row["credits_used"] if row["now"] < row["period_end"] else Decimal(0)
         else:
             period = _period(row)
-            used = await conn.fetchval(SUM_METER_USAGE, org_id, row["resource"], period.start, period.end)
+            used = (await period_figure(conn, org_id, row["resource"], period.start, period.end)).used
         views.append(QuotaView(org_id, row["resource"], limits_of(row), used, row["updated_at"]))
     return views

@@ -164,7 +164,6 @@ async def write_events(events: list[NewEvent], pool: asyncpg.Pool) -> list[Store
             return _answers(events, unique, inserted, await _stored(conn, skipped), set(), {})
     async with pool.acquire() as conn, conn.transaction():
         counters = await quota_limits.lock_counters(conn, pairs)
-        before = {k: c.used for k, c in counters.items()}
         earlier = await _stored(conn, [k for k, e in unique.items() if (e.org_id, e.meter) in counters])
         fresh = [e for k, e in sorted(unique.items()) if k not in earlier]
         verdicts = admit((Candidate(e.org_id, e.meter, e.quantity, e.occurred_at) for e in fresh), counters)
@@ -173,7 +172,7 @@ async def write_events(events: list[NewEvent], pool: asyncpg.Pool) -> list[Store
         skipped = [k for k in unique if k not in inserted and k not in refused and k not in earlier]
         earlier.update(await _stored(conn, skipped))
         if counters:
-            await quota_limits.save_counters(conn, counters, before, await conn.fetchval(NOW))
+            await quota_limits.save_counters(conn, counters, await conn.fetchval(NOW))
     return _answers(events, unique, inserted, earlier, refused, counters)
 
 

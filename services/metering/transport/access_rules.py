@@ -71,8 +71,11 @@ RULES: dict[str, Rule] = {
     _ADMIN + "GrantBonusCredits": _rule(PLATFORM),
     _ADMIN + "ListCreditGrants": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "SetSpendCap": _rule(PLATFORM, ADMIN),
-    # Budget alerts: doc 003 "Set budget alerts": all three.
-    _ADMIN + "SetQuota": _rule(PLATFORM, ADMIN, BILLING),
+    _ADMIN + "SetNegotiatedAllowance": _rule(PLATFORM),
+    # Limits block a tenant's services: admins only. Budget alerts (the custom threshold, alert
+    # channels): doc 003 "Set budget alerts", all three.
+    _ADMIN + "SetQuota": _rule(PLATFORM, ADMIN),
+    _ADMIN + "SetBudgetAlert": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "ListQuotas": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "ListAlerts": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "SetAlertChannels": _rule(PLATFORM, ADMIN, BILLING),

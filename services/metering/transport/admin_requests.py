@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -70,6 +71,17 @@ def money(raw: str, field: str, *, required: bool = True) -> Decimal | None:
     if raw == "" and not required:
         return None
     return inputs.decimal(raw, field)
+
+
+def meter_limits(limits: Sequence[apb.MeterLimit]) -> dict[str, Decimal | None]:
+    """Custom limits by meter; an empty limit is unlimited."""
+    by_meter: dict[str, Decimal | None] = {}
+    for i, item in enumerate(limits):
+        name = meter(item.meter, f"limits[{i}].meter")
+        if name in by_meter:
+            raise FieldError(f"limits[{i}].meter", f"meter {name!r} is named twice")
+        by_meter[name] = money(item.limit, f"limits[{i}].limit", required=False)
+    return by_meter
 
 
 def role(value: int, field: str = "role") -> Role:

@@ -10,6 +10,7 @@ import asyncpg
 from services.domain.decimals import format_decimal
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.metering.store.api_keys import ApiKeyRecord
+from services.metering.store.plan_changes import Allowance
 from services.metering.store.quota_limits import QuotaView
 from services.metering.transport.admin_requests import CHANNELS, ROLE_VALUES, SEVERITIES, STATUSES
 from services.metering.transport.wire import decimal_or_empty, optional_timestamp, timestamp
@@ -27,6 +28,14 @@ def organization(row: asyncpg.Record) -> apb.Organization:
         monthly_spend_cap_usd=decimal_or_empty(row["monthly_spend_cap_usd"]),
         billing_anchor=timestamp(row["billing_anchor"]), created_at=timestamp(row["created_at"]),
         next_plan_id=row["next_plan_id"] or "",
+    )
+
+
+def allowance(a: Allowance) -> apb.SetNegotiatedAllowanceResponse:
+    return apb.SetNegotiatedAllowanceResponse(
+        org_id=a.org_id, effective_from=timestamp(a.effective_from),
+        monthly_credits=format_decimal(a.monthly_credits),
+        limits=[apb.MeterLimit(meter=m, limit=decimal_or_empty(q)) for m, q in a.limits.items()],
     )
 
 

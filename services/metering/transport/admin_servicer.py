@@ -30,8 +30,8 @@ from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
 from services.metering.transport import admin_responses as out
 from services.metering.transport.guard import CALLER
+from services.metering.transport.requests import idempotency_key, slug
 from services.metering.transport.requests import org_id as valid_org
-from services.metering.transport.requests import slug
 from services.metering.transport.status import rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -272,11 +272,12 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         source = slug(request.source, "source")
         expires = (req.moment(request.expires_at, True, "expires_at")
                    if request.HasField("expires_at") else None)
+        key = idempotency_key(request.idempotency_key) if request.idempotency_key else None
         async with self._conn() as conn:
-            grant_id = await organizations.add_bonus_grant(conn, org, amount, source, expires)
+            grant_id, replayed = await organizations.add_bonus_grant(conn, org, amount, source, expires, key)
             grants = await organizations.list_grants(conn, org)
         grant = next(g for g in grants if g["grant_id"] == grant_id)
-        return apb.GrantBonusCreditsResponse(credit_grant=out.credit_grant(org, grant))
+        return apb.GrantBonusCreditsResponse(credit_grant=out.credit_grant(org, grant), replayed=replayed)
 
     @rpc
     async def ListCreditGrants(self, request: apb.ListCreditGrantsRequest,
@@ -295,6 +296,17 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             row = await plan_changes.set_spend_cap(conn, org, cap)
         return apb.SetSpendCapResponse(organization=out.organization(row))
 
+    @rpc
+    async def SetNegotiatedAllowance(self, request: apb.SetNegotiatedAllowanceRequest,
+                                     context: Context) -> apb.SetNegotiatedAllowanceResponse:
+        org = valid_org(request.org_id)
+        credits = req.money(request.monthly_credits, "monthly_credits")
+        assert credits is not None
+        limits = req.meter_limits(request.limits)
+        async with self._conn() as conn:
+            allowance = await plan_changes.set_allowance(conn, org, credits, limits, request.at_once)
+        return out.allowance(allowance)
+
     # --- quotas and alerts ---------------------------------------------------------------
 
     @rpc
@@ -308,6 +320,17 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             await organizations.get_organization(conn, org)
             view = await quota_limits.set_quota(conn, org, resource, soft, hard, alert_at, enabled)
         return apb.SetQuotaResponse(quota=out.quota(view))
+
+    @rpc
+    async def SetBudgetAlert(self, request: apb.SetBudgetAlertRequest,
+                             context: Context) -> apb.SetBudgetAlertResponse:
+        org, resource = valid_org(request.org_id), req.resource(request.resource)
+        alert_at = req.percent(request.alert_at_percent, "alert_at_percent")
+        enabled = request.alert_enabled if request.HasField("alert_enabled") else True
+        async with self._conn() as conn:
+            await organizations.get_organization(conn, org)
+            view = await quota_limits.set_budget_alert(conn, org, resource, alert_at, enabled)
+        return apb.SetBudgetAlertResponse(quota=out.quota(view))
 
     @rpc
     async def ListQuotas(self, request: apb.ListQuotasRequest, context: Context) -> apb.ListQuotasResponse:

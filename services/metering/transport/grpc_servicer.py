@@ -81,7 +81,7 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
         return pb.GetQuotaResponse(
             org_id=usage.org_id, meter=usage.meter, unit=_unit(usage), used=format_decimal(usage.used),
             limit=_limit(usage), unlimited=usage.limit is None,
-            percent=format_decimal(quota.percent_used(usage.used, usage.limit)),
+            percent=_percent(usage),
             state=STATES[quota.quota_state(usage.used, usage.limit)],
             monthly_remaining=format_decimal(usage.monthly_remaining),
             bonus_remaining=format_decimal(usage.bonus_remaining),
@@ -92,7 +92,7 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
     async def Project(self, request: pb.ProjectRequest, context: Context) -> pb.ProjectResponse:
         org = requests.org_id(request.org_id)
         usage = await self.metering.usage(org, requests.optional_meter(request.meter))
-        p = quota.project(usage.used, usage.left, usage.limit, usage.period, usage.now)
+        p = quota.project(usage.used, usage.left, usage.limit, usage.period, usage.now, usage.aggregation)
         return pb.ProjectResponse(
             org_id=usage.org_id, meter=usage.meter, unit=_unit(usage), used=format_decimal(usage.used),
             limit=_limit(usage), unlimited=usage.limit is None,
@@ -166,3 +166,8 @@ def _period(period: BillingPeriod, now: datetime) -> pb.BillingPeriod:
     return pb.BillingPeriod(start=timestamp(period.start), end=timestamp(period.end),
                             days_elapsed=period.days_elapsed(now),
                             days_remaining=period.days_remaining(now))
+
+
+def _percent(usage: Usage) -> str:
+    """used / limit in percent; absent when unlimited."""
+    return "" if usage.limit is None else format_decimal(quota.percent_used(usage.used, usage.limit))

@@ -21,7 +21,7 @@ from services.metering.transport.guard import CALLER
 from services.metering.transport.requests import org_id as valid_org
 from services.metering.transport.status import rpc
 from services.reporting.api_metrics import ApiMetricsRecorder
-from services.reporting.exports import Exports, export_request
+from services.reporting.exports import Export, Exports, export_request
 from services.reporting.figures import page
 from services.reporting.periods import Period
 from services.reporting.rate_limits import RateLimitReader
@@ -32,7 +32,7 @@ from services.reporting.transport import params
 Context = grpc.aio.ServicerContext[Any, Any]
 Request = TypeVar("Request")
 Response = TypeVar("Response")
-DOWNLOAD_PATH = "/api/v1/usage/export/{export_id}/download"
+DOWNLOAD_PATH = "/api/v1/usage/export/{export_id}/download"  # under the public base URL
 
 
 def measured(handler: Callable[[Any, Request, Context], Awaitable[Response]]
@@ -54,8 +54,9 @@ def measured(handler: Callable[[Any, Request, Context], Awaitable[Response]]
 
 class ReportingServicer(pb_grpc.ReportingServiceServicer):
     def __init__(self, reports: Reports, exports: Exports, rate_limits: RateLimitReader,
-                 metrics: ApiMetricsRecorder) -> None:
+                 metrics: ApiMetricsRecorder, public_url: str) -> None:
         self.reports = reports
+        self.public_url = public_url.rstrip("/")
         self.exports = exports
         self.rate_limits = rate_limits
         self.metrics = metrics
@@ -190,10 +191,13 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
         meters = [params.resource(r, f"resource_types[{i}]") for i, r in enumerate(request.resource_types)]
         start = moment(request.from_time, True, "from_time") if request.HasField("from_time") else None
         end = moment(request.to_time, True, "to_time") if request.HasField("to_time") else None
-        wanted = export_request(out.FORMATS[request.format], meters, start, end, ("from_time", "to_time"))
+        if request.kind not in out.EXPORT_KINDS:
+            raise FieldError("kind", f"unknown value {request.kind}")
+        wanted = export_request(out.EXPORT_KINDS[request.kind], out.FORMATS[request.format], meters,
+                                start, end, ("from_time", "to_time"))
         await self.reports.require_organization(org)
         made = await self.exports.create(org, wanted, CALLER.get().key_id)
-        return pb.CreateUsageExportResponse(export=_export(made))
+        return pb.CreateUsageExportResponse(export=self._export(made))
 
     @measured
     @rpc
@@ -201,11 +205,10 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
                              context: Context) -> pb.GetUsageExportResponse:
         org = valid_org(request.org_id)
         export_id = params.export_id(request.export_id)
-        return pb.GetUsageExportResponse(export=_export(await self.exports.get(org, export_id)))
+        return pb.GetUsageExportResponse(export=self._export(await self.exports.get(org, export_id)))
 
-
-def _export(made: Any) -> pb.UsageExport:
-    return out.export(made, DOWNLOAD_PATH.format(export_id=made.export_id))
+    def _export(self, made: Export) -> pb.UsageExport:
+        return out.export(made, self.public_url + DOWNLOAD_PATH.format(export_id=made.export_id))
 
 
 def _enum(names: dict[Any, str], value: int, field: str) -> str:

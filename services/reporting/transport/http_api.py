@@ -4,13 +4,15 @@ Every API route is bound to the gRPC method whose access rule it shares (`access
 the two doors cannot drift: the same Bearer API keys, the same roles, the same tenant check. The
 organization is the key's own; platform admins name it with `?org_id=`, and a tenant key naming
 another organization gets 403. Errors are JSON `{"error", "field", "code"}` with 400 (bad input),
-401 (missing or unknown key), 403 (role or tenant), 404 (unknown export or resource) and 429.
+401 (missing or unknown key), 403 (role or tenant), 404 (unknown export or resource), 405 (a method
+the path lacks, with `Allow`, as OPTIONS answers), 429 and 503. `openapi.py` documents all of it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,11 +37,12 @@ from services.reporting.rate_limits import RateLimitReader
 from services.reporting.reports import Reports
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
-from services.reporting.transport.openapi import openapi_document
+from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 MAX_BODY = 64 * 1024
+HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _R = "/metering.v1.ReportingService/"
 _CALLER = web.AppKey("caller", object)
 
@@ -57,6 +60,8 @@ class Deps:
     rate_limit_ips: tuple[str, ...] = ()
     # Header the gateway sets to the client's address; empty: the connection's peer address.
     client_ip_header: str = ""
+    # Base URL of this API as clients reach it; empty: from the request (X-Forwarded-*, Host).
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ class Call:
     org_id: str
 
     def query(self, name: str) -> str:
-        return self.request.query.get(name, "")
+        """The parameter's value, "" when it is absent (the default); present, it must not be empty."""
+        return _query(self.request, name)
 
 
 class ApiError(Exception):
@@ -85,14 +91,44 @@ def _error(status: int, field: str, message: str, code: str) -> web.Response:
 def build_app(deps: Deps) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     api = _Api(deps)
+    allowed = allowed_methods()
     for method, path, rpc, handler in api.routes():
         app.router.add_route(method, f"/api/v1{path}", api.guarded(rpc, handler))
+        # Right behind the path's own routes, so that no later pattern (/usage/{resource_type})
+        # answers a method the path does not have.
+        app.router.add_route("OPTIONS", f"/api/v1{path}", _options(allowed[path]))
+        app.router.add_route("*", f"/api/v1{path}", _not_allowed(allowed[path]))
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_get("/dashboard", _dashboard_page)
     app.router.add_get("/dashboard/", _dashboard_page)
     app.router.add_static("/dashboard/assets", DASHBOARD, follow_symlinks=False)
     app.router.add_get("/healthz", _healthz)
     return app
+
+
+def allowed_methods() -> dict[str, str]:
+    """Each API path and the `Allow` header its OPTIONS answers."""
+    methods: dict[str, list[str]] = {}
+    for method, path, _, _ in ROUTES:
+        methods.setdefault(path, []).append(method)
+    return {path: ", ".join([*found, "OPTIONS"]) for path, found in methods.items()}
+
+
+def _options(allow: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def answer(_: web.Request) -> web.Response:
+        return web.Response(status=204, headers={"Allow": allow})
+
+    return answer
+
+
+def _not_allowed(allow: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def answer(request: web.Request) -> web.Response:
+        response = _error(405, "method", f"{request.method[:16]} is not allowed here; allowed: {allow}",
+                          "UNIMPLEMENTED")
+        response.headers["Allow"] = allow
+        return response
+
+    return answer
 
 
 async def _openapi(_: web.Request) -> web.Response:
@@ -125,6 +161,7 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/usage/history", _R + "GetUsageHistory", "history"),
     ("GET", "/usage/quotas", _R + "ListQuotaUsage", "quotas"),
     ("POST", "/usage/quotas/{resource}", _ADMIN + "SetQuota", "set_quota"),
+    ("POST", "/usage/quotas/{resource}/alert", _ADMIN + "SetBudgetAlert", "set_budget_alert"),
     ("GET", "/usage/quota-alerts", _R + "ListQuotaAlerts", "alerts"),
     ("GET", "/usage/projections", _R + "GetProjections", "projections"),
     ("GET", "/usage/costs", _R + "GetCostAnalysis", "costs"),
@@ -217,13 +254,21 @@ class _Api:
     async def set_quota(self, call: Call) -> web.Response:
         resource = params.quota_resource(call.request.match_info["resource"])
         body = await _json_body(call.request)
+        if not body.keys() & set(QUOTA_FIELDS):
+            raise FieldError("body", f"must set at least one of {', '.join(QUOTA_FIELDS)}")
         soft = params.limit(_decimal_text(body, "soft_limit"), "soft_limit")
         hard = params.limit(_decimal_text(body, "hard_limit"), "hard_limit")
         alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
-        enabled = body.get("alert_enabled", True)
-        if not isinstance(enabled, bool):
-            raise FieldError("alert_enabled", "must be true or false")
-        view = await self.d.reports.set_quota(call.org_id, resource, soft, hard, alert_at, enabled)
+        view = await self.d.reports.set_quota(call.org_id, resource, soft, hard, alert_at, _enabled(body))
+        return web.json_response(out.quota_set(view))
+
+    async def set_budget_alert(self, call: Call) -> web.Response:
+        resource = params.quota_resource(call.request.match_info["resource"])
+        body = await _json_body(call.request)
+        if not body.keys() & set(BUDGET_ALERT_FIELDS):
+            raise FieldError("body", f"must set at least one of {', '.join(BUDGET_ALERT_FIELDS)}")
+        alert_at = params.percent(_whole(body, "alert_at_percent"), "alert_at_percent")
+        view = await self.d.reports.set_budget_alert(call.org_id, resource, alert_at, _enabled(body))
         return web.json_response(out.quota_set(view))
 
     async def alerts(self, call: Call) -> web.Response:
@@ -260,16 +305,21 @@ class _Api:
         period = body.get("period")
         if not isinstance(period, dict):
             raise FieldError("period", "must be an object with from and to")
-        fmt = body.get("format")
-        wanted = export_request(fmt if isinstance(fmt, str) else "", meters,
-                                _moment_field(period, "from"), _moment_field(period, "to"))
+        kind, fmt = body.get("kind", "usage_events"), body.get("format")
+        wanted = export_request(kind if isinstance(kind, str) else "", fmt if isinstance(fmt, str) else "",
+                                meters, _moment_field(period, "from"), _moment_field(period, "to"))
         await self.d.reports.require_organization(call.org_id)
         made = await self.d.exports.create(call.org_id, wanted, call.principal.key_id)
-        return web.json_response(out.export(made, _download_url(call, made.export_id)), status=202)
+        return web.json_response(out.export(made, self._download_url(call, made.export_id)), status=202)
 
     async def get_export(self, call: Call) -> web.Response:
         made = await self.d.exports.get(call.org_id, _export_id(call))
-        return web.json_response(out.export(made, _download_url(call, made.export_id)))
+        return web.json_response(out.export(made, self._download_url(call, made.export_id)))
+
+    def _download_url(self, call: Call, export_id: str) -> str:
+        suffix = f"?org_id={call.org_id}" if call.principal.role is Role.PLATFORM_ADMIN else ""
+        base = self.d.public_url or request_base_url(call.request)
+        return f"{base}/api/v1/usage/export/{export_id}/download{suffix}"
 
     async def download(self, call: Call) -> web.StreamResponse:
         made = await self.d.exports.get(call.org_id, _export_id(call))
@@ -306,7 +356,7 @@ class _Api:
 
     async def top(self, call: Call) -> web.Response:
         kind = params.consumer_kind(call.request.match_info["kind"])
-        wanted = page(_int_query(call, "page_size"), call.query("page_token"))
+        wanted = page(_int_query(call, "page_size", 1), call.query("page_token"))
         return web.json_response(out.consumers(await self.d.reports.top(call.org_id, kind, wanted)))
 
     async def api_metrics(self, call: Call) -> web.Response:
@@ -321,8 +371,15 @@ class _Api:
         return web.json_response({"addresses": answers})
 
 
+def _query(request: web.Request, name: str) -> str:
+    value = request.query.get(name)
+    if value == "":
+        raise FieldError(name, "must not be empty; leave the parameter out for its default")
+    return value or ""
+
+
 def _organization(request: web.Request, principal: Principal) -> str:
-    named = request.query.get("org_id", "")
+    named = _query(request, "org_id")
     if principal.role is Role.PLATFORM_ADMIN:
         if not named:
             raise FieldError("org_id", "is required with a platform admin key")
@@ -337,9 +394,11 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise FieldError("body", f"larger than {MAX_BODY} bytes")
+    if not raw.strip():
+        raise FieldError("body", "is required: a JSON object")
     try:
         # Numbers stay exact: decimals are parsed as Decimal, never as binary floats.
-        body = json.loads(raw or b"{}", parse_float=Decimal)
+        body = json.loads(raw, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise FieldError("body", "is not valid JSON") from None
     if not isinstance(body, dict):
@@ -365,6 +424,13 @@ def _whole(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _enabled(body: dict[str, Any]) -> bool:
+    enabled = body.get("alert_enabled", True)
+    if not isinstance(enabled, bool):
+        raise FieldError("alert_enabled", "must be true or false")
+    return enabled
+
+
 def _moment_field(period: dict[str, Any], name: str) -> Any:
     value = period.get(name)
     if value is None:
@@ -378,11 +444,24 @@ def _export_id(call: Call) -> str:
     return params.export_id(call.request.match_info["export_id"])
 
 
-def _download_url(call: Call, export_id: str) -> str:
-    suffix = f"?org_id={call.org_id}" if call.principal.role is Role.PLATFORM_ADMIN else ""
-    return f"/api/v1/usage/export/{export_id}/download{suffix}"
+def request_base_url(request: web.Request) -> str:
+    """scheme://host the client used: the gateway's X-Forwarded-Proto and X-Forwarded-Host (their
+    first values) when well-formed, else the request's own."""
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+    if scheme not in ("http", "https"):
+        scheme = request.scheme
+    if not HOST.fullmatch(host):
+        host = request.host
+    return f"{scheme}://{host}"
 
 
-def _int_query(call: Call, name: str) -> int:
+def _int_query(call: Call, name: str, least: int) -> int:
+    """The parameter as a whole number of at least `least`; 0 when it is absent (the default)."""
     raw = call.query(name)
-    return inputs.count(raw, name) if raw else 0
+    if not raw:
+        return 0
+    value = inputs.count(raw, name)
+    if value < least:
+        raise FieldError(name, f"must be at least {least}")
+    return value

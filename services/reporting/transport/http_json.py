@@ -125,7 +125,9 @@ def recommendation(a: Advice) -> Json:
     return {"id": a.key, "priority": a.priority, "category": a.category, "resource": a.resource,
             "title": a.title, "description": a.description, "current_cost": d(a.current_cost),
             "projected_savings": d(a.projected_savings), "savings_percent": d(a.savings_percent),
-            "implementation_effort": a.effort}
+            "implementation_effort": a.effort,
+            "basis": [{"name": b.name, "used": d(b.used), "projected": d(b.projected), "limit": d(b.limit)}
+                      for b in a.basis]}
 
 
 def overview(o: results.Overview) -> Json:
@@ -196,7 +198,7 @@ def subscription(s: Statement) -> Json:
 
 
 def export(e: Export, download_url: str) -> Json:
-    return {"export_id": e.export_id, "status": e.status, "format": e.format,
+    return {"export_id": e.export_id, "status": e.status, "kind": e.kind, "format": e.format,
             "file_size_bytes": e.size_bytes if e.downloadable else None,
             "row_count": e.row_count if e.downloadable else None,
             "download_url": download_url if e.downloadable else None, "expires_at": ts(e.expires_at),

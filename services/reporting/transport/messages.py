@@ -41,6 +41,10 @@ KIND_VALUES = {"workspace": pb.CONSUMER_KIND_WORKSPACE, "group": pb.CONSUMER_KIN
                "user": pb.CONSUMER_KIND_USER}
 FORMATS = {pb.EXPORT_FORMAT_CSV: "csv", pb.EXPORT_FORMAT_JSON: "json"}
 FORMAT_VALUES = {v: k for k, v in FORMATS.items()}
+EXPORT_KINDS = {pb.EXPORT_KIND_UNSPECIFIED: "usage_events", pb.EXPORT_KIND_USAGE_EVENTS: "usage_events",
+                pb.EXPORT_KIND_CREDIT_SPEND: "credit_spend",
+                pb.EXPORT_KIND_RESOURCE_LIFETIMES: "resource_lifetimes"}
+EXPORT_KIND_VALUES = {v: k for k, v in EXPORT_KINDS.items() if k}
 
 
 def d(value: Decimal) -> str:
@@ -146,6 +150,8 @@ def recommendation(a: Advice) -> pb.Recommendation:
         id=a.key, priority=a.priority, category=a.category, resource=a.resource, title=a.title,
         description=a.description, current_cost=d(a.current_cost), projected_savings=d(a.projected_savings),
         savings_percent=d(a.savings_percent), implementation_effort=a.effort,
+        basis=[pb.RecommendationBasis(name=b.name, used=d(b.used), projected=decimal_or_empty(b.projected),
+                                      limit=decimal_or_empty(b.limit)) for b in a.basis],
     )
 
 
@@ -218,9 +224,10 @@ def subscription(s: Statement) -> pb.GetSubscriptionResponse:
     )
 
 
-def export(e: Export, download_path: str) -> pb.UsageExport:
+def export(e: Export, download_url: str) -> pb.UsageExport:
     return pb.UsageExport(
         export_id=e.export_id, status=e.status, format=FORMAT_VALUES[e.format], file_size_bytes=e.size_bytes,
-        row_count=e.row_count, download_url=download_path if e.downloadable else "",
+        row_count=e.row_count, download_url=download_url if e.downloadable else "",
+        kind=EXPORT_KIND_VALUES[e.kind],
         expires_at=timestamp(e.expires_at), created_at=timestamp(e.created_at), error=e.error or "",
     )

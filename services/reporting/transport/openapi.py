@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-Json = dict[str, Any]
+from services.reporting.catalogue import ALIASES, BY_NAME, CREDITS
+from services.reporting.figures import MAX_PAGE
+from services.reporting.periods import ChartRange, Granularity, Period
+from services.reporting.transport.params import ALERT_SEVERITIES, ALERT_STATUSES, KINDS
 
-DECIMAL: Json = {"type": "string", "pattern": r"^\d+(\.\d+)?$",
+Json = dict[str, Any]
+RESOURCE_TYPES = sorted({*BY_NAME, *ALIASES})
+
+DECIMAL: Json = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$",
                  "description": "An exact decimal as a string (never a binary float), e.g. \"12.5\"."}
 NULLABLE_DECIMAL: Json = {"oneOf": [{"$ref": "#/components/schemas/Decimal"}, {"type": "null"}]}
 TIME: Json = {"type": "string", "format": "date-time"}
@@ -16,40 +22,60 @@ USED: Json = {"type": "object", "properties": {
     "state": {"enum": ["ok", "warning", "critical", "overage"]}}}
 
 
-def _q(name: str, description: str, enum: list[str] | None = None, integer: bool = False) -> Json:
-    schema: Json = {"type": "integer"} if integer else {"type": "string"}
-    if enum:
-        schema["enum"] = enum
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+def _q(name: str, description: str, enum: list[str] | None = None, schema: Json | None = None) -> Json:
+    """An optional query parameter: left out, it takes its default; sent, it may not be empty."""
+    chosen: Json = schema or ({"enum": enum} if enum else {"type": "string", "minLength": 1})
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": False,
+            "description": description, "schema": chosen}
 
 
-def _p(name: str, description: str) -> Json:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string"}}
+def _p(name: str, description: str, enum: list[str] | None = None, max_length: int | None = None) -> Json:
+    schema: Json = {"enum": enum} if enum else {"type": "string", "minLength": 1}
+    if max_length:
+        schema["maxLength"] = max_length
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+def _whole(least: int, most: int) -> Json:
+    return {"type": "integer", "minimum": least, "maximum": most}
 
 
 ORG = _q("org_id", "Organization; required with a platform admin key, otherwise the key's own.")
-PERIOD = _q("period", "Billing period(s) covered; default current.",
-            ["current", "last-month", "last-quarter", "custom"])
-GRANULARITY = _q("granularity", "Bucket size; default daily.", ["daily", "weekly", "monthly"])
+PERIOD = _q("period", "Billing period(s) covered; default current.", [p.value for p in Period])
+GRANULARITY = _q("granularity", "Bucket size; default daily.", [g.value for g in Granularity])
+RESOURCE_TYPE = _q("resource_type", "Only this resource", RESOURCE_TYPES)
+EXPORT_ID = _p("export_id", "From POST /usage/export", max_length=64)
+MOMENT: Json = {"type": "string", "format": "date-time",
+                "description": "RFC 3339 with a time zone, e.g. 2024-11-01T00:00:00Z"}
+
+
+ERRORS = (("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"), ("404", "NotFound"),
+          ("429", "TooManyRequests"), ("503", "Unavailable"))
 
 
 def _op(summary: str, rpc: str, response: Json, parameters: list[Json] | None = None,
-        body: Json | None = None, status: str = "200") -> Json:
+        body: Json | None = None, status: str = "200", content: Json | None = None) -> Json:
     op: Json = {
         "summary": summary,
         "description": f"Access rule of metering.v1 `{rpc}`.",
         "parameters": [ORG, *(parameters or [])],
         "responses": {
-            status: {"description": "OK", "content": {"application/json": {"schema": response}}},
-            **{code: {"$ref": f"#/components/responses/{name}"} for code, name in (
-                ("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"), ("404", "NotFound"),
-                ("429", "TooManyRequests"))},
+            status: {"description": "OK",
+                     "content": content or {"application/json": {"schema": response}}},
+            **{code: {"$ref": f"#/components/responses/{name}"} for code, name in ERRORS},
         },
     }
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}},
+                             "description": "A JSON object; a missing or empty body is 400 (field `body`)."}
     return op
+
+
+def _options(methods: str, path_parameters: list[Json]) -> Json:
+    allow: Json = {"required": True, "schema": {"type": "string", "const": methods}}
+    return {"summary": "The methods this path answers", "security": [], "parameters": path_parameters,
+            "responses": {"204": {"description": "No content; the `Allow` header lists the methods",
+                                  "headers": {"Allow": allow}}}}
 
 
 def _obj(**properties: Json) -> Json:
@@ -66,14 +92,22 @@ N: Json = {"type": "integer"}
 B: Json = {"type": "boolean"}
 NI: Json = {"type": ["integer", "null"]}
 NS: Json = {"type": ["string", "null"]}
+LIMIT: Json = {"oneOf": [{"type": "string", "enum": [""]}, D, {"type": "number", "minimum": 0},
+                         {"type": "null"}]}
+# The fields of a quota update, of which a request must set at least one.
+QUOTA_FIELDS = ("soft_limit", "hard_limit", "alert_at_percent", "alert_enabled")
+BUDGET_ALERT_FIELDS = ("alert_at_percent", "alert_enabled")
 
 QUOTA = _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
              plan_limit=NULLABLE_DECIMAL,
              current_usage=D, warning_threshold=N, alert_at_percent=NI,
              alert_enabled=B, updated_at=TIME)
+EXPORT_KINDS = {"enum": ["usage_events", "credit_spend", "resource_lifetimes"]}
 EXPORT = _obj(export_id=S, status={"enum": ["processing", "completed", "failed", "expired"]},
-              format={"enum": ["csv", "json"]}, file_size_bytes=NI,
-              row_count=NI, download_url=NS,
+              kind=EXPORT_KINDS, format={"enum": ["csv", "json"]}, file_size_bytes=NI,
+              row_count=NI,
+              download_url={**NS, "description": "Absolute URL of the file: METERING_PUBLIC_URL, else the "
+                                                 "request's X-Forwarded-Proto/-Host or its own Host"},
               expires_at=TIME, created_at=TIME, error=NS)
 
 
@@ -84,47 +118,68 @@ def _paths() -> Json:
             "type": "object", "properties": {"organization_id": S, "period_start": TIME, "period_end": TIME},
             "additionalProperties": USED,
             "description": "One object per resource: databases, namespaces, storage_gb, bandwidth_gb, "
-                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries."})},
+                           "nfs_shares, kafka_clusters, api_requests, seats, llm_tokens, queries, and "
+                           "credits (the credit balance; USD for BYOM). `used` is the period's figure by "
+                           "the meter's aggregation: the sum of its readings, the highest daily peak "
+                           "(storage_gb, backups_gb) or the latest reading (seats, databases, namespaces, "
+                           "...); seats count registered users when no seats reading is recorded."})},
         "/usage/{resource_type}": {"get": _op(
             "Usage of one resource per workspace with daily detail", r + "GetResourceUsage",
             _obj(resource_type=S, period=S, period_start=TIME, period_end=TIME,
                  resources=_arr(_obj(id=S, name=S, type=NS, tier=NS, status=NS, used=D, cost=D,
                                      daily_usage=_arr(_obj(date=S, used=D, cost=D)))),
                  total_used=D, total_limit=NULLABLE_DECIMAL, total_cost=D, estimated_monthly_cost=D),
-            [_p("resource_type", "databases, namespaces, storage, bandwidth, nfs, kafka, vault, vpc, "
-                                 "backups, or any meter"), PERIOD, _q("from", "Start (custom period)"),
-             _q("to", "End (custom period)")])},
+            [_p("resource_type", "A resource or its alias (storage, bandwidth, nfs, kafka, vault, vpc, "
+                                 "backups)", RESOURCE_TYPES), PERIOD,
+             _q("from", "Start (custom period; required with it)", schema=MOMENT),
+             _q("to", "End (custom period; required with it)", schema=MOMENT)])},
         "/usage/history": {"get": _op(
             "Usage and cost per day, week or month", r + "GetUsageHistory",
             _arr({"type": "object", "properties": {"date": S, "total_cost": D},
                   "additionalProperties": _obj(used=D, limit=NULLABLE_DECIMAL, cost=D)}),
-            [GRANULARITY, _q("resource_type", "Only this resource"),
-             _q("months", "Months back, 1..24 (default 1)", integer=True)])},
+            [GRANULARITY, RESOURCE_TYPE,
+             _q("months", "Months back, 1..24 (default 1)", schema=_whole(1, 24))])},
         "/usage/quotas": {"get": _op("Quotas with current usage", r + "ListQuotaUsage",
                                      _obj(organization_id=S, quotas=_arr(QUOTA)))},
         "/usage/quotas/{resource}": {"post": _op(
-            "Set a resource's soft and hard limits and alert threshold",
+            "Set a resource's soft and hard limits and alert threshold (platform and tenant admins)",
             "metering.v1.MeteringAdminService/SetQuota",
             _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
                  alert_at_percent=NI, alert_enabled=B, current_usage=D,
                  updated_at=TIME),
-            [_p("resource", "A resource name or 'credits'")],
-            _obj(soft_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
-                 hard_limit={"oneOf": [D, {"type": "number"}, {"type": "null"}]},
-                 alert_at_percent=NI, alert_enabled=B))},
+            [_p("resource", "A resource name or 'credits'", [CREDITS, *RESOURCE_TYPES])],
+            {**_obj(soft_limit=LIMIT, hard_limit=LIMIT,
+                    alert_at_percent={"oneOf": [_whole(0, 1000), {"type": "null"}],
+                                      "description": "1..1000; 0 or null: the default"},
+                    alert_enabled=B),
+             "description": "At least one of the four fields; a limit of null or \"\" removes it.",
+             "anyOf": [{"required": [name]} for name in QUOTA_FIELDS]})},
+        "/usage/quotas/{resource}/alert": {"post": _op(
+            "Set a resource's budget alert: the custom threshold and whether alerts fire (limits unchanged)",
+            "metering.v1.MeteringAdminService/SetBudgetAlert",
+            _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
+                 alert_at_percent=NI, alert_enabled=B, current_usage=D,
+                 updated_at=TIME),
+            [_p("resource", "A resource name or 'credits'", [CREDITS, *RESOURCE_TYPES])],
+            {**_obj(alert_at_percent={"oneOf": [_whole(0, 1000), {"type": "null"}],
+                                      "description": "1..1000; 0 or null: the default"},
+                    alert_enabled=B),
+             "description": "At least one of the two fields.",
+             "anyOf": [{"required": [name]} for name in BUDGET_ALERT_FIELDS]})},
         "/usage/quota-alerts": {"get": _op(
             "Quota alerts", r + "ListQuotaAlerts",
             _arr(_obj(id=S, resource=S, current_usage=D, quota_limit=D, usage_percent=D, severity=S, status=S,
                       triggered_at=TIME, resolved_at=NS, message=S)),
             [_q("status", "active, resolved, or a severity (its active alerts)",
-                ["active", "resolved", "warning", "critical", "overage", "budget"]),
-             _q("resource", "Only this resource")])},
+                [*ALERT_STATUSES, *ALERT_SEVERITIES]),
+             _q("resource", "Only this resource", [CREDITS, *RESOURCE_TYPES])])},
         "/usage/projections": {"get": _op(
             "Period-end projections", r + "GetProjections",
             _obj(projection_date=S, period_end=TIME, days_remaining=N, projections=_arr(_obj(
                 resource=S, current_usage=D, daily_growth=D, projected_month_end=D,
                 quota_limit=NULLABLE_DECIMAL, will_exceed_quota=B, run_out_in_days=NULLABLE_DECIMAL))),
-            [_q("resource_type", "One resource, or 'credits'; all when omitted")])},
+            [_q("resource_type", "One resource, or 'credits'; all when omitted",
+                [CREDITS, *RESOURCE_TYPES])])},
         "/usage/costs": {"get": _op(
             "Cost analysis in USD", r + "GetCostAnalysis",
             _obj(period=S, period_start=TIME, period_end=TIME, total_cost=D,
@@ -134,21 +189,31 @@ def _paths() -> Json:
                                                                        "additionalProperties": D}},
                  by_user=_arr(_obj(user_id=S, name=S, cost_usd=D)), series=_arr(_obj(date=S, cost=D)),
                  estimated_monthly_total=D, daily_average=D),
-            [_q("period", "Default current", ["current", "last-month", "last-quarter"]),
-             _q("resource_type", "Only this resource"), GRANULARITY])},
+            [_q("period", "Default current", [p.value for p in Period if p is not Period.CUSTOM]),
+             RESOURCE_TYPE, GRANULARITY])},
         "/usage/recommendations": {"get": _op(
             "Optimization recommendations", r + "ListRecommendations",
             _arr(_obj(id=S, priority=S, category=S, resource=S, title=S, description=S, current_cost=D,
-                      projected_savings=D, savings_percent=D, implementation_effort=S)))},
+                      projected_savings=D, savings_percent=D, implementation_effort=S,
+                      basis=_arr(_obj(name=S, used=D, projected=NULLABLE_DECIMAL,
+                                      limit=NULLABLE_DECIMAL)))))},
         "/usage/export": {"post": _op(
             "Start a usage export (background job)", r + "CreateUsageExport", EXPORT, None,
-            _obj(format={"enum": ["csv", "json"]}, resource_types=_arr(S),
-                 period=_obj(**{"from": TIME, "to": TIME})), "202")},
+            {**_obj(kind={**EXPORT_KINDS, "description": "usage events (default), credit spend (granted "
+                          "deductions) or resource lifetimes (segments of per-second billed resources)"},
+                    format={"enum": ["csv", "json"]},
+                    resource_types={**_arr({"enum": RESOURCE_TYPES}),
+                                    "description": "Usage events only; all when empty"},
+                    period={**_obj(**{"from": MOMENT, "to": MOMENT}), "required": ["from", "to"],
+                            "description": "`to` not before `from`, and at most two years after it"}),
+             "required": ["format", "period"]}, "202")},
         "/usage/export/{export_id}": {"get": _op("Export status", r + "GetUsageExport", EXPORT,
-                                                 [_p("export_id", "From POST /usage/export")])},
+                                                 [EXPORT_ID])},
         "/usage/export/{export_id}/download": {"get": _op(
-            "Download a completed export (streamed CSV or JSON)", r + "GetUsageExport", {"type": "string"},
-            [_p("export_id", "From POST /usage/export")])},
+            "Download a completed export (streamed CSV or JSON)", r + "GetUsageExport", {}, [EXPORT_ID],
+            content={"text/csv": {"schema": {"type": "string", "description": "With a header row"}},
+                     "application/json": {"schema": {**_arr({"type": "object"}),
+                                                     "description": "One object per exported row"}}})},
         "/billing/subscription": {"get": _op(
             "Subscription and billing information", r + "GetSubscription",
             _obj(organization_id=S, stripe_customer_id=NS,
@@ -171,13 +236,13 @@ def _paths() -> Json:
         "/credits/chart": {"get": _op(
             "Credit (or USD) consumption split by source", r + "GetUsageChart",
             _obj(range=S, unit=S, points=_arr(_obj(start=TIME, end=TIME, web=D, cli=D, other=D))),
-            [_q("range", "24h hourly, 7d daily, 30d weekly; default 7d", ["24h", "7d", "30d"])])},
+            [_q("range", "24h hourly, 7d daily, 30d weekly; default 7d", [c.value for c in ChartRange])])},
         "/credits/top/{kind}": {"get": _op(
             "Top consumers this period", r + "ListTopConsumers",
             _obj(kind=S, unit=S, total_count=N, next_page_token=NS,
                  items=_arr(_obj(rank=N, id=S, name=S, amount=D, requests=N, percentage=D))),
-            [_p("kind", "workspaces, workspace_groups or users"),
-             _q("page_size", "1..100, default 5", integer=True),
+            [_p("kind", "workspaces, workspace_groups (or groups) or users", list(KINDS)),
+             _q("page_size", f"1..{MAX_PAGE}, default 5", schema=_whole(1, MAX_PAGE)),
              _q("page_token", "From the previous page")])},
         "/metrics": {"get": _op(
             "API metrics and agent usage (persisted)", r + "GetApiMetrics",
@@ -191,6 +256,16 @@ def _paths() -> Json:
                 remaining=NI, percentage=NULLABLE_DECIMAL,
                 state=NS, reset_seconds=NULLABLE_DECIMAL))))))},
     }
+
+
+def _paths_with_options() -> Json:
+    paths = _paths()
+    for item in paths.values():
+        # Any value: OPTIONS answers whatever the path's parameters are.
+        in_path = [{**p, "schema": {"type": "string"}} for op in item.values() for p in op["parameters"]
+                   if p["in"] == "path"]
+        item["options"] = _options(", ".join([*(m.upper() for m in item), "OPTIONS"]), in_path)
+    return paths
 
 
 def _response(description: str) -> Json:
@@ -207,14 +282,14 @@ def openapi_document() -> Json:
                                 "`unit` says credits. Timestamps are RFC 3339 UTC."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": _paths_with_options(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "A metering API key (mk_…)."}},
             "schemas": {
                 "Decimal": DECIMAL,
-                "Error": _obj(error=S, field={"type": "string", "description": "The offending field"},
-                              code=S),
+                "Error": {**_obj(error=S, field={"type": "string", "description": "The offending field"},
+                                 code=S), "required": ["error", "field", "code"]},
             },
             "responses": {
                 "BadRequest": _response("Invalid period, resource type or parameter (field named)"),
@@ -222,6 +297,7 @@ def openapi_document() -> Json:
                 "Forbidden": _response("The key's role or organization may not do this"),
                 "NotFound": _response("Export, organization or resource does not exist"),
                 "TooManyRequests": _response("A hard limit or rate limit was reached"),
+                "Unavailable": _response("The database is unreachable; retry"),
             },
         },
     }

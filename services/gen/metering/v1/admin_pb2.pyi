@@ -472,16 +472,18 @@ class CreditGrant(_message.Message):
     def __init__(self, org_id: _Optional[str] = ..., grant_id: _Optional[int] = ..., kind: _Optional[str] = ..., amount: _Optional[str] = ..., remaining: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GrantBonusCreditsRequest(_message.Message):
-    __slots__ = ("org_id", "amount", "source", "expires_at")
+    __slots__ = ("org_id", "amount", "source", "expires_at", "idempotency_key")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     amount: str
     source: str
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, org_id: _Optional[str] = ..., amount: _Optional[str] = ..., source: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, org_id: _Optional[str] = ..., amount: _Optional[str] = ..., source: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ListCreditGrantsRequest(_message.Message):
     __slots__ = ("org_id",)
@@ -538,6 +540,18 @@ class SetQuotaRequest(_message.Message):
     alert_at_percent: int
     alert_enabled: bool
     def __init__(self, org_id: _Optional[str] = ..., resource: _Optional[str] = ..., soft_limit: _Optional[str] = ..., hard_limit: _Optional[str] = ..., alert_at_percent: _Optional[int] = ..., alert_enabled: _Optional[bool] = ...) -> None: ...
+
+class SetBudgetAlertRequest(_message.Message):
+    __slots__ = ("org_id", "resource", "alert_at_percent", "alert_enabled")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    ALERT_AT_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    ALERT_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    resource: str
+    alert_at_percent: int
+    alert_enabled: bool
+    def __init__(self, org_id: _Optional[str] = ..., resource: _Optional[str] = ..., alert_at_percent: _Optional[int] = ..., alert_enabled: _Optional[bool] = ...) -> None: ...
 
 class ListQuotasRequest(_message.Message):
     __slots__ = ("org_id",)
@@ -706,10 +720,12 @@ class SetCreditRateResponse(_message.Message):
     def __init__(self, credit_rate: _Optional[_Union[CreditRate, _Mapping]] = ...) -> None: ...
 
 class GrantBonusCreditsResponse(_message.Message):
-    __slots__ = ("credit_grant",)
+    __slots__ = ("credit_grant", "replayed")
     CREDIT_GRANT_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     credit_grant: CreditGrant
-    def __init__(self, credit_grant: _Optional[_Union[CreditGrant, _Mapping]] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, credit_grant: _Optional[_Union[CreditGrant, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class SetSpendCapResponse(_message.Message):
     __slots__ = ("organization",)
@@ -717,7 +733,45 @@ class SetSpendCapResponse(_message.Message):
     organization: Organization
     def __init__(self, organization: _Optional[_Union[Organization, _Mapping]] = ...) -> None: ...
 
+class MeterLimit(_message.Message):
+    __slots__ = ("meter", "limit")
+    METER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    meter: str
+    limit: str
+    def __init__(self, meter: _Optional[str] = ..., limit: _Optional[str] = ...) -> None: ...
+
+class SetNegotiatedAllowanceRequest(_message.Message):
+    __slots__ = ("org_id", "monthly_credits", "limits", "at_once")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_CREDITS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    AT_ONCE_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    monthly_credits: str
+    limits: _containers.RepeatedCompositeFieldContainer[MeterLimit]
+    at_once: bool
+    def __init__(self, org_id: _Optional[str] = ..., monthly_credits: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[MeterLimit, _Mapping]]] = ..., at_once: _Optional[bool] = ...) -> None: ...
+
+class SetNegotiatedAllowanceResponse(_message.Message):
+    __slots__ = ("org_id", "effective_from", "monthly_credits", "limits")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_FROM_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_CREDITS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    effective_from: _timestamp_pb2.Timestamp
+    monthly_credits: str
+    limits: _containers.RepeatedCompositeFieldContainer[MeterLimit]
+    def __init__(self, org_id: _Optional[str] = ..., effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., monthly_credits: _Optional[str] = ..., limits: _Optional[_Iterable[_Union[MeterLimit, _Mapping]]] = ...) -> None: ...
+
 class SetQuotaResponse(_message.Message):
+    __slots__ = ("quota",)
+    QUOTA_FIELD_NUMBER: _ClassVar[int]
+    quota: Quota
+    def __init__(self, quota: _Optional[_Union[Quota, _Mapping]] = ...) -> None: ...
+
+class SetBudgetAlertResponse(_message.Message):
     __slots__ = ("quota",)
     QUOTA_FIELD_NUMBER: _ClassVar[int]
     quota: Quota

@@ -171,10 +171,20 @@ class MeteringAdminServiceStub:
                 request_serializer=metering_dot_v1_dot_admin__pb2.SetSpendCapRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_admin__pb2.SetSpendCapResponse.FromString,
                 _registered_method=True)
+        self.SetNegotiatedAllowance = channel.unary_unary(
+                '/metering.v1.MeteringAdminService/SetNegotiatedAllowance',
+                request_serializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceResponse.FromString,
+                _registered_method=True)
         self.SetQuota = channel.unary_unary(
                 '/metering.v1.MeteringAdminService/SetQuota',
                 request_serializer=metering_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_admin__pb2.SetQuotaResponse.FromString,
+                _registered_method=True)
+        self.SetBudgetAlert = channel.unary_unary(
+                '/metering.v1.MeteringAdminService/SetBudgetAlert',
+                request_serializer=metering_dot_v1_dot_admin__pb2.SetBudgetAlertRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_admin__pb2.SetBudgetAlertResponse.FromString,
                 _registered_method=True)
         self.ListQuotas = channel.unary_unary(
                 '/metering.v1.MeteringAdminService/ListQuotas',
@@ -365,8 +375,25 @@ class MeteringAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetNegotiatedAllowance(self, request, context):
+        """An Enterprise organization's negotiated monthly allowance: credits per period and custom
+        limits per meter. Until one is in force the organization spends without a credit limit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetQuota(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Soft and hard limits with the alert settings (platform and tenant admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBudgetAlert(self, request, context):
+        """A budget alert: the custom threshold and whether alerts fire, leaving the limits as they are
+        (billing contacts too).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -517,10 +544,20 @@ def add_MeteringAdminServiceServicer_to_server(servicer, server):
                     request_deserializer=metering_dot_v1_dot_admin__pb2.SetSpendCapRequest.FromString,
                     response_serializer=metering_dot_v1_dot_admin__pb2.SetSpendCapResponse.SerializeToString,
             ),
+            'SetNegotiatedAllowance': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNegotiatedAllowance,
+                    request_deserializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceResponse.SerializeToString,
+            ),
             'SetQuota': grpc.unary_unary_rpc_method_handler(
                     servicer.SetQuota,
                     request_deserializer=metering_dot_v1_dot_admin__pb2.SetQuotaRequest.FromString,
                     response_serializer=metering_dot_v1_dot_admin__pb2.SetQuotaResponse.SerializeToString,
+            ),
+            'SetBudgetAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBudgetAlert,
+                    request_deserializer=metering_dot_v1_dot_admin__pb2.SetBudgetAlertRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_admin__pb2.SetBudgetAlertResponse.SerializeToString,
             ),
             'ListQuotas': grpc.unary_unary_rpc_method_handler(
                     servicer.ListQuotas,
@@ -1236,6 +1273,33 @@ class MeteringAdminService:
             _registered_method=True)
 
     @staticmethod
+    def SetNegotiatedAllowance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.MeteringAdminService/SetNegotiatedAllowance',
+            metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceRequest.SerializeToString,
+            metering_dot_v1_dot_admin__pb2.SetNegotiatedAllowanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def SetQuota(request,
             target,
             options=(),
@@ -1252,6 +1316,33 @@ class MeteringAdminService:
             '/metering.v1.MeteringAdminService/SetQuota',
             metering_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
             metering_dot_v1_dot_admin__pb2.SetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBudgetAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.MeteringAdminService/SetBudgetAlert',
+            metering_dot_v1_dot_admin__pb2.SetBudgetAlertRequest.SerializeToString,
+            metering_dot_v1_dot_admin__pb2.SetBudgetAlertResponse.FromString,
             options,
             channel_credentials,
             insecure,

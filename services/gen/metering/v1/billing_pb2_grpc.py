@@ -78,8 +78,9 @@ class ResourceServiceServicer:
 
     def CreateResource(self, request, context):
         """Starts billing a resource at the server's time (whole seconds). Idempotent on resource_id: a
-        retry with the same kind, tier and quantity returns the resource with replayed = true; the
-        same resource_id with different values is INVALID_ARGUMENT.
+        retry with the same kind, tier, quantity, name and user_id returns the resource with
+        replayed = true; the same resource_id with any of them different is INVALID_ARGUMENT naming
+        the field that differs, and changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

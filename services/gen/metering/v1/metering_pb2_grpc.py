@@ -37,7 +37,8 @@ class MeteringServiceStub:
     keys and hold ids 1-255 printable ASCII characters without spaces; names and other free text
     hold no control characters or null bytes.
     - Every write carries an idempotency key unique per organization: a retry with the same key
-    returns the original result and changes nothing.
+    returns the original result and changes nothing. The same key with different parameters is
+    INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
     - Bad input fails with INVALID_ARGUMENT whose message starts with the offending field path
     (and carries a google.rpc.BadRequest detail); unknown organizations, meters or models fail
     with NOT_FOUND.
@@ -93,7 +94,8 @@ class MeteringServiceServicer:
     keys and hold ids 1-255 printable ASCII characters without spaces; names and other free text
     hold no control characters or null bytes.
     - Every write carries an idempotency key unique per organization: a retry with the same key
-    returns the original result and changes nothing.
+    returns the original result and changes nothing. The same key with different parameters is
+    INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
     - Bad input fails with INVALID_ARGUMENT whose message starts with the offending field path
     (and carries a google.rpc.BadRequest detail); unknown organizations, meters or models fail
     with NOT_FOUND.
@@ -134,7 +136,8 @@ class MeteringServiceServicer:
 
     def GetQuota(self, request, context):
         """Used, limit, percent and state for the current billing period: credits (or USD for
-        spend-capped organizations), or one meter's usage against the plan's limit.
+        spend-capped organizations), or one meter's usage against the limit in force (the plan's,
+        or a negotiated allowance's).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -200,7 +203,8 @@ class MeteringService:
     keys and hold ids 1-255 printable ASCII characters without spaces; names and other free text
     hold no control characters or null bytes.
     - Every write carries an idempotency key unique per organization: a retry with the same key
-    returns the original result and changes nothing.
+    returns the original result and changes nothing. The same key with different parameters is
+    INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
     - Bad input fails with INVALID_ARGUMENT whose message starts with the offending field path
     (and carries a google.rpc.BadRequest detail); unknown organizations, meters or models fail
     with NOT_FOUND.

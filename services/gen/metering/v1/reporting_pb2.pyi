@@ -45,6 +45,13 @@ class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
     EXPORT_FORMAT_CSV: _ClassVar[ExportFormat]
     EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+
+class ExportKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPORT_KIND_UNSPECIFIED: _ClassVar[ExportKind]
+    EXPORT_KIND_USAGE_EVENTS: _ClassVar[ExportKind]
+    EXPORT_KIND_CREDIT_SPEND: _ClassVar[ExportKind]
+    EXPORT_KIND_RESOURCE_LIFETIMES: _ClassVar[ExportKind]
 GRANULARITY_UNSPECIFIED: Granularity
 GRANULARITY_DAILY: Granularity
 GRANULARITY_WEEKLY: Granularity
@@ -65,6 +72,10 @@ CONSUMER_KIND_USER: ConsumerKind
 EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_CSV: ExportFormat
 EXPORT_FORMAT_JSON: ExportFormat
+EXPORT_KIND_UNSPECIFIED: ExportKind
+EXPORT_KIND_USAGE_EVENTS: ExportKind
+EXPORT_KIND_CREDIT_SPEND: ExportKind
+EXPORT_KIND_RESOURCE_LIFETIMES: ExportKind
 
 class TimeRange(_message.Message):
     __slots__ = ("start", "end")
@@ -408,7 +419,7 @@ class GetCostAnalysisResponse(_message.Message):
     def __init__(self, period: _Optional[_Union[ReportPeriod, str]] = ..., range: _Optional[_Union[TimeRange, _Mapping]] = ..., total_cost: _Optional[str] = ..., breakdown: _Optional[_Iterable[_Union[CostLine, _Mapping]]] = ..., by_service: _Optional[_Iterable[_Union[ServiceCost, _Mapping]]] = ..., by_user: _Optional[_Iterable[_Union[UserCost, _Mapping]]] = ..., series: _Optional[_Iterable[_Union[CostPoint, _Mapping]]] = ..., estimated_monthly_total: _Optional[str] = ..., daily_average: _Optional[str] = ...) -> None: ...
 
 class Recommendation(_message.Message):
-    __slots__ = ("id", "priority", "category", "resource", "title", "description", "current_cost", "projected_savings", "savings_percent", "implementation_effort")
+    __slots__ = ("id", "priority", "category", "resource", "title", "description", "current_cost", "projected_savings", "savings_percent", "implementation_effort", "basis")
     ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +430,7 @@ class Recommendation(_message.Message):
     PROJECTED_SAVINGS_FIELD_NUMBER: _ClassVar[int]
     SAVINGS_PERCENT_FIELD_NUMBER: _ClassVar[int]
     IMPLEMENTATION_EFFORT_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
     id: str
     priority: str
     category: str
@@ -429,7 +441,20 @@ class Recommendation(_message.Message):
     projected_savings: str
     savings_percent: str
     implementation_effort: str
-    def __init__(self, id: _Optional[str] = ..., priority: _Optional[str] = ..., category: _Optional[str] = ..., resource: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., current_cost: _Optional[str] = ..., projected_savings: _Optional[str] = ..., savings_percent: _Optional[str] = ..., implementation_effort: _Optional[str] = ...) -> None: ...
+    basis: _containers.RepeatedCompositeFieldContainer[RecommendationBasis]
+    def __init__(self, id: _Optional[str] = ..., priority: _Optional[str] = ..., category: _Optional[str] = ..., resource: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., current_cost: _Optional[str] = ..., projected_savings: _Optional[str] = ..., savings_percent: _Optional[str] = ..., implementation_effort: _Optional[str] = ..., basis: _Optional[_Iterable[_Union[RecommendationBasis, _Mapping]]] = ...) -> None: ...
+
+class RecommendationBasis(_message.Message):
+    __slots__ = ("name", "used", "projected", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    PROJECTED_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    used: str
+    projected: str
+    limit: str
+    def __init__(self, name: _Optional[str] = ..., used: _Optional[str] = ..., projected: _Optional[str] = ..., limit: _Optional[str] = ...) -> None: ...
 
 class ListRecommendationsRequest(_message.Message):
     __slots__ = ("org_id",)
@@ -698,7 +723,7 @@ class GetSubscriptionResponse(_message.Message):
     def __init__(self, organization_id: _Optional[str] = ..., stripe_customer_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., plan: _Optional[str] = ..., status: _Optional[str] = ..., billing_cycle: _Optional[_Union[TimeRange, _Mapping]] = ..., usage_based_metrics: _Optional[_Iterable[_Union[UsageMetric, _Mapping]]] = ..., estimated_total_cost: _Optional[str] = ..., next_billing_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class UsageExport(_message.Message):
-    __slots__ = ("export_id", "status", "format", "file_size_bytes", "row_count", "download_url", "expires_at", "created_at", "error")
+    __slots__ = ("export_id", "status", "format", "file_size_bytes", "row_count", "download_url", "expires_at", "created_at", "error", "kind")
     EXPORT_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
@@ -708,6 +733,7 @@ class UsageExport(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     export_id: str
     status: str
     format: ExportFormat
@@ -717,21 +743,24 @@ class UsageExport(_message.Message):
     expires_at: _timestamp_pb2.Timestamp
     created_at: _timestamp_pb2.Timestamp
     error: str
-    def __init__(self, export_id: _Optional[str] = ..., status: _Optional[str] = ..., format: _Optional[_Union[ExportFormat, str]] = ..., file_size_bytes: _Optional[int] = ..., row_count: _Optional[int] = ..., download_url: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
+    kind: ExportKind
+    def __init__(self, export_id: _Optional[str] = ..., status: _Optional[str] = ..., format: _Optional[_Union[ExportFormat, str]] = ..., file_size_bytes: _Optional[int] = ..., row_count: _Optional[int] = ..., download_url: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ..., kind: _Optional[_Union[ExportKind, str]] = ...) -> None: ...
 
 class CreateUsageExportRequest(_message.Message):
-    __slots__ = ("org_id", "format", "resource_types", "from_time", "to_time")
+    __slots__ = ("org_id", "format", "resource_types", "from_time", "to_time", "kind")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_TYPES_FIELD_NUMBER: _ClassVar[int]
     FROM_TIME_FIELD_NUMBER: _ClassVar[int]
     TO_TIME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     format: ExportFormat
     resource_types: _containers.RepeatedScalarFieldContainer[str]
     from_time: _timestamp_pb2.Timestamp
     to_time: _timestamp_pb2.Timestamp
-    def __init__(self, org_id: _Optional[str] = ..., format: _Optional[_Union[ExportFormat, str]] = ..., resource_types: _Optional[_Iterable[str]] = ..., from_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    kind: ExportKind
+    def __init__(self, org_id: _Optional[str] = ..., format: _Optional[_Union[ExportFormat, str]] = ..., resource_types: _Optional[_Iterable[str]] = ..., from_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., to_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[ExportKind, str]] = ...) -> None: ...
 
 class CreateUsageExportResponse(_message.Message):
     __slots__ = ("export",)

@@ -184,7 +184,8 @@ class ReportingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetProjections(self, request, context):
-        """Period-end projections of every resource (or one) at this period's daily rate.
+        """Period-end projections of every resource (or one) at this period's daily rate; a peak or
+        level (storage, seats, counts of running things) projects flat.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
