@@ -165,7 +165,10 @@ class Export:
 
 
 def export_request(kind: str, fmt: str, meters: Sequence[str], start: datetime | None,
-                   end: datetime | None) -> ExportRequest:
+                   end: datetime | None,
+                   fields: tuple[str, str] = ("period.from", "period.to")) -> ExportRequest:
+    """`fields` names start and end as the caller's transport does."""
+    from_field, to_field = fields
     if kind not in DATASETS:
         raise FieldError("kind", f"must be one of {', '.join(KINDS)}")
     if fmt not in FORMATS:
@@ -173,13 +176,13 @@ def export_request(kind: str, fmt: str, meters: Sequence[str], start: datetime |
     if meters and not DATASETS[kind].by_meter:
         raise FieldError("resource_types", "selects usage events only; leave it empty for this kind")
     if start is None:
-        raise FieldError("period.from", "is required")
+        raise FieldError(from_field, "is required")
     if end is None:
-        raise FieldError("period.to", "is required")
+        raise FieldError(to_field, "is required")
     if end < start:
-        raise FieldError("period.to", "must not be before period.from")
+        raise FieldError(to_field, f"must not be before {from_field}")
     if end - start > MAX_RANGE:
-        raise FieldError("period.to", "an export may span at most two years")
+        raise FieldError(to_field, "an export may span at most two years")
     return ExportRequest(kind, fmt, tuple(sorted(set(meters))), start, end)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from services.domain import inputs
 from services.domain.decimals import CONTEXT, ZERO
 from services.domain.errors import FieldError
 from services.domain.quota import FIGURE, HUNDREDTH
@@ -67,11 +68,9 @@ def page(size: int, token: str) -> Page:
     offset = 0
     if token:
         try:
-            offset = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:"))
+            offset = inputs.count(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:"), "")
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise FieldError("page_token", "is not a token this server issued") from None
-        if offset < 0:
-            raise FieldError("page_token", "is not a token this server issued")
     return Page(size or DEFAULT_PAGE, offset)
 
 

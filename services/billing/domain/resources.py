@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.billing.domain.proration import cost_usd, seconds_between
-from services.domain.decimals import ZERO, parse_quantity
+from services.domain import inputs
+from services.domain.decimals import ZERO
 from services.domain.errors import FieldError
 
-_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_KIND = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
 MAX_QUANTITY_FRACTION = 3
 
 # Resource kinds of doc 002 grouped as its usage API groups them.
@@ -39,7 +40,7 @@ def tier(raw: str, field: str = "tier") -> str:
 def quantity(raw: str, field: str = "quantity") -> Decimal:
     if raw == "":
         return Decimal(1)
-    value = parse_quantity(raw, field, positive=True)
+    value = inputs.decimal(raw, field, positive=True)
     if value.as_tuple().exponent < -MAX_QUANTITY_FRACTION:  # type: ignore[operator]
         raise FieldError(field, f"must have at most {MAX_QUANTITY_FRACTION} fraction digits")
     return value

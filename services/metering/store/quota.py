@@ -13,7 +13,7 @@ from services.domain.credits import Unit, period_allowance
 from services.domain.errors import NotFoundError
 from services.domain.usage_model import Aggregation
 from services.metering.store.periods import credits_unlimited, period_grant
-from services.metering.store.quota_limits import OVERSPENT
+from services.metering.store.quota_limits import OVERSPENT, meter_limit
 from services.metering.store.usage_figures import aggregation, period_figure
 
 SELECT_CREDIT_STATUS = f"""
@@ -22,12 +22,6 @@ SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.r
        period_credits(b.org_id) AS monthly_credits, statement_timestamp() AS now, {OVERSPENT}
 FROM balances b JOIN organizations o USING (org_id)
 WHERE b.org_id = $1"""
-
-SELECT_METER_LIMIT = """
-SELECT ol.limit_quantity, ol.meter IS NOT NULL AS has_limit
-FROM organizations o
-LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = $2
-WHERE o.org_id = $1"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
@@ -59,8 +53,7 @@ async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage
         return credits
     if await conn.fetchval(SELECT_METER, meter) is None:
         raise NotFoundError("meter", f"meter {meter!r} does not exist")
-    row = await conn.fetchrow(SELECT_METER_LIMIT, org_id, meter)
-    limit = row["limit_quantity"] if row["has_limit"] else None
+    limit = await meter_limit(conn, org_id, meter)
     period = credits.period
     used = (await period_figure(conn, org_id, meter, period.start, period.end)).used
     return Usage(

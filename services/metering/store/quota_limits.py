@@ -92,6 +92,8 @@ ON CONFLICT DO NOTHING"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
+SELECT_PLAN_LIMIT = "SELECT limit_quantity FROM org_meter_limits WHERE org_id = $1 AND meter = $2"
+
 LOCK_ORG_QUOTAS = "SELECT 1 FROM quotas WHERE org_id = $1 ORDER BY resource FOR UPDATE"
 
 SELECT_BALANCE_LIMIT = f"""
@@ -220,6 +222,16 @@ async def _settle(conn: asyncpg.Connection, org_id: str, resource: str) -> Quota
                            [_period(await _row(conn, org_id, resource)).start])
     await alerts.reconcile(conn, org_id, resource, view.limits, view.used, view.updated_at)
     return view
+
+
+async def meter_limit(conn: asyncpg.Connection, org_id: str, meter: str) -> Decimal | None:
+    """The limit a meter's use is shown and alerted against: its soft limit, else its hard limit,
+    else the plan's (or negotiated) limit; None when unlimited."""
+    rows = await conn.fetch(SELECT_QUOTAS, org_id, meter)
+    if rows:
+        return limits_of(rows[0]).base
+    limit: Decimal | None = await conn.fetchval(SELECT_PLAN_LIMIT, org_id, meter)
+    return limit
 
 
 async def list_quotas(conn: asyncpg.Connection, org_id: str) -> list[QuotaView]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.domain import inputs
 from services.domain.access import Role
-from services.domain.decimals import parse_quantity
 from services.domain.errors import FieldError
 from services.domain.pricing import LlmPrice
 from services.gen.metering.v1 import admin_pb2 as apb
@@ -39,23 +39,30 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_NAME = 200
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_URL = re.compile(r"^https?://[^\s]+$")
+_EMAIL = re.compile(r"\A[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_URL = re.compile(r"\Ahttps?://[^\s]+\Z")
 
 
 def name(raw: str, field: str = "name") -> str:
     if len(raw) > MAX_NAME:
         raise FieldError(field, f"must be at most {MAX_NAME} characters")
-    value = raw.strip()
+    value = inputs.text(raw, field, MAX_NAME).strip()
     if not value:
         raise FieldError(field, "is required")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise FieldError(field, "must not contain control characters")
     return value
 
 
+def search_text(raw: str, field: str) -> str:
+    """A filter on a list: free text, empty for all."""
+    return inputs.text(raw, field, MAX_NAME)
+
+
+def secret(raw: str, field: str) -> str | None:
+    return inputs.text(raw, field, MAX_NAME) or None
+
+
 def email(raw: str, field: str = "email") -> str:
-    if not _EMAIL.match(raw) or len(raw) > 254:
+    if not _EMAIL.match(inputs.text(raw, field, 254)):
         raise FieldError(field, "must be an email address")
     return raw
 
@@ -63,7 +70,7 @@ def email(raw: str, field: str = "email") -> str:
 def money(raw: str, field: str, *, required: bool = True) -> Decimal | None:
     if raw == "" and not required:
         return None
-    return parse_quantity(raw, field)
+    return inputs.decimal(raw, field)
 
 
 def meter_limits(limits: Sequence[apb.MeterLimit]) -> dict[str, Decimal | None]:
@@ -97,19 +104,16 @@ def moment(ts: Timestamp, present: bool, field: str, default: datetime | None = 
         if default is None:
             raise FieldError(field, "is required")
         return default
-    try:
-        return ts.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise FieldError(field, "is not a valid timestamp") from None
+    return inputs.timestamp(ts, field)
 
 
 def llm_price(price: apb.LlmPrice) -> LlmPrice:
     return LlmPrice(
         model=name(price.model, "price.model"),
-        input=parse_quantity(price.input_usd_per_mtok, "price.input_usd_per_mtok"),
-        output=parse_quantity(price.output_usd_per_mtok, "price.output_usd_per_mtok"),
-        cache_read=parse_quantity(price.cache_read_usd_per_mtok, "price.cache_read_usd_per_mtok"),
-        cache_write=parse_quantity(price.cache_write_usd_per_mtok, "price.cache_write_usd_per_mtok"),
+        input=inputs.decimal(price.input_usd_per_mtok, "price.input_usd_per_mtok"),
+        output=inputs.decimal(price.output_usd_per_mtok, "price.output_usd_per_mtok"),
+        cache_read=inputs.decimal(price.cache_read_usd_per_mtok, "price.cache_read_usd_per_mtok"),
+        cache_write=inputs.decimal(price.cache_write_usd_per_mtok, "price.cache_write_usd_per_mtok"),
     )
 
 
@@ -129,7 +133,7 @@ def page(size: int, token: str) -> tuple[int, str]:
     if size < 0 or size > MAX_PAGE:
         raise FieldError("page_size", f"must be within 0..{MAX_PAGE}")
     try:
-        after = base64.urlsafe_b64decode(token.encode()).decode() if token else ""
+        after = inputs.slug(base64.urlsafe_b64decode(token.encode()).decode(), "") if token else ""
     except ValueError:
         raise FieldError("page_token", "is not a token this server issued") from None
     return size or DEFAULT_PAGE, after
@@ -156,6 +160,6 @@ def routes(items: list[apb.SeverityChannels]) -> dict[str, list[str]]:
 def webhook_url(raw: str) -> str | None:
     if not raw:
         return None
-    if not _URL.match(raw) or len(raw) > 2000:
+    if not _URL.match(inputs.text(raw, "webhook_url", 2000)):
         raise FieldError("webhook_url", "must be an http(s) URL")
     return raw

@@ -55,7 +55,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         model = req.billing_model(request.billing_model)
         new = NewOrganization(
             org_id=valid_org(request.org_id), name=req.name(request.name),
-            plan_id=request.plan_id or "free", billing_model=model,
+            plan_id=slug(request.plan_id, "plan_id") if request.plan_id else "free", billing_model=model,
             monthly_spend_cap_usd=req.money(request.monthly_spend_cap_usd, "monthly_spend_cap_usd",
                                             required=model == "byom"),
         )
@@ -225,7 +225,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def ListLlmPrices(self, request: apb.ListLlmPricesRequest,
                             context: Context) -> apb.ListLlmPricesResponse:
         async with self._conn() as conn:
-            rows = await prices.list_llm_prices(conn, request.model[:200])
+            rows = await prices.list_llm_prices(conn, req.search_text(request.model, "model"))
         return apb.ListLlmPricesResponse(prices=[out.llm_price(r) for r in rows])
 
     @rpc
@@ -258,7 +258,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def ListResourceRates(self, request: apb.ListResourceRatesRequest,
                                 context: Context) -> apb.ListResourceRatesResponse:
         async with self._conn() as conn:
-            rows = await prices.list_resource_rates(conn, request.resource[:64])
+            rows = await prices.list_resource_rates(conn, req.search_text(request.resource, "resource"))
         return apb.ListResourceRatesResponse(rates=[out.resource_rate(r) for r in rows])
 
     # --- credits -------------------------------------------------------------------------
@@ -358,7 +358,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         routes = req.routes(list(request.routes))
         recipients = [req.email(e, f"email_recipients[{i}]") for i, e in enumerate(request.email_recipients)]
         url = req.webhook_url(request.webhook_url)
-        secret = request.webhook_secret or None
+        secret = req.secret(request.webhook_secret, "webhook_secret")
         if secret is not None and len(secret) < 16:
             raise FieldError("webhook_secret", "must be at least 16 characters")
         async with self._conn() as conn:

@@ -6,33 +6,27 @@ before its request has passed here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.domain import inputs
 from services.domain.credits import Attribution, Cost, DeductOp, ReleaseOp, ReserveOp
-from services.domain.decimals import ZERO, parse_quantity
+from services.domain.decimals import ZERO
 from services.domain.errors import FieldError, within_event
 from services.domain.pricing import LlmUsage, TokenCounts
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.metering.store.usage import NewEvent
 
 MAX_BATCH = 5000
-MAX_KEY_LENGTH = 255
 MAX_ID_LENGTH = 128
 FUTURE_SKEW = timedelta(minutes=5)
 OLDEST_EVENT = timedelta(days=90)
 DEFAULT_HOLD_TTL = 300
 MAX_HOLD_TTL = 86_400
-
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_METER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
-_NAME = re.compile(r"^[^\x00-\x1f\x7f]+$")
 
 SOURCES = {pb.SOURCE_WEB: "web", pb.SOURCE_CLI: "cli", pb.SOURCE_API: "api"}
 TOKEN_KINDS = {
@@ -43,45 +37,20 @@ TOKEN_KINDS = {
 }
 
 
-def slug(raw: str, field: str) -> str:
-    """An identifier: 1-64 letters, digits or . _ : - starting with a letter or digit."""
-    if not raw:
-        raise FieldError(field, "is required")
-    if not _SLUG.match(raw):
-        raise FieldError(field, "must be 1-64 letters, digits or . _ : - (starting with a letter or digit)")
-    return raw
+slug = inputs.slug
+meter = inputs.meter
 
 
 def org_id(raw: str, field: str = "org_id") -> str:
-    return slug(raw, field)
+    return inputs.slug(raw, field)
 
 
 def idempotency_key(raw: str, field: str = "idempotency_key") -> str:
-    if not raw:
-        raise FieldError(field, "is required")
-    if len(raw) > MAX_KEY_LENGTH:
-        raise FieldError(field, f"must be at most {MAX_KEY_LENGTH} characters")
-    if not _PRINTABLE.match(raw):
-        raise FieldError(field, "must be printable ASCII without spaces")
-    return raw
-
-
-def meter(raw: str, field: str = "meter") -> str:
-    if not raw:
-        raise FieldError(field, "is required")
-    if not _METER.match(raw):
-        raise FieldError(field, "must be 1-64 lowercase letters, digits or _ starting with a letter")
-    return raw
+    return inputs.key(raw, field)
 
 
 def optional_name(raw: str, field: str) -> str | None:
-    if not raw:
-        return None
-    if len(raw) > MAX_ID_LENGTH:
-        raise FieldError(field, f"must be at most {MAX_ID_LENGTH} characters")
-    if not _NAME.match(raw):
-        raise FieldError(field, "must not contain control characters")
-    return raw
+    return inputs.text(raw, field, MAX_ID_LENGTH) or None
 
 
 def enum_name(value: int, names: Mapping[Any, str], field: str) -> str | None:
@@ -95,12 +64,7 @@ def enum_name(value: int, names: Mapping[Any, str], field: str) -> str | None:
 def occurred_at(ts: Timestamp, present: bool, now: datetime, field: str) -> datetime:
     if not present:
         return now
-    if not 0 <= ts.nanos < 1_000_000_000:
-        raise FieldError(field, "nanos must be within 0..999999999")
-    try:
-        when = ts.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise FieldError(field, "is not a valid timestamp") from None
+    when = inputs.timestamp(ts, field)
     if when > now + FUTURE_SKEW:
         raise FieldError(field, "is more than 5 minutes in the future")
     if when < now - OLDEST_EVENT:
@@ -114,7 +78,7 @@ def usage_event(event: pb.UsageEvent, org: str, now: datetime) -> NewEvent:
         org_id=org,
         idempotency_key=idempotency_key(event.idempotency_key),
         meter=meter(event.meter),
-        quantity=parse_quantity(event.quantity, "quantity"),
+        quantity=inputs.decimal(event.quantity, "quantity"),
         occurred_at=occurred_at(event.occurred_at, event.HasField("occurred_at"), now, "occurred_at"),
         workspace_id=optional_name(event.workspace_id, "workspace_id"),
         user_id=optional_name(event.user_id, "user_id"),
@@ -150,7 +114,7 @@ def usage_events(request: pb.RecordUsageRequest, now: datetime) -> list[NewEvent
 def cost(request: pb.DeductRequest | pb.ReserveRequest) -> Cost:
     which = request.WhichOneof("cost")
     if which == "amount":
-        return parse_quantity(request.amount, "amount", positive=True)
+        return inputs.decimal(request.amount, "amount", positive=True)
     if which == "tokens":
         return llm_usage(request.tokens)
     raise FieldError("amount", "set amount or tokens")
@@ -172,7 +136,7 @@ def llm_usage(tokens: pb.LlmTokens) -> LlmUsage:
 
 
 def _token_count(raw: str, field: str) -> Decimal:
-    return ZERO if raw == "" else parse_quantity(raw, field, whole=True)
+    return ZERO if raw == "" else inputs.decimal(raw, field, whole=True)
 
 
 def deduct(request: pb.DeductRequest) -> DeductOp:

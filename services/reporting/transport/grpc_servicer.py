@@ -188,13 +188,14 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
         org = valid_org(request.org_id)
         if request.format not in out.FORMATS:
             raise FieldError("format", "must be EXPORT_FORMAT_CSV or EXPORT_FORMAT_JSON")
-        meters = [params.resource(r, f"resource_types[{i}]") for i, r in enumerate(request.resource_types)]
+        meters = [params.quota_resource(r, f"resource_types[{i}]")
+                  for i, r in enumerate(request.resource_types)]
         start = moment(request.from_time, True, "from_time") if request.HasField("from_time") else None
         end = moment(request.to_time, True, "to_time") if request.HasField("to_time") else None
         if request.kind not in out.EXPORT_KINDS:
             raise FieldError("kind", f"unknown value {request.kind}")
         wanted = export_request(out.EXPORT_KINDS[request.kind], out.FORMATS[request.format], meters,
-                                start, end)
+                                start, end, ("from_time", "to_time"))
         await self.reports.require_organization(org)
         made = await self.exports.create(org, wanted, CALLER.get().key_id)
         return pb.CreateUsageExportResponse(export=self._export(made))
@@ -204,9 +205,8 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
     async def GetUsageExport(self, request: pb.GetUsageExportRequest,
                              context: Context) -> pb.GetUsageExportResponse:
         org = valid_org(request.org_id)
-        if not request.export_id or len(request.export_id) > 64:
-            raise FieldError("export_id", "is required (at most 64 characters)")
-        return pb.GetUsageExportResponse(export=self._export(await self.exports.get(org, request.export_id)))
+        export_id = params.export_id(request.export_id)
+        return pb.GetUsageExportResponse(export=self._export(await self.exports.get(org, export_id)))
 
     def _export(self, made: Export) -> pb.UsageExport:
         return out.export(made, self.public_url + DOWNLOAD_PATH.format(export_id=made.export_id))

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.domain import inputs
 from services.domain.access import Principal, Role
 from services.domain.errors import FieldError
 from services.metering.store.api_keys import KeyRing
@@ -300,7 +301,7 @@ class _Api:
         types = body.get("resource_types", [])
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise FieldError("resource_types", "must be a list of resource type names")
-        meters = [params.resource(t, f"resource_types[{i}]") for i, t in enumerate(types)]
+        meters = [params.quota_resource(t, f"resource_types[{i}]") for i, t in enumerate(types)]
         period = body.get("period")
         if not isinstance(period, dict):
             raise FieldError("period", "must be an object with from and to")
@@ -440,10 +441,7 @@ def _moment_field(period: dict[str, Any], name: str) -> Any:
 
 
 def _export_id(call: Call) -> str:
-    export_id = call.request.match_info["export_id"]
-    if len(export_id) > 64:
-        raise FieldError("export_id", "must be at most 64 characters")
-    return export_id
+    return params.export_id(call.request.match_info["export_id"])
 
 
 def request_base_url(request: web.Request) -> str:
@@ -463,10 +461,7 @@ def _int_query(call: Call, name: str, least: int) -> int:
     raw = call.query(name)
     if not raw:
         return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        raise FieldError(name, "must be a whole number") from None
+    value = inputs.count(raw, name)
     if value < least:
         raise FieldError(name, f"must be at least {least}")
     return value

@@ -202,7 +202,7 @@ def _paths() -> Json:
             {**_obj(kind={**EXPORT_KINDS, "description": "usage events (default), credit spend (granted "
                           "deductions) or resource lifetimes (segments of per-second billed resources)"},
                     format={"enum": ["csv", "json"]},
-                    resource_types={**_arr({"enum": RESOURCE_TYPES}),
+                    resource_types={**_arr({"enum": [CREDITS, *RESOURCE_TYPES]}),
                                     "description": "Usage events only; all when empty"},
                     period={**_obj(**{"from": MOMENT, "to": MOMENT}), "required": ["from", "to"],
                             "description": "`to` not before `from`, and at most two years after it"}),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from services.domain.decimals import parse_quantity
+from services.domain import inputs
 from services.domain.errors import FieldError
 from services.reporting.catalogue import CREDITS, optional_resource, resource_name
 from services.reporting.periods import ChartRange, Granularity, Period
@@ -40,10 +40,7 @@ def consumer_kind(raw: str, field: str = "kind") -> str:
 def months(raw: str | int, field: str = "months") -> int:
     if raw in ("", 0):
         return 1
-    try:
-        value = int(raw)
-    except ValueError:
-        raise FieldError(field, "must be a whole number within 1..24") from None
+    value = raw if isinstance(raw, int) else inputs.count(raw, field)
     if not 1 <= value <= 24:
         raise FieldError(field, "must be a whole number within 1..24")
     return value
@@ -74,7 +71,7 @@ def alert_filter(raw: str, field: str = "status") -> tuple[str, str]:
 
 
 def limit(raw: str | None, field: str) -> Decimal | None:
-    return None if raw in (None, "") else parse_quantity(raw, field)
+    return None if raw in (None, "") else inputs.decimal(raw, field)
 
 
 def percent(raw: int | None, field: str) -> int | None:
@@ -86,17 +83,17 @@ def percent(raw: int | None, field: str) -> int | None:
 
 
 def moment(raw: str, field: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise FieldError(field, "must be an RFC 3339 timestamp like 2024-11-01T00:00:00Z") from None
-    if when.tzinfo is None:
-        raise FieldError(field, "must carry a time zone (e.g. Z)")
-    return when.astimezone(UTC)
+    return inputs.rfc3339(raw, field)
 
 
 def optional_moment(raw: str | None, field: str) -> datetime | None:
     return None if not raw else moment(raw, field)
+
+
+def export_id(raw: str, field: str = "export_id") -> str:
+    if not raw:
+        raise FieldError(field, "is required")
+    return inputs.text(raw, field, 64)
 
 
 def ip_address(raw: str, field: str = "ip") -> str:

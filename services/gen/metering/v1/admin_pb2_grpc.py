@@ -34,6 +34,10 @@ class MeteringAdminServiceStub:
     invoices, budget alerts; no plan changes), service (records usage and deducts for its own tenant).
     A call outside the caller's tenant or role fails with PERMISSION_DENIED; a missing, unknown or
     revoked key with UNAUTHENTICATED.
+
+    Field values follow MeteringService's conventions (decimal strings of ASCII digits, timestamps
+    within 1970-01-01 .. 9999-12-31, no control characters or null bytes); a value outside them is
+    INVALID_ARGUMENT naming the field, and nothing is stored.
     """
 
     def __init__(self, channel):
@@ -208,6 +212,10 @@ class MeteringAdminServiceServicer:
     invoices, budget alerts; no plan changes), service (records usage and deducts for its own tenant).
     A call outside the caller's tenant or role fails with PERMISSION_DENIED; a missing, unknown or
     revoked key with UNAUTHENTICATED.
+
+    Field values follow MeteringService's conventions (decimal strings of ASCII digits, timestamps
+    within 1970-01-01 .. 9999-12-31, no control characters or null bytes); a value outside them is
+    INVALID_ARGUMENT naming the field, and nothing is stored.
     """
 
     def CreateOrganization(self, request, context):
@@ -583,6 +591,10 @@ class MeteringAdminService:
     invoices, budget alerts; no plan changes), service (records usage and deducts for its own tenant).
     A call outside the caller's tenant or role fails with PERMISSION_DENIED; a missing, unknown or
     revoked key with UNAUTHENTICATED.
+
+    Field values follow MeteringService's conventions (decimal strings of ASCII digits, timestamps
+    within 1970-01-01 .. 9999-12-31, no control characters or null bytes); a value outside them is
+    INVALID_ARGUMENT naming the field, and nothing is stored.
     """
 
     @staticmethod

@@ -29,8 +29,13 @@ class MeteringServiceStub:
     """MeteringService is the hot path: record usage, spend credits, read quotas.
 
     Conventions:
-    - Quantities, credits and money are decimal strings ("12.5", "0.0003"); never floats.
-    - Timestamps are UTC.
+    - Quantities, credits and money are decimal strings ("12.5", "0.0003"): ASCII digits with an
+    optional fraction, no sign, exponent, spaces or other digits; never floats.
+    - Timestamps are UTC, within 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (plus each field's
+    own rule, e.g. occurred_at at most 5 minutes ahead and 90 days back).
+    - Ids are 1-64 ASCII letters, digits or . _ : - starting with a letter or digit; idempotency
+    keys and hold ids 1-255 printable ASCII characters without spaces; names and other free text
+    hold no control characters or null bytes.
     - Every write carries an idempotency key unique per organization: a retry with the same key
     returns the original result and changes nothing. The same key with different parameters is
     INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
@@ -81,8 +86,13 @@ class MeteringServiceServicer:
     """MeteringService is the hot path: record usage, spend credits, read quotas.
 
     Conventions:
-    - Quantities, credits and money are decimal strings ("12.5", "0.0003"); never floats.
-    - Timestamps are UTC.
+    - Quantities, credits and money are decimal strings ("12.5", "0.0003"): ASCII digits with an
+    optional fraction, no sign, exponent, spaces or other digits; never floats.
+    - Timestamps are UTC, within 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (plus each field's
+    own rule, e.g. occurred_at at most 5 minutes ahead and 90 days back).
+    - Ids are 1-64 ASCII letters, digits or . _ : - starting with a letter or digit; idempotency
+    keys and hold ids 1-255 printable ASCII characters without spaces; names and other free text
+    hold no control characters or null bytes.
     - Every write carries an idempotency key unique per organization: a retry with the same key
     returns the original result and changes nothing. The same key with different parameters is
     INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
@@ -126,8 +136,9 @@ class MeteringServiceServicer:
 
     def GetQuota(self, request, context):
         """Used, limit, percent and state for the current billing period: credits (or USD for
-        spend-capped organizations), or one meter's usage against the limit in force (the plan's,
-        or a negotiated allowance's).
+        spend-capped organizations), or one meter's usage against the limit in force: the quota's
+        soft limit, else its hard limit, else the plan's (or a negotiated allowance's) limit, the same
+        limit GET /usage shows and alerts are raised against.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -185,8 +196,13 @@ class MeteringService:
     """MeteringService is the hot path: record usage, spend credits, read quotas.
 
     Conventions:
-    - Quantities, credits and money are decimal strings ("12.5", "0.0003"); never floats.
-    - Timestamps are UTC.
+    - Quantities, credits and money are decimal strings ("12.5", "0.0003"): ASCII digits with an
+    optional fraction, no sign, exponent, spaces or other digits; never floats.
+    - Timestamps are UTC, within 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (plus each field's
+    own rule, e.g. occurred_at at most 5 minutes ahead and 90 days back).
+    - Ids are 1-64 ASCII letters, digits or . _ : - starting with a letter or digit; idempotency
+    keys and hold ids 1-255 printable ASCII characters without spaces; names and other free text
+    hold no control characters or null bytes.
     - Every write carries an idempotency key unique per organization: a retry with the same key
     returns the original result and changes nothing. The same key with different parameters is
     INVALID_ARGUMENT naming the first field that differs (e.g. `amount`), and stores nothing.
