@@ -27,6 +27,7 @@ from services.billing.store import accounts, invoices, outbox, rollup
 from services.billing.stripe_gateway import StripeFailure, StripeGateway
 from services.billing.sync import Clock, Pusher
 from services.metering.config import ConfigError, redact_dsn
+from services.periodic import run_periodically
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -125,20 +126,11 @@ async def _exclusive(pool: asyncpg.Pool, key: int,
 
 async def _every(seconds: float, job: Callable[[], Awaitable[object]], what: str,
                  stop: asyncio.Event, watch: JobWatch) -> None:
-    while not stop.is_set():
-        try:
-            with watch.running(what):
-                done = await job()
-            if isinstance(done, dict) and any(done.values()):
-                log.info("%s: %s", what, dict(done))
-            elif isinstance(done, int) and done:
-                log.info("%s: %d", what, done)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.warning("%s failed (%s); retrying in %.1fs", what, type(error).__name__, seconds)
-        except Exception:
-            log.exception("%s failed; retrying in %.1fs", what, seconds)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+    async def watched() -> object:
+        with watch.running(what):
+            return await job()
+
+    await run_periodically(what, watched, seconds, stop)
 
 
 def _signalled() -> asyncio.Event:

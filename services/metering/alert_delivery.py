@@ -1,9 +1,10 @@
 """Delivers queued quota alerts: in-app, email (SMTP) and signed webhooks, with retries.
 
-Every server process drains the outbox. A delivery row is claimed `FOR UPDATE SKIP LOCKED`, so
-replicas never work on the same row at once, and it is marked delivered in the transaction that
-claimed it. A crash between sending and committing sends that one delivery again: receivers
-deduplicate with the `X-Metering-Delivery` header (webhooks) or the Message-ID (email).
+Every server process drains the outbox. Due rows are found without a lock, then each is locked by
+its key `FOR UPDATE SKIP LOCKED`, so replicas never work on the same row at once, and it is marked
+delivered in the transaction that claimed it. A crash between sending and committing sends that one
+delivery again: receivers deduplicate with the `X-Metering-Delivery` header (webhooks) or the
+Message-ID (email).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from services.observability.outbox_lag import set_outbox_lag
 
 log = logging.getLogger(__name__)
 
+# Candidates are found without a lock, then each is locked by its full key (one organization at a
+# time), so no statement locks rows of several organizations.
+FIND_DUE = """
+SELECT org_id, alert_id, channel FROM alert_outbox
+WHERE status = 'pending' AND next_attempt_at <= statement_timestamp()
+ORDER BY next_attempt_at
+LIMIT $1"""
+
 CLAIM_DUE = """
 SELECT o.org_id, o.alert_id, o.channel, o.attempts, a.resource, a.severity, a.status, a.message,
        a.current_usage, a.quota_limit, a.usage_percent, a.threshold_percent, a.triggered_at,
@@ -34,9 +43,8 @@ SELECT o.org_id, o.alert_id, o.channel, o.attempts, a.resource, a.severity, a.st
 FROM alert_outbox o
 JOIN alerts a ON a.org_id = o.org_id AND a.alert_id = o.alert_id
 LEFT JOIN alert_channels c ON c.org_id = o.org_id
-WHERE o.status = 'pending' AND o.next_attempt_at <= statement_timestamp()
-ORDER BY o.next_attempt_at
-LIMIT $1
+WHERE o.org_id = $1 AND o.alert_id = $2 AND o.channel = $3
+  AND o.status = 'pending' AND o.next_attempt_at <= statement_timestamp()
 FOR UPDATE OF o SKIP LOCKED"""
 
 MARK_DELIVERED = """
@@ -87,7 +95,7 @@ class AlertCourier:
     async def deliver_due(self, limit: int = 50) -> int:
         """Delivers what is due now; returns how many deliveries were attempted."""
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(CLAIM_DUE, limit)
+            rows = await _claim_due(conn, limit)
             outcomes = await asyncio.gather(*(self._deliver(r) for r in rows), return_exceptions=True)
             for row, outcome in zip(rows, outcomes, strict=True):
                 key = (row["org_id"], row["alert_id"], row["channel"])
@@ -169,6 +177,15 @@ def webhook_headers(alert_id: str, body: bytes, secret: str | None, now: int) ->
         digest = hmac.new(secret.encode(), f"{now}.".encode() + body, hashlib.sha256).hexdigest()
         headers["X-Metering-Signature"] = f"sha256={digest}"
     return headers
+
+
+async def _claim_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    claimed = []
+    for due in await conn.fetch(FIND_DUE, limit):
+        row = await conn.fetchrow(CLAIM_DUE, due["org_id"], due["alert_id"], due["channel"])
+        if row is not None:
+            claimed.append(row)
+    return claimed
 
 
 def _backoff(attempts: int) -> float:

@@ -7,7 +7,6 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -31,6 +30,7 @@ from services.metering.transport.admin_servicer import AdminServicer
 from services.metering.transport.grpc_servicer import MeteringServicer
 from services.metering.transport.guard import GuardedServer
 from services.observability.grpc_servers import add_health_and_reflection, new_server
+from services.periodic import run_periodically
 from services.reporting.runtime import Reporting
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,10 @@ async def serve(config: MeteringConfig, stop: asyncio.Event | None = None) -> No
         gc.set_threshold(50_000, 20, 20)
         courier = AlertCourier(pool, SmtpSettings(config.smtp_host, config.smtp_port, config.smtp_sender))
         background = [
-            asyncio.create_task(_every(config.hold_sweep_seconds, metering.ledger.expire_lapsed_holds,
-                                       "release expired holds")),
-            asyncio.create_task(_every(config.notify_seconds, courier.deliver_due, "deliver alerts")),
+            asyncio.create_task(run_periodically("release expired holds", metering.ledger.expire_lapsed_holds,
+                                                 config.hold_sweep_seconds)),
+            asyncio.create_task(run_periodically("deliver alerts", courier.deliver_due,
+                                                 config.notify_seconds)),
         ]
         await stop.wait()
         log.info("shutting down: draining in-flight calls")
@@ -114,15 +115,3 @@ async def _build_server(metering: Metering, keys: KeyRing,
     guarded.check_complete()
     health_servicer = await add_health_and_reflection(server, SERVICE_NAMES)
     return server, health_servicer
-
-
-async def _every(seconds: float, job: Callable[[], Awaitable[int]], what: str) -> None:
-    """Runs a periodic job of every replica; a failure is logged and retried next round."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            done = await job()
-            if done:
-                log.info("%s: %d", what, done)
-        except Exception:
-            log.exception("%s failed; retrying in %.1fs", what, seconds)

@@ -3,12 +3,12 @@ resource lifetimes (per-second billed resources, one row per segment) into CSV o
 PostgreSQL.
 
 A request stores a `processing` export and wakes this process's runner. Runners of every replica
-claim exports with `FOR NO KEY UPDATE SKIP LOCKED` and keep the row locked for the whole run, so a
-replica that dies mid-run releases it to another. CSV is written by PostgreSQL itself
-(`COPY … TO STDOUT`) and JSON from a server-side cursor a few thousand rows at a time; either
-stream is cut into chunks of about a megabyte as it comes, so memory stays bounded whatever the
-export's size. Downloads stream the chunks one by one,
-from any replica, until the export expires; expired exports are deleted by a sweep.
+find waiting exports, lock one by its key with `FOR NO KEY UPDATE SKIP LOCKED` and keep the row
+locked for the whole run, so a replica that dies mid-run releases it to another. CSV is written by
+PostgreSQL itself (`COPY … TO STDOUT`) and JSON from a server-side cursor a few thousand rows at a
+time; either stream is cut into chunks of about a megabyte as it comes, so memory stays bounded
+whatever the export's size. Downloads stream the chunks one by one, from any replica, until the
+export expires; expired exports are deleted by a sweep.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import asyncpg
 
 from services.domain.decimals import format_decimal
 from services.domain.errors import FieldError, NotFoundError
+from services.periodic import run_periodically
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,24 @@ INSERT INTO usage_exports (org_id, export_id, status, format, meters, range_from
                            requested_by, created_at, expires_at, kind)
 VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, statement_timestamp(), statement_timestamp() + $8::interval,
         $9)
-RETURNING *, statement_timestamp() AS now"""
+RETURNING *, created_at AS now"""
 
 SELECT_EXPORT = """
 SELECT *, statement_timestamp() AS now FROM usage_exports WHERE org_id = $1 AND export_id = $2"""
+
+# Waiting exports are found without a lock, then each is locked by its full key until one is free,
+# so no statement locks rows of several organizations.
+FIND_WAITING = """
+SELECT org_id, export_id FROM usage_exports
+WHERE status = 'processing' AND expires_at > statement_timestamp()
+ORDER BY created_at
+LIMIT $1"""
 
 # NO KEY UPDATE: the writer connection's chunk inserts check their foreign key with KEY SHARE,
 # which this lock lets through while it still keeps other runners away.
 CLAIM_EXPORT = """
 SELECT * FROM usage_exports
-WHERE status = 'processing' AND expires_at > statement_timestamp()
-ORDER BY created_at
-LIMIT 1
+WHERE org_id = $1 AND export_id = $2 AND status = 'processing' AND expires_at > statement_timestamp()
 FOR NO KEY UPDATE SKIP LOCKED"""
 
 DELETE_CHUNKS = "DELETE FROM usage_export_chunks WHERE org_id = $1 AND export_id = $2"
@@ -179,6 +186,14 @@ def export_request(kind: str, fmt: str, meters: Sequence[str], start: datetime |
     return ExportRequest(kind, fmt, tuple(sorted(set(meters))), start, end)
 
 
+async def _claim(conn: asyncpg.Connection, candidates: int = 10) -> asyncpg.Record | None:
+    for waiting in await conn.fetch(FIND_WAITING, candidates):
+        row: asyncpg.Record | None = await conn.fetchrow(CLAIM_EXPORT, *waiting)
+        if row is not None:
+            return row
+    return None
+
+
 def _export(row: asyncpg.Record) -> Export:
     status = row["status"]
     if row["expires_at"] <= row["now"]:
@@ -222,18 +237,15 @@ class Exports:
 
     async def run(self, stop: asyncio.Event, poll_seconds: float) -> None:
         """Runs exports until `stop` is set; wakes at once for this process's new exports and
-        every `poll_seconds` for other replicas' (or a crashed run's)."""
-        while not stop.is_set():
-            try:
-                while await self.run_one():
-                    pass
-            except Exception:
-                log.exception("usage export runner failed; retrying in %.1fs", poll_seconds)
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        every `poll_seconds` for other replicas' (or a crashed run's); backs off while claiming fails."""
+        await run_periodically("usage export runner", self.run_waiting, poll_seconds, stop, wake=self._wake)
+
+    async def run_waiting(self) -> int:
+        """Produces exports until none is waiting; how many were claimed."""
+        claimed = 0
+        while await self.run_one():
+            claimed += 1
+        return claimed
 
     async def run_one(self) -> bool:
         """Claims and produces one export; False when none is waiting."""
@@ -241,7 +253,7 @@ class Exports:
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    row = await conn.fetchrow(CLAIM_EXPORT)
+                    row = await _claim(conn)
                     if row is None:
                         return False
                     await self._produce(conn, row)
@@ -249,10 +261,11 @@ class Exports:
             except (asyncpg.PostgresConnectionError, OSError):
                 raise
             except Exception as error:
-                if row is not None:
-                    log.exception("usage export %s failed", row["export_id"])
-                    await conn.execute(RECORD_FAILURE, row["org_id"], row["export_id"],
-                                       f"{type(error).__name__}: {error}"[:500], MAX_ATTEMPTS)
+                if row is None:
+                    raise  # the claim itself failed: the runner backs off
+                log.exception("usage export %s failed", row["export_id"])
+                await conn.execute(RECORD_FAILURE, row["org_id"], row["export_id"],
+                                   f"{type(error).__name__}: {error}"[:500], MAX_ATTEMPTS)
                 return True
 
     async def sweep_expired(self) -> int:

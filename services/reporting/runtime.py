@@ -13,6 +13,7 @@ from aiohttp import web
 from services.gen.metering.v1 import reporting_pb2_grpc
 from services.metering.config import MeteringConfig
 from services.metering.store.api_keys import KeyRing
+from services.periodic import run_periodically
 from services.reporting.api_metrics import ApiMetricsRecorder
 from services.reporting.exports import Exports
 from services.reporting.rate_limits import RateLimitReader
@@ -53,8 +54,10 @@ class Reporting:
         log.info("metering HTTP listening on %s (/api/v1, /dashboard)", self.config.http_addr)
         self._tasks = [
             asyncio.create_task(self.exports.run(self._stop, self.config.export_poll_seconds)),
-            asyncio.create_task(self._every(self.config.metrics_flush_seconds, self.metrics.flush)),
-            asyncio.create_task(self._every(EXPORT_SWEEP_SECONDS, self.exports.sweep_expired)),
+            asyncio.create_task(run_periodically("API metrics flush", self.metrics.flush,
+                                                 self.config.metrics_flush_seconds, self._stop, quiet=True)),
+            asyncio.create_task(run_periodically("expired exports swept", self.exports.sweep_expired,
+                                                 EXPORT_SWEEP_SECONDS, self._stop)),
         ]
 
     async def stop(self) -> None:
@@ -70,11 +73,3 @@ class Reporting:
         except Exception:
             log.exception("could not store the last API metrics")
         await self.rate_limits.close()
-
-    async def _every(self, seconds: float, job: object) -> None:
-        while not self._stop.is_set():
-            await asyncio.sleep(seconds)
-            try:
-                await job()  # type: ignore[operator]
-            except Exception:
-                log.exception("reporting job failed; retrying in %.1fs", seconds)

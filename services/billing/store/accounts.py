@@ -7,10 +7,10 @@ import asyncpg
 SELECT_CUSTOMER = "SELECT stripe_customer_id FROM billing_accounts WHERE org_id = $1"
 SELECT_ORG_NAME = "SELECT name FROM organizations WHERE org_id = $1"
 SAVE_CUSTOMER = """
-INSERT INTO billing_accounts (org_id, stripe_customer_id) VALUES ($1, $2)
+INSERT INTO billing_accounts (org_id, stripe_customer_id, updated_at) VALUES ($1, $2, now())
 ON CONFLICT (org_id) DO UPDATE
 SET stripe_customer_id = coalesce(billing_accounts.stripe_customer_id, excluded.stripe_customer_id),
-    updated_at = now()
+    updated_at = excluded.updated_at
 RETURNING stripe_customer_id"""
 SELECT_METER = """
 SELECT stripe_meter_id, stripe_event_name, display_name, aggregation FROM billing_meters WHERE meter = $1"""
@@ -22,10 +22,11 @@ SELECT org_id, stripe_customer_id, stripe_subscription_id, collection_method, da
        invoice_payment
 FROM billing_accounts WHERE org_id = $1"""
 SAVE_COLLECTION = """
-INSERT INTO billing_accounts (org_id, collection_method, days_until_due, invoice_payment)
-VALUES ($1, $2, $3, $4)
+INSERT INTO billing_accounts (org_id, collection_method, days_until_due, invoice_payment, updated_at)
+VALUES ($1, $2, $3, $4, now())
 ON CONFLICT (org_id) DO UPDATE SET collection_method = excluded.collection_method,
-    days_until_due = excluded.days_until_due, invoice_payment = excluded.invoice_payment, updated_at = now()
+    days_until_due = excluded.days_until_due, invoice_payment = excluded.invoice_payment,
+    updated_at = excluded.updated_at
 RETURNING org_id, stripe_customer_id, stripe_subscription_id, collection_method, days_until_due,
           invoice_payment"""
 SELECT_CUSTOMERS = """

@@ -45,9 +45,10 @@ FROM usage_events e
 JOIN billing_meters b ON b.source = 'usage' AND b.usage_meter = e.meter
 JOIN meters m ON m.meter = e.meter
 LEFT JOIN LATERAL (
-    SELECT CASE e.token_kind WHEN 'input' THEN input_usd_per_mtok WHEN 'output' THEN output_usd_per_mtok
-                WHEN 'cache_read' THEN cache_read_usd_per_mtok
-                WHEN 'cache_write' THEN cache_write_usd_per_mtok END AS price
+    SELECT CASE WHEN e.token_kind = 'input' THEN input_usd_per_mtok
+                WHEN e.token_kind = 'output' THEN output_usd_per_mtok
+                WHEN e.token_kind = 'cache_read' THEN cache_read_usd_per_mtok
+                WHEN e.token_kind = 'cache_write' THEN cache_write_usd_per_mtok END AS price
     FROM llm_prices
     WHERE model = e.model AND effective_from <= e.occurred_at
     ORDER BY effective_from DESC LIMIT 1
@@ -80,7 +81,8 @@ LEFT JOIN rollup_hours h ON h.hour_start = date_trunc('hour', e.occurred_at)
 WHERE e.recorded_at >= $1
   AND (e.recorded_at >= h.rolled_at - $2::interval
        OR (h.hour_start IS NULL AND e.occurred_at < (SELECT min(hour_start) FROM rollup_hours)))
-ON CONFLICT DO NOTHING"""
+ON CONFLICT DO NOTHING
+RETURNING 1"""
 SAVE_LATE_SCAN = """
 INSERT INTO billing_watermarks (job, value) VALUES ('late_scan', $1)
 ON CONFLICT (job) DO UPDATE SET value = excluded.value"""
@@ -129,9 +131,9 @@ async def mark_late_events(conn: asyncpg.Connection) -> int:
     """Marks (organization, hour) pairs that got events after their hour was rolled up."""
     scan_started = await conn.fetchval("SELECT statement_timestamp()")
     since = await conn.fetchval(SELECT_LATE_SCAN) or EPOCH
-    status = await conn.execute(MARK_LATE_HOURS, since - LATE_OVERLAP, LATE_OVERLAP)
+    marked = await conn.fetch(MARK_LATE_HOURS, since - LATE_OVERLAP, LATE_OVERLAP)
     await conn.execute(SAVE_LATE_SCAN, scan_started)
-    return int(status.split()[-1])
+    return len(marked)
 
 
 async def roll_up_dirty_hours(conn: asyncpg.Connection, limit: int = 10_000) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -28,7 +28,7 @@ SELECT key_id, prefix, org_id, role, name, created_at, revoked_at FROM api_keys
 WHERE org_id IS NULL ORDER BY created_at, key_id"""
 
 REVOKE_KEY = """
-UPDATE api_keys SET revoked_at = coalesce(revoked_at, statement_timestamp())
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3)
 WHERE key_id = $1 AND org_id IS NOT DISTINCT FROM $2
 RETURNING key_id, prefix, org_id, role, name, created_at, revoked_at"""
 
@@ -64,7 +64,7 @@ async def list_api_keys(conn: asyncpg.Connection, org_id: str | None) -> list[Ap
 
 
 async def revoke_api_key(conn: asyncpg.Connection, org_id: str | None, key_id: str) -> ApiKeyRecord:
-    row = await conn.fetchrow(REVOKE_KEY, key_id, org_id)
+    row = await conn.fetchrow(REVOKE_KEY, key_id, org_id, datetime.now(UTC))
     if row is None:
         raise NotFoundError("key_id", f"API key {key_id!r} does not exist")
     return _record(row)

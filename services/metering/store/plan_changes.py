@@ -55,9 +55,10 @@ SELECT_UNKNOWN_METERS = """
 SELECT m FROM unnest($1::text[]) AS m WHERE NOT EXISTS (SELECT 1 FROM meters WHERE meter = m)"""
 
 UPSERT_ALLOWANCE = """
-INSERT INTO negotiated_allowances (org_id, effective_from, monthly_credits) VALUES ($1, $2, $3)
+INSERT INTO negotiated_allowances (org_id, effective_from, monthly_credits, set_at)
+VALUES ($1, $2, $3, statement_timestamp())
 ON CONFLICT (org_id, effective_from) DO UPDATE
-SET monthly_credits = EXCLUDED.monthly_credits, set_at = statement_timestamp()"""
+SET monthly_credits = EXCLUDED.monthly_credits, set_at = EXCLUDED.set_at"""
 
 DELETE_LIMITS = "DELETE FROM negotiated_limits WHERE org_id = $1 AND effective_from = $2"
 

@@ -45,13 +45,13 @@ b.reserved, o.billing_anchor, coalesce(m.aggregation, 'sum') AS aggregation, sta
 
 LOCK_COUNTERS = f"""
 SELECT {_QUOTA_COLUMNS}
-FROM unnest($1::text[], $2::text[]) AS k(org_id, resource)
-JOIN quotas q ON q.org_id = k.org_id AND q.resource = k.resource
+FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
 LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
 LEFT JOIN meters m ON m.meter = q.resource
-ORDER BY q.org_id, q.resource
+WHERE q.org_id = $1 AND q.resource = ANY($2::text[])
+ORDER BY q.resource
 FOR UPDATE OF q"""
 
 SELECT_QUOTAS = f"""
@@ -148,9 +148,16 @@ async def _counter(conn: asyncpg.Connection, row: asyncpg.Record) -> MeterCounte
 
 async def lock_counters(conn: asyncpg.Connection,
                         pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], MeterCounter]:
-    """Locks the quota rows of the (organization, meter) pairs that have one, in key order."""
-    rows = await conn.fetch(LOCK_COUNTERS, [p[0] for p in pairs], [p[1] for p in pairs])
-    return {(r["org_id"], r["resource"]): await _counter(conn, r) for r in rows}
+    """Locks the quota rows of the (organization, meter) pairs that have one, in key order, one
+    organization per statement."""
+    meters: dict[str, set[str]] = {}
+    for org_id, meter in pairs:
+        meters.setdefault(org_id, set()).add(meter)
+    counters = {}
+    for org_id in sorted(meters):
+        for r in await conn.fetch(LOCK_COUNTERS, org_id, sorted(meters[org_id])):
+            counters[(r["org_id"], r["resource"])] = await _counter(conn, r)
+    return counters
 
 
 async def save_counters(conn: asyncpg.Connection, counters: dict[tuple[str, str], MeterCounter],

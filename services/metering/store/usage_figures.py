@@ -37,7 +37,7 @@ rates AS (
 
 def readings_figure(kind: str, quantity: str, order: str) -> str:
     """SQL for the figure of a group of readings: their sum, highest, or latest (by `order`)."""
-    return (f"CASE {kind} WHEN 'sum' THEN sum({quantity}) WHEN 'peak' THEN max({quantity}) "
+    return (f"CASE WHEN {kind} = 'sum' THEN sum({quantity}) WHEN {kind} = 'peak' THEN max({quantity}) "
             f"ELSE (array_agg({quantity} ORDER BY {order} DESC))[1] END")
 
 
@@ -63,7 +63,7 @@ days AS (
 # same rule as readings do (sum, highest, latest); a gauge costs its figure at its latest price.
 _SPAN = """
 SELECT {columns}, aggregation, {figure} AS used,
-       CASE aggregation WHEN 'sum' THEN sum(summed_cost)
+       CASE WHEN aggregation = 'sum' THEN sum(summed_cost)
             ELSE coalesce({figure} * (array_agg(unit_usd ORDER BY day DESC))[1], 0) END AS cost,
        max(latest_at) AS latest_at
 FROM days
@@ -84,7 +84,7 @@ ORDER BY 1, 2"""
 SELECT_WORKSPACE_DAY_FIGURES = f"""
 WITH {METER_RATES}, {_DAYS.format(key="coalesce(e.workspace_id, '')")}
 SELECT d.key AS workspace_id, coalesce(w.name, '') AS name, d.day, d.aggregation, d.figure AS used,
-       CASE d.aggregation WHEN 'sum' THEN d.summed_cost ELSE coalesce(d.figure * d.unit_usd, 0) END AS cost,
+       CASE WHEN d.aggregation = 'sum' THEN d.summed_cost ELSE coalesce(d.figure * d.unit_usd, 0) END AS cost,
        d.unit_usd
 FROM days d
 LEFT JOIN workspaces w ON w.org_id = $1 AND w.workspace_id = d.key
