@@ -39,7 +39,7 @@ RULES: dict[str, Rule] = {
     _METERING + "Deduct": _rule(PLATFORM, SERVICE),
     _METERING + "Reserve": _rule(PLATFORM, SERVICE),
     _METERING + "Release": _rule(PLATFORM, SERVICE),
-    # Viewing usage: everyone of the tenant (doc 003 "View usage").
+    # Viewing usage: everyone of the tenant (the permission table's "View usage").
     _METERING + "GetQuota": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _METERING + "Project": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     # Tenants themselves.
@@ -57,7 +57,7 @@ RULES: dict[str, Rule] = {
     _ADMIN + "CreateApiKey": _rule(PLATFORM, ADMIN),
     _ADMIN + "ListApiKeys": _rule(PLATFORM, ADMIN),
     _ADMIN + "RevokeApiKey": _rule(PLATFORM, ADMIN),
-    # Plans: doc 003 "Update plan": platform admin yes, tenant admin request, billing contact no.
+    # Plans ("Update plan"): platform admin yes, tenant admin request, billing contact no.
     _ADMIN + "ListPlans": _rule(PLATFORM, ADMIN, BILLING, SERVICE, tenant=False),
     _ADMIN + "ChangePlan": _rule(PLATFORM),
     _ADMIN + "RequestPlanChange": _rule(ADMIN),
@@ -73,7 +73,7 @@ RULES: dict[str, Rule] = {
     _ADMIN + "SetSpendCap": _rule(PLATFORM, ADMIN),
     _ADMIN + "SetNegotiatedAllowance": _rule(PLATFORM),
     # Limits block a tenant's services: admins only. Budget alerts (the custom threshold, alert
-    # channels): doc 003 "Set budget alerts", all three.
+    # channels): "Set budget alerts", all three roles.
     _ADMIN + "SetQuota": _rule(PLATFORM, ADMIN),
     _ADMIN + "SetBudgetAlert": _rule(PLATFORM, ADMIN, BILLING),
     _ADMIN + "ListQuotas": _rule(PLATFORM, ADMIN, BILLING),
@@ -86,14 +86,14 @@ RULES: dict[str, Rule] = {
     _RESOURCE + "DeleteResource": _rule(PLATFORM, ADMIN, SERVICE),
     _RESOURCE + "GetResource": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _RESOURCE + "ListResources": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
-    # Subscription, invoices and payment: doc 003 "View invoices" and "Manage payment".
+    # Subscription, invoices and payment: "View invoices" and "Manage payment".
     _BILLING + "GetBillingSubscription": _rule(PLATFORM, ADMIN, BILLING),
     _BILLING + "PreviewInvoice": _rule(PLATFORM, ADMIN, BILLING),
     _BILLING + "ListBillingInvoices": _rule(PLATFORM, ADMIN, BILLING),
     _BILLING + "ListPaymentMethods": _rule(PLATFORM, ADMIN, BILLING),
     _BILLING + "CreatePaymentSetupSession": _rule(PLATFORM, ADMIN, BILLING),
     _BILLING + "SetCollectionMethod": _rule(PLATFORM, ADMIN, BILLING),
-    # Reporting: doc 003 "View usage" (services too) and "View invoices" (costs alike); usage
+    # Reporting: "View usage" (services too) and "View invoices" (costs alike); usage
     # exports are usage.
     _REPORTING + "GetUsageSummary": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _REPORTING + "GetResourceUsage": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
