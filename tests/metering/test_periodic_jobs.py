@@ -9,13 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
+from services.metering.store.organizations import NewOrganization, create_organization
 from services.reporting.exports import ExportRequest, Exports
+from tests.metering.conftest import _session_database
 
 
 class Relay:
@@ -73,9 +77,28 @@ async def _until_done(pool: asyncpg.Pool, org_id: str, export_id: str, within: f
         await asyncio.sleep(0.2)
 
 
+@pytest.fixture(scope="module")
+def own_database() -> Iterator[str]:
+    """A database no server process of the session works on, so only the runner under test can
+    complete its export."""
+    yield from _session_database()
+
+
 async def test_an_export_runner_whose_claim_fails_backs_off_logs_once_and_recovers(
-        database_url: str, pool: asyncpg.Pool, make_org, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    org = await make_org()
+        own_database: str, caplog: pytest.LogCaptureFixture) -> None:
+    database_url = own_database
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await _back_off_and_recover(database_url, pool, caplog)
+    finally:
+        await pool.close()
+
+
+async def _back_off_and_recover(database_url: str, pool: asyncpg.Pool,
+                                caplog: pytest.LogCaptureFixture) -> None:
+    org = f"org-{uuid.uuid4().hex[:12]}"
+    async with pool.acquire() as conn:
+        await create_organization(conn, NewOrganization(org, f"Test {org}"))
     day = datetime(2024, 1, 1, tzinfo=UTC)
     export = await Exports(pool).create(
         org, ExportRequest("usage_events", "csv", (), day, day + timedelta(days=1)), "tests")
