@@ -137,7 +137,10 @@ def start_server(
 @pytest.fixture(scope="session")
 def server_addrs(database_url: str) -> Iterator[list[str]]:
     """Three `metering serve` processes on one database: the replicas the invariants race across."""
-    started = [start_server(database_url, METERING_HOLD_SWEEP_SECONDS="0.2") for _ in range(SERVER_PROCESSES)]
+    # They deliver no alerts (no SMTP here): the delivery tests start notifying servers of their own,
+    # which these would otherwise race for the outbox.
+    started = [start_server(database_url, METERING_HOLD_SWEEP_SECONDS="0.2", METERING_NOTIFY_SECONDS="86400")
+               for _ in range(SERVER_PROCESSES)]
     yield [addr for addr, _ in started]
     for _, proc in started:
         proc.terminate()

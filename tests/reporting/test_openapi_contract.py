@@ -117,6 +117,9 @@ async def test_the_served_document_states_the_limits_the_server_enforces(http_ba
     assert allow["schema"]["const"] == "GET, OPTIONS"
 
 
+CPYTHON_AST_BUG = "AST constructor recursion depth mismatch"
+
+
 def _run_schemathesis(http_base: str, org: Seeded, workdir: Path, max_examples: int, seconds: int,
                       seed: list[str]) -> None:
     # The organization's own tenant admin key, and its id wherever `org_id` is sent: answers go
@@ -126,13 +129,15 @@ def _run_schemathesis(http_base: str, org: Seeded, workdir: Path, max_examples: 
         f'[headers]\nAuthorization = "Bearer {org.keys[Role.TENANT_ADMIN]}"\n\n'
         f'[parameters]\n"query.org_id" = {json.dumps(org.org_id)}\n'
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
-         f"{http_base}/api/v1/openapi.json", "--checks", CHECKS, "--max-examples", str(max_examples),
-         "--phases", "examples,coverage,fuzzing", "--workers", "2", *seed,
-         "--request-timeout", "30"],
-        cwd=workdir, capture_output=True, text=True, timeout=seconds,
-    )
+    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
+               f"{http_base}/api/v1/openapi.json", "--checks", CHECKS, "--max-examples", str(max_examples),
+               "--phases", "examples,coverage,fuzzing", "--workers", "2", *seed,
+               "--request-timeout", "30"]
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=seconds)
+    if done.returncode != 0 and CPYTHON_AST_BUG in done.stdout and "Failures:" not in done.stdout:
+        # CPython 3.11.5-3.11.7 can raise this SystemError inside the fuzzer's own source
+        # introspection (python/cpython#106905), with no request involved: run it once more.
+        done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=seconds)
     assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-5000:]
 
 
