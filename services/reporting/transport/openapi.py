@@ -112,6 +112,11 @@ EXPORT = _obj(export_id=S, status={"enum": ["processing", "completed", "failed",
 
 
 def _paths() -> Json:
+    # What both quota routes answer, and the threshold both take.
+    quota_set = _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
+                     alert_at_percent=NI, alert_enabled=B, current_usage=D, updated_at=TIME)
+    alert_threshold = {"oneOf": [_whole(0, 1000), {"type": "null"}],
+                        "description": "1..1000; 0 or null: the default"}
     r = "metering.v1.ReportingService/"
     return {
         "/usage": {"get": _op("Usage summary of the current billing period", r + "GetUsageSummary", {
@@ -144,25 +149,19 @@ def _paths() -> Json:
         "/usage/quotas/{resource}": {"post": _op(
             "Set a resource's soft and hard limits and alert threshold (platform and tenant admins)",
             "metering.v1.MeteringAdminService/SetQuota",
-            _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
-                 alert_at_percent=NI, alert_enabled=B, current_usage=D,
-                 updated_at=TIME),
+            quota_set,
             [_p("resource", "A resource name or 'credits'", [CREDITS, *RESOURCE_TYPES])],
             {**_obj(soft_limit=LIMIT, hard_limit=LIMIT,
-                    alert_at_percent={"oneOf": [_whole(0, 1000), {"type": "null"}],
-                                      "description": "1..1000; 0 or null: the default"},
+                    alert_at_percent=alert_threshold,
                     alert_enabled=B),
              "description": "At least one of the four fields; a limit of null or \"\" removes it.",
              "anyOf": [{"required": [name]} for name in QUOTA_FIELDS]})},
         "/usage/quotas/{resource}/alert": {"post": _op(
             "Set a resource's budget alert: the custom threshold and whether alerts fire (limits unchanged)",
             "metering.v1.MeteringAdminService/SetBudgetAlert",
-            _obj(resource=S, soft_limit=NULLABLE_DECIMAL, hard_limit=NULLABLE_DECIMAL,
-                 alert_at_percent=NI, alert_enabled=B, current_usage=D,
-                 updated_at=TIME),
+            quota_set,
             [_p("resource", "A resource name or 'credits'", [CREDITS, *RESOURCE_TYPES])],
-            {**_obj(alert_at_percent={"oneOf": [_whole(0, 1000), {"type": "null"}],
-                                      "description": "1..1000; 0 or null: the default"},
+            {**_obj(alert_at_percent=alert_threshold,
                     alert_enabled=B),
              "description": "At least one of the two fields.",
              "anyOf": [{"required": [name]} for name in BUDGET_ALERT_FIELDS]})},
