@@ -28,8 +28,8 @@ proto: install
 	$(PY) proto/generate.py
 
 lint: install $(BUF)
-	$(VENV)/bin/ruff check services ratelimiter tests bench proto
-	$(VENV)/bin/mypy services ratelimiter
+	$(VENV)/bin/ruff check services ratelimiter devstack tests bench proto
+	$(VENV)/bin/mypy services ratelimiter devstack
 	$(PY) proto/generate.py --check
 	$(BUF) lint
 	bash .ci/buf-breaking $(BUF)

@@ -25,10 +25,10 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from services.domain.access import Role
+from services.metering.domain.access import Role
 from services.metering.store.api_keys import create_api_key
-from services.metering.store.migrations import migrate
 from services.metering.store.organizations import NewOrganization, create_organization
+from services.schema.migrations import migrate
 
 RSS_GROWTH_BUDGET_MB = 64.0
 
@@ -103,7 +103,7 @@ async def _raw_copy(dsn: str) -> tuple[float, int]:
 def _start_server(dsn: str, http: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "METERING_DATABASE_URL": dsn, "METERING_GRPC_ADDR": f"127.0.0.1:{_free_port()}",
            "METERING_HTTP_ADDR": http, "METERING_EXPORT_POLL_SECONDS": "0.5"}
-    return subprocess.Popen([sys.executable, "-m", "services.metering.cli", "serve"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "services.app.cli", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -18,8 +18,8 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.metering.store.migrations import migrate
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
+from services.schema.migrations import migrate
 
 BIG_BONUS = Decimal(1_000_000_000)
 
@@ -77,7 +77,7 @@ async def seed(dsn: str) -> Orgs:
 async def _service_keys(conn: asyncpg.Connection, org_ids: list[str]) -> dict[str, str]:
     """A service API key per organization, as the callers of the hot path hold; {} before API keys exist."""
     try:
-        from services.domain.access import Role
+        from services.metering.domain.access import Role
         from services.metering.store.api_keys import create_api_key
     except ImportError:
         return {}

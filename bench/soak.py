@@ -111,10 +111,10 @@ async def _database(options: Options) -> AsyncIterator[str]:
 async def _seed(dsn: str) -> tuple[str, str, dict[str, str]]:
     """Migrations, an organization for usage and one with credits that never run dry, and a
     service API key each (what internal callers hold)."""
-    from services.domain.access import Role
+    from services.metering.domain.access import Role
     from services.metering.store.api_keys import create_api_key
-    from services.metering.store.migrations import migrate
     from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
+    from services.schema.migrations import migrate
 
     await migrate(dsn)
     usage_org, credits_org = "soak-usage", "soak-credits"

@@ -32,7 +32,7 @@ def postgres_bin_dir() -> Path | None:
     if found:
         return found[-1].parent
     try:
-        from services.metering.dev_postgres import postgres_bin_dir as wheel_bin_dir
+        from devstack.postgres import postgres_bin_dir as wheel_bin_dir
 
         return wheel_bin_dir()
     except Exception:  # DevError: the local extra is not installed

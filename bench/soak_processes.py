@@ -124,7 +124,7 @@ def metering_server(name: str, database_url: str, log_dir: Path, argv: list[str]
                     **env: str) -> ServedProcess:
     """`metering serve` (or `argv`) on free loopback ports (gRPC and HTTP); not started yet."""
     grpc_addr = f"127.0.0.1:{free_port()}"
-    argv = argv or [sys.executable, "-m", "services.metering.cli", "serve"]
+    argv = argv or [sys.executable, "-m", "services.app.cli", "serve"]
     return ServedProcess(name, argv, grpc_addr, {
         "METERING_DATABASE_URL": database_url,
         "METERING_GRPC_ADDR": grpc_addr,

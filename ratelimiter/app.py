@@ -17,7 +17,7 @@ from ratelimiter.settings import Settings
 from ratelimiter.store import RedisBuckets, connect, redacted
 from ratelimiter.transport.grpc_server import build_server
 from ratelimiter.transport.http import build_app
-from services.observability.telemetry import tracing_enabled
+from services.kit.observability.telemetry import tracing_enabled
 
 log = logging.getLogger("ratelimiter")
 

@@ -10,8 +10,8 @@ import typer
 
 from ratelimiter.config import ConfigError
 from ratelimiter.settings import SettingsError, load_settings
-from services.observability import telemetry
-from services.observability.logs import configure_logging
+from services.kit.observability import telemetry
+from services.kit.observability.logs import configure_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rate-limiter sidecar: Redis token buckets behind gRPC, Envoy RLS and HTTP.")

@@ -12,7 +12,7 @@ from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2, ratelimiter_pb2_grpc
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import InvalidArgument
 from ratelimiter.transport import check_v1, envoy_rls
-from services.observability.grpc_servers import add_health_and_reflection, new_server
+from services.kit.observability.grpc_servers import add_health_and_reflection, new_server
 
 CHECK_SERVICE = ratelimiter_pb2.DESCRIPTOR.services_by_name["RateLimiter"].full_name
 RLS_SERVICE = rls_pb2.DESCRIPTOR.services_by_name["RateLimitService"].full_name

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from services.metering.config import ConfigError, MeteringConfig
+from services.app.config import ConfigError, MeteringConfig
 
 
 @dataclass(frozen=True)

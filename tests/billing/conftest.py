@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from services.billing.stripe_test_server import StripeTestServer
+from devstack.stripe_test_server import StripeTestServer
 from tests.billing.helpers import own_database
 from tests.billing.stripe_harness import new_key
 from tests.metering.conftest import (  # noqa: F401  (fixtures)

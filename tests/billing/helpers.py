@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.metering.store.migrations import migrate
 from services.metering.store.organizations import NewOrganization, create_organization
+from services.schema.migrations import migrate
 from tests.metering.conftest import ADMIN_DSN
 
 Event = tuple[str, str, str, Decimal, datetime, str | None]  # org, key, meter, quantity, occurred_at, user

@@ -20,7 +20,7 @@ import asyncpg
 
 from services.billing.domain.stripe_units import stripe_value
 from services.billing.store.resources import NewResource, create_resource, delete_resource
-from services.domain.billing_period import period_containing
+from services.metering.domain.billing_period import period_containing
 from tests.billing.helpers import Event, insert_events, new_org
 
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -52,7 +52,7 @@ def control(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 def start_worker(database_url: str, base: str, key: str, output: IO[str], *args: str,
                  **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "services.metering.cli", "worker", *args],
+        [sys.executable, "-m", "services.app.cli", "worker", *args],
         env={**os.environ, "METERING_DATABASE_URL": database_url, "STRIPE_API_KEY": key,
              "STRIPE_API_BASE": base, **FAST, **env},
         stdout=output, stderr=subprocess.STDOUT,

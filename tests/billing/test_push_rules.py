@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from devstack.stripe_test_server.forms import decode
 from services.billing.domain.retry import Answer, Verdict, backoff_seconds, decide
 from services.billing.domain.stripe_units import event_timestamp, idempotency_key, identifier, stripe_value
-from services.billing.stripe_test_server.forms import decode
 
 
 def test_values_are_scaled_to_whole_numbers_rounding_half_even() -> None:

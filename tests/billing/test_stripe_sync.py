@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.billing.stripe_test_server.faults import KINDS
+from devstack.stripe_test_server.faults import KINDS
 from tests.billing.helpers import insert_events, new_org
 from tests.billing.stripe_harness import (
     DAY,

@@ -15,7 +15,7 @@ import yaml
 
 from ratelimiter.cli import app as ratelimiter_app
 from ratelimiter.config import load_limits
-from services.metering.cli import app as metering_app
+from services.app.cli import app as metering_app
 from tests.deploy.conftest import OVERLAYS, ROOT, TARGETS
 from tests.deploy.manifests import (
     IMAGE,

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.access import Role
+from services.metering.domain.access import Role
 from services.metering.store.api_keys import create_api_key
-from services.metering.store.migrations import migrate
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
+from services.schema.migrations import migrate
 
 
 @asynccontextmanager

@@ -27,7 +27,7 @@ async def leaking_get_quota(self, request, context):
     kept.append(b"x" * 65536)
     return await get_quota(self, request, context)
 MeteringServicer.GetQuota = leaking_get_quota
-from services.metering.cli import main
+from services.app.cli import main
 sys.argv = ["metering", "serve"]
 main()
 """

@@ -18,12 +18,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.domain.access import Role
 from services.gen.metering.v1 import admin_pb2_grpc
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from services.metering.domain.access import Role
 from services.metering.store.api_keys import create_api_key
-from services.metering.store.migrations import migrate
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
+from services.schema.migrations import migrate
 from tests.metering.clients import aio_channel
 
 ADMIN_DSN = os.environ.get("METERING_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -124,7 +124,7 @@ def start_server(
     """A `metering serve` process on a free port, healthy when returned; `output` takes its logs."""
     addr = f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.metering.cli", "serve"],
+        [sys.executable, "-m", "services.app.cli", "serve"],
         env={**os.environ, "METERING_DATABASE_URL": database_url, "METERING_GRPC_ADDR": addr,
              "METERING_HTTP_ADDR": f"127.0.0.1:{free_port()}", **env},
         stdout=output,

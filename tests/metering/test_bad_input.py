@@ -38,7 +38,7 @@ from services.gen.metering.v1 import (
 )
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from services.reporting.api_metrics import ApiMetricsRecorder
+from services.reporting.service.api_metrics import ApiMetricsRecorder
 from tests.metering.clients import sync_channel
 from tests.metering.conftest import _session_database, start_server
 from tests.metering.fuzzing import FUZZ_ORG, YEAR_1, YEAR_10000, field_names, requests
@@ -478,7 +478,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
 
 
 async def _seed_fuzz_org(url: str) -> str:
-    from services.domain.access import Role
+    from services.metering.domain.access import Role
     from services.metering.store.api_keys import create_api_key
     from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.domain.credits import CreditBook, DeductOp, Grant, ReleaseOp, ReserveOp, Unit
+from services.metering.domain.credits import CreditBook, DeductOp, Grant, ReleaseOp, ReserveOp, Unit
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

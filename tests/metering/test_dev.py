@@ -21,12 +21,12 @@ from typing import Any
 import grpc
 import pytest
 
+from devstack.companions import RATE_LIMITER
+from devstack.home import KEYS_FILE, DevHome
+from services.app.dev.banner import READY_LINE
+from services.app.dev.keys import read_keys, token_for
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from services.metering.dev_banner import READY_LINE
-from services.metering.dev_companions import RATE_LIMITER
-from services.metering.dev_home import KEYS_FILE, DevHome
-from services.metering.dev_keys import read_keys, token_for
 from tests.metering.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 import services
-from services.metering.store.distribution import DISTRIBUTION_COLUMN, REFERENCE_TABLES
+from services.schema.distribution import DISTRIBUTION_COLUMN, REFERENCE_TABLES
 from tests.metering.citus_rules import Statement, named_statements, refusals
 
 TABLES = """
@@ -89,8 +89,10 @@ def test_no_named_statement_uses_a_construct_a_distributed_schema_refuses() -> N
     statements = list(named_statements())
     names = {s.where for s in statements}
     # The check sees the statements of every layer (a sample of each).
-    assert {"services.metering.store.quota_limits.LOCK_COUNTERS", "services.reporting.exports.CLAIM_EXPORT",
-            "services.metering.alert_delivery.CLAIM_DUE", "services.billing.store.rollup.INSERT_EVENTS_HOUR",
+    assert {"services.metering.store.quota_limits.LOCK_COUNTERS",
+            "services.reporting.service.exports.CLAIM_EXPORT",
+            "services.metering.service.alert_delivery.CLAIM_DUE",
+            "services.billing.store.rollup.INSERT_EVENTS_HOUR",
             "services.billing.store.accounts.SAVE_CUSTOMER"} <= names
     assert {s.where: refusals(s) for s in statements if refusals(s)} == {}
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from services.domain.usage_model import Aggregation
-from services.metering.store import migrations, usage_figures
+from services.metering.domain.usage_model import Aggregation
+from services.metering.store import usage_figures
+from services.schema import migrations
 from tests.metering.conftest import ADMIN_DSN
 
 
@@ -74,7 +75,7 @@ def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("METERING_")}
     for command in ("serve", "migrate"):
         done = subprocess.run(
-            [sys.executable, "-m", "services.metering.cli", command],
+            [sys.executable, "-m", "services.app.cli", command],
             env={**clean, **env},
             capture_output=True,
             text=True,

@@ -11,7 +11,7 @@ import grpc
 
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from services.observability.telemetry import TelemetrySettings
+from services.kit.observability.telemetry import TelemetrySettings
 from tests.metering.clients import aio_channel
 from tests.metering.conftest import start_server
 

@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from services.metering.store.organizations import NewOrganization, create_organization
-from services.reporting.exports import ExportRequest, Exports
+from services.reporting.service.exports import ExportRequest, Exports
 from tests.metering.conftest import _session_database
 
 
@@ -107,7 +107,7 @@ async def _back_off_and_recover(database_url: str, pool: asyncpg.Pool,
     port = await relay.start()
     runner_pool = await asyncpg.create_pool(_through(database_url, port), min_size=0, max_size=2)
     stop = asyncio.Event()
-    caplog.set_level(logging.INFO, logger="services.periodic")
+    caplog.set_level(logging.INFO, logger="services.kit.periodic")
     runner = asyncio.create_task(Exports(runner_pool).run(stop, poll_seconds=0.1))
     try:
         await asyncio.sleep(3.0)
@@ -125,7 +125,7 @@ async def _back_off_and_recover(database_url: str, pool: asyncpg.Pool,
     # [1.75, 3.5] and the fifth not before 3.75 s: 3 or 4 attempts in the first 3 s (not 30).
     assert 3 <= attempts_while_down <= 4
     assert await _status(pool, org, export.export_id) == "completed"
-    records = [r for r in caplog.records if r.name == "services.periodic"]
+    records = [r for r in caplog.records if r.name == "services.kit.periodic"]
     assert [r.levelname for r in records if r.levelno >= logging.ERROR] == ["ERROR"]
     assert len([r for r in records if "succeeded again" in r.getMessage()]) == 1
     assert all("usage export runner" in r.getMessage() for r in records if r.levelno >= logging.ERROR)

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.billing_period import BillingPeriod, add_months, period_containing
-from services.domain.quota import QuotaState, project, quota_state
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from services.metering.domain.billing_period import BillingPeriod, add_months, period_containing
+from services.metering.domain.quota import QuotaState, project, quota_state
 
 
 def test_quota_states_follow_the_product_thresholds() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from services.domain.usage_model import (
+from services.metering.domain.usage_model import (
     Aggregation,
     Figure,
     reading_fits,

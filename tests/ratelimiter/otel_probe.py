@@ -18,7 +18,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.observability import telemetry
+from services.kit.observability import telemetry
 from tests.ratelimiter.harness import LOCAL_REDIS, free_port
 
 

@@ -48,7 +48,7 @@ def start_http_server(
     Ready when /healthz answers (the HTTP server starts after gRPC); killed if it never does."""
     grpc_addr, http = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.metering.cli", "serve"],
+        [sys.executable, "-m", "services.app.cli", "serve"],
         env={
             **os.environ,
             "METERING_DATABASE_URL": dsn,

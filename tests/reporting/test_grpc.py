@@ -12,9 +12,9 @@ import asyncpg
 import grpc
 import pytest
 
-from services.domain.access import Role
 from services.gen.metering.v1 import reporting_pb2 as pb
 from services.gen.metering.v1 import reporting_pb2_grpc
+from services.metering.domain.access import Role
 from tests.metering.clients import aio_channel
 from tests.ratelimiter.harness import Sidecar
 from tests.reporting.conftest import start_http_server

@@ -18,7 +18,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.domain.access import Role
+from services.metering.domain.access import Role
 from tests.reporting.seed import Seeded, Seeder
 
 # The standard checks, plus: invalid requests are refused, documented headers are sent, and a

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.domain.decimals import CONTEXT, ZERO
+from services.kit.decimals import CONTEXT, ZERO
 
 HOUR = timedelta(hours=1)
 SECONDS_PER_HOUR = Decimal(3600)

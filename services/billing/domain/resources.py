@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.billing.domain.proration import cost_usd, seconds_between
-from services.domain import inputs
-from services.domain.decimals import ZERO
-from services.domain.errors import FieldError
+from services.kit import inputs
+from services.kit.decimals import ZERO
+from services.kit.errors import FieldError
 
 _KIND = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
 MAX_QUANTITY_FRACTION = 3

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.billing.domain.proration import HOUR, cost_usd, overlap, seconds_between
-from services.domain.decimals import CONTEXT, ZERO
+from services.kit.decimals import CONTEXT, ZERO
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any
 from services.billing.domain.proration import SECONDS_PER_HOUR, cost_usd, seconds_between
 from services.billing.domain.schedule import DAY, day_start, utc_day
 from services.billing.domain.stripe_units import stripe_value
-from services.domain.billing_period import BillingPeriod
-from services.domain.decimals import CONTEXT, ZERO
-from services.domain.usage_model import Aggregation, span_figure
+from services.kit.decimals import CONTEXT, ZERO
+from services.metering.domain.billing_period import BillingPeriod
+from services.metering.domain.usage_model import Aggregation, span_figure
 
 DISPLAY_PLACES = Decimal("0.000001")
 CENT = Decimal("0.01")

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from services.billing.domain.schedule import day_start
-from services.domain.decimals import CONTEXT
+from services.kit.decimals import CONTEXT
 
 MAX_IDENTIFIER = 100
 # Stripe accepts timestamps up to 35 calendar days old; a day pushed later than this goes into

@@ -19,8 +19,8 @@ import asyncpg
 from services.billing.domain.proration import HOUR
 from services.billing.domain.schedule import DAY, day_start, days_due, utc_day
 from services.billing.domain.stripe_units import event_timestamp, identifier, stripe_value
-from services.domain.billing_period import period_containing
-from services.domain.usage_model import Aggregation, span_figure
+from services.metering.domain.billing_period import period_containing
+from services.metering.domain.usage_model import Aggregation, span_figure
 
 SELECT_DAY_TOTALS = """
 SELECT u.org_id, u.meter, b.stripe_scale, b.aggregation, o.billing_anchor, sum(u.quantity) AS quantity,

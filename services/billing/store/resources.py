@@ -9,7 +9,7 @@ from decimal import Decimal
 import asyncpg
 
 from services.billing.domain.resources import ResourceMeter, Segment, billed, resource_meter
-from services.domain.errors import FieldError, NotFoundError
+from services.kit.errors import FieldError, NotFoundError
 from services.metering.store.organizations import get_organization
 
 NOW = "SELECT date_trunc('second', statement_timestamp())"

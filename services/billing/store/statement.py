@@ -13,9 +13,9 @@ import asyncpg
 from services.billing.domain import statement as figures
 from services.billing.domain.statement import MeterTotal, RunningSegment
 from services.billing.store import accounts
-from services.domain.billing_period import BillingPeriod, period_containing
-from services.domain.decimals import ZERO
-from services.domain.usage_model import Aggregation
+from services.kit.decimals import ZERO
+from services.metering.domain.billing_period import BillingPeriod, period_containing
+from services.metering.domain.usage_model import Aggregation
 from services.metering.store.organizations import get_organization
 
 SELECT_NOW = "SELECT statement_timestamp()"

@@ -8,20 +8,20 @@ from typing import Any
 import asyncpg
 import grpc
 
-from services.billing import payments
+from services.app.config import ConfigError
 from services.billing.config import StripeSettings
 from services.billing.domain.invoices import display_status
+from services.billing.service import payments
 from services.billing.store import invoices, statement
-from services.billing.stripe_gateway import StripeFailure, StripeGateway
+from services.billing.store.stripe_gateway import StripeFailure, StripeGateway
 from services.billing.transport import requests as req
 from services.billing.transport import statement_wire as out
-from services.domain.errors import FieldError
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
-from services.metering.config import ConfigError
+from services.kit.errors import FieldError
+from services.kit.grpc_status import rpc
 from services.metering.store.organizations import get_organization
 from services.metering.transport.requests import org_id as valid_org
-from services.metering.transport.status import rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 COLLECTION = {bpb.COLLECTION_METHOD_CHARGE_AUTOMATICALLY: "charge_automatically",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from services.domain import inputs
-from services.domain.errors import FieldError
+from services.kit import inputs
+from services.kit.errors import FieldError
 
 MAX_NAME = 200
 MAX_URL = 2048

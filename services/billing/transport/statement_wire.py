@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from services.billing.domain import statement as figures
 from services.billing.domain.invoices import InvoiceRecord
-from services.billing.payments import Collection, PaymentMethod
+from services.billing.service.payments import Collection, PaymentMethod
 from services.billing.store.statement import Statement
-from services.domain.decimals import ZERO, format_decimal
 from services.gen.metering.v1 import billing_pb2 as bpb
-from services.metering.transport.wire import decimal_or_empty, optional_timestamp, timestamp
+from services.kit.decimals import ZERO, format_decimal
+from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 
 STATUSES = {"paid": bpb.INVOICE_STATUS_PAID, "pending": bpb.INVOICE_STATUS_PENDING,
             "overdue": bpb.INVOICE_STATUS_OVERDUE, "void": bpb.INVOICE_STATUS_VOID}

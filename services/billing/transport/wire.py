@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.billing.store.resources import ResourceView
-from services.domain.decimals import format_decimal
 from services.gen.metering.v1 import billing_pb2 as bpb
-from services.metering.transport.wire import optional_timestamp, timestamp
+from services.kit.decimals import format_decimal
+from services.kit.wire import optional_timestamp, timestamp
 
 RESOURCE_STATUSES = {"running": bpb.RESOURCE_STATUS_RUNNING, "deleted": bpb.RESOURCE_STATUS_DELETED}
 

@@ -15,8 +15,14 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.alerts import DEFAULT_ROUTES, QuotaLimits, Severity, alert_message, alerts_called_for
-from services.domain.quota import percent_used
+from services.metering.domain.alerts import (
+    DEFAULT_ROUTES,
+    QuotaLimits,
+    Severity,
+    alert_message,
+    alerts_called_for,
+)
+from services.metering.domain.quota import percent_used
 
 SELECT_ACTIVE_ALERTS = """
 SELECT severity FROM alerts WHERE org_id = $1 AND resource = $2 AND status = 'active'"""

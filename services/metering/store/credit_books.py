@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from services.domain.credits import (
+from services.metering.domain.credits import (
     ON_ACCOUNT,
     Attribution,
     Balance,
@@ -26,7 +26,7 @@ from services.domain.credits import (
     ReserveOp,
     Unit,
 )
-from services.domain.pricing import LlmUsage, TokenCounts
+from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.store.periods import credits_unlimited
 
 # Stored results of the batch's idempotency keys, the holds it names or that have expired, their

@@ -20,8 +20,9 @@ from typing import Any
 
 import asyncpg
 
-from services.domain.alerts import QuotaLimits
-from services.domain.credits import (
+from services.kit.errors import FieldError, NotFoundError
+from services.metering.domain.alerts import QuotaLimits
+from services.metering.domain.credits import (
     CreditBook,
     Deduction,
     DeductOp,
@@ -33,10 +34,9 @@ from services.domain.credits import (
     Unit,
     period_allowance,
 )
-from services.domain.errors import FieldError, NotFoundError
-from services.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
-from services.domain.replays import replayed_deduction, replayed_reservation
-from services.domain.usage_limits import MeterCounter
+from services.metering.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
+from services.metering.domain.replays import replayed_deduction, replayed_reservation
+from services.metering.domain.usage_limits import MeterCounter
 from services.metering.store import alerts, quota_limits
 from services.metering.store.credit_books import load_book, save_book
 from services.metering.store.deduction_usage import LLM_TOKENS, record_deductions_as_usage

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import asyncpg
 
-from services.domain.credits import Deduction
+from services.metering.domain.credits import Deduction
 from services.metering.store.usage import NewEvent
 
 INSERT_DEDUCTION_USAGE = """

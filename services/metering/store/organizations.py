@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.billing_period import period_containing
-from services.domain.errors import FieldError, NotFoundError
+from services.kit.errors import FieldError, NotFoundError
+from services.metering.domain.billing_period import period_containing
 from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 

@@ -16,9 +16,9 @@ from decimal import ROUND_DOWN, Decimal
 
 import asyncpg
 
-from services.domain.billing_period import BillingPeriod
-from services.domain.decimals import CONTEXT
-from services.domain.errors import FieldError, NotFoundError
+from services.kit.decimals import CONTEXT
+from services.kit.errors import FieldError, NotFoundError
+from services.metering.domain.billing_period import BillingPeriod
 from services.metering.store.organizations import get_organization
 from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts

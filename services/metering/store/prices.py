@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.pricing import LlmPrice
+from services.metering.domain.pricing import LlmPrice
 
 SELECT_PLANS = "SELECT plan_id, name, monthly_credits, price_usd FROM plans ORDER BY monthly_credits, plan_id"
 SELECT_PLAN_LIMITS = "SELECT plan_id, meter, limit_quantity FROM plan_limits ORDER BY plan_id, meter"

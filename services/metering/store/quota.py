@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.billing_period import BillingPeriod, period_containing
-from services.domain.credits import Unit, period_allowance
-from services.domain.errors import NotFoundError
-from services.domain.usage_model import Aggregation
+from services.kit.errors import NotFoundError
+from services.metering.domain.billing_period import BillingPeriod, period_containing
+from services.metering.domain.credits import Unit, period_allowance
+from services.metering.domain.usage_model import Aggregation
 from services.metering.store.periods import credits_unlimited, period_grant
 from services.metering.store.quota_limits import OVERSPENT, meter_limit
 from services.metering.store.usage_figures import aggregation, period_figure

@@ -16,12 +16,12 @@ from typing import Any
 
 import asyncpg
 
-from services.domain.alerts import QuotaLimits
-from services.domain.billing_period import BillingPeriod, period_containing
-from services.domain.credits import period_allowance
-from services.domain.errors import FieldError, NotFoundError
-from services.domain.usage_limits import MeterCounter
-from services.domain.usage_model import Aggregation
+from services.kit.errors import FieldError, NotFoundError
+from services.metering.domain.alerts import QuotaLimits
+from services.metering.domain.billing_period import BillingPeriod, period_containing
+from services.metering.domain.credits import period_allowance
+from services.metering.domain.usage_limits import MeterCounter
+from services.metering.domain.usage_model import Aggregation
 from services.metering.store import alerts
 from services.metering.store.usage_figures import period_figure
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.domain.errors import FieldError, NotFoundError
+from services.kit.errors import FieldError, NotFoundError
 from services.metering.store.organizations import get_organization
 
 INSERT_GROUP = """

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.decimals import format_decimal
-from services.domain.errors import FieldError, QuotaExceededError
-from services.domain.usage_limits import Candidate, MeterCounter, admit
+from services.kit.decimals import format_decimal
+from services.kit.errors import FieldError, QuotaExceededError
+from services.metering.domain.usage_limits import Candidate, MeterCounter, admit
 from services.metering.store import quota_limits
 
 INSERT_EVENTS = """

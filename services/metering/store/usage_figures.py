@@ -1,5 +1,5 @@
 """The one place usage figures are read: named statements applying each meter's aggregation kind
-(services/domain/usage_model.py) to its usage events.
+(services/metering/domain/usage_model.py) to its usage events.
 
 A figure is computed per UTC day first (sum, highest reading, or latest reading of the day), then
 per span from the days (sum, highest daily peak, or latest day). Costs: a sum costs each reading at
@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.domain.usage_model import SEATS, Aggregation, Figure, seats_used
+from services.metering.domain.usage_model import SEATS, Aggregation, Figure, seats_used
 
 # Unit prices of metered usage: the billing worker's price of the meter (billing_meters, what
 # Stripe is sent), else a resource rate with an empty tier whose monthly_usd is the price of one

@@ -11,11 +11,11 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.domain import inputs
-from services.domain.access import Role
-from services.domain.errors import FieldError
-from services.domain.pricing import LlmPrice
 from services.gen.metering.v1 import admin_pb2 as apb
+from services.kit import inputs
+from services.kit.errors import FieldError
+from services.metering.domain.access import Role
+from services.metering.domain.pricing import LlmPrice
 from services.metering.transport.requests import meter
 
 ROLES: dict[Any, Role] = {

@@ -13,10 +13,11 @@ from typing import Any
 import asyncpg
 import grpc
 
-from services.domain.access import Role
-from services.domain.errors import FieldError
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc as apb_grpc
+from services.kit.errors import FieldError
+from services.kit.grpc_status import rpc
+from services.metering.domain.access import Role
 from services.metering.store import (
     alerts,
     api_keys,
@@ -32,7 +33,6 @@ from services.metering.transport import admin_responses as out
 from services.metering.transport.guard import CALLER
 from services.metering.transport.requests import idempotency_key, slug
 from services.metering.transport.requests import org_id as valid_org
-from services.metering.transport.status import rpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

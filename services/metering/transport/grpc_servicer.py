@@ -8,19 +8,19 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.domain import quota
-from services.domain.billing_period import BillingPeriod
-from services.domain.credits import Balance, Deduction, DenialReason, Unit
-from services.domain.decimals import format_decimal
-from services.domain.errors import FieldError
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from services.metering.service import Metering
+from services.kit.decimals import format_decimal
+from services.kit.errors import FieldError
+from services.kit.grpc_status import abort_with_field_error, rpc
+from services.kit.wire import timestamp
+from services.metering.domain import quota
+from services.metering.domain.billing_period import BillingPeriod
+from services.metering.domain.credits import Balance, Deduction, DenialReason, Unit
+from services.metering.service.metering import Metering
 from services.metering.store.quota import Usage
 from services.metering.store.usage import NewEvent, StoredEvent
 from services.metering.transport import requests
-from services.metering.transport.status import abort_with_field_error, rpc
-from services.metering.transport.wire import timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

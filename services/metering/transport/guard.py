@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from services.domain.access import Principal
-from services.metering.instruments import RPC_DURATION, RPC_REQUESTS
+from services.kit.database import DATABASE_UNREACHABLE
+from services.kit.observability.logs import REQUEST_ID
+from services.metering.domain.access import Principal
+from services.metering.service.instruments import RPC_DURATION, RPC_REQUESTS
 from services.metering.store.api_keys import KeyRing
-from services.metering.store.outage import DATABASE_UNREACHABLE
 from services.metering.transport.access_rules import RULES, Rule
-from services.observability.logs import REQUEST_ID
 
 if TYPE_CHECKING:
     Handler = grpc.RpcMethodHandler[Any, Any]

@@ -13,12 +13,12 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.domain import inputs
-from services.domain.credits import Attribution, Cost, DeductOp, ReleaseOp, ReserveOp
-from services.domain.decimals import ZERO
-from services.domain.errors import FieldError, within_event
-from services.domain.pricing import LlmUsage, TokenCounts
 from services.gen.metering.v1 import metering_pb2 as pb
+from services.kit import inputs
+from services.kit.decimals import ZERO
+from services.kit.errors import FieldError, within_event
+from services.metering.domain.credits import Attribution, Cost, DeductOp, ReleaseOp, ReserveOp
+from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.store.usage import NewEvent
 
 MAX_BATCH = 5000

@@ -13,19 +13,19 @@ from typing import Any, TypeVar
 
 import grpc
 
-from services.domain.errors import FieldError
 from services.gen.metering.v1 import reporting_pb2 as pb
 from services.gen.metering.v1 import reporting_pb2_grpc as pb_grpc
+from services.kit.errors import FieldError
+from services.kit.grpc_status import rpc
 from services.metering.transport.admin_requests import moment
 from services.metering.transport.guard import CALLER
 from services.metering.transport.requests import org_id as valid_org
-from services.metering.transport.status import rpc
-from services.reporting.api_metrics import ApiMetricsRecorder
-from services.reporting.exports import Export, Exports, export_request
-from services.reporting.figures import page
-from services.reporting.periods import Period
-from services.reporting.rate_limits import RateLimitReader
-from services.reporting.reports import Reports
+from services.reporting.domain.figures import page
+from services.reporting.domain.periods import Period
+from services.reporting.service.api_metrics import ApiMetricsRecorder
+from services.reporting.service.exports import Export, Exports, export_request
+from services.reporting.service.reports import Reports
+from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport import messages as out
 from services.reporting.transport import params
 

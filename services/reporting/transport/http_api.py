@@ -22,19 +22,19 @@ from typing import Any
 
 from aiohttp import web
 
-from services.domain import inputs
-from services.domain.access import Principal, Role
-from services.domain.errors import FieldError
+from services.kit import inputs
+from services.kit.errors import FieldError
+from services.kit.grpc_status import UNAVAILABLE_ERRORS
+from services.metering.domain.access import Principal, Role
 from services.metering.store.api_keys import KeyRing
 from services.metering.transport.access_rules import RULES
 from services.metering.transport.requests import org_id as valid_org
-from services.metering.transport.status import UNAVAILABLE_ERRORS
-from services.reporting.api_metrics import ApiMetricsRecorder
-from services.reporting.exports import Exports, export_request
-from services.reporting.figures import page
-from services.reporting.periods import Period
-from services.reporting.rate_limits import RateLimitReader
-from services.reporting.reports import Reports
+from services.reporting.domain.figures import page
+from services.reporting.domain.periods import Period
+from services.reporting.service.api_metrics import ApiMetricsRecorder
+from services.reporting.service.exports import Exports, export_request
+from services.reporting.service.reports import Reports
+from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
 from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document

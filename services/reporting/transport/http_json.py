@@ -13,13 +13,13 @@ from typing import Any
 import asyncpg
 
 from services.billing.store.statement import Statement
-from services.domain.decimals import format_decimal
+from services.kit.decimals import format_decimal
 from services.metering.store.quota_limits import QuotaView
-from services.reporting import results
-from services.reporting.advice import Advice
-from services.reporting.billing import Invoice
-from services.reporting.exports import Export
-from services.reporting.rate_limits import Bar
+from services.reporting.domain import results
+from services.reporting.domain.advice import Advice
+from services.reporting.service.exports import Export
+from services.reporting.service.invoices import Invoice
+from services.reporting.store.rate_limits import Bar
 
 Json = dict[str, Any]
 

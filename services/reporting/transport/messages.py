@@ -8,20 +8,20 @@ from decimal import Decimal
 import asyncpg
 
 from services.billing.store.statement import Statement
-from services.domain.billing_period import BillingPeriod
-from services.domain.credits import Unit
-from services.domain.decimals import format_decimal
 from services.gen.metering.v1 import metering_pb2 as mpb
 from services.gen.metering.v1 import reporting_pb2 as pb
+from services.kit.decimals import format_decimal
+from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
+from services.metering.domain.billing_period import BillingPeriod
+from services.metering.domain.credits import Unit
 from services.metering.store.quota_limits import QuotaView
-from services.metering.transport.wire import decimal_or_empty, optional_timestamp, timestamp
-from services.reporting import results
-from services.reporting.advice import Advice
-from services.reporting.billing import Invoice
-from services.reporting.catalogue import BY_NAME
-from services.reporting.exports import Export
-from services.reporting.periods import ChartRange, Period, Range
-from services.reporting.rate_limits import Bar
+from services.reporting.domain import results
+from services.reporting.domain.advice import Advice
+from services.reporting.domain.catalogue import BY_NAME
+from services.reporting.domain.periods import ChartRange, Period, Range
+from services.reporting.service.exports import Export
+from services.reporting.service.invoices import Invoice
+from services.reporting.store.rate_limits import Bar
 
 UNITS = {Unit.CREDITS: mpb.UNIT_CREDITS, Unit.USD: mpb.UNIT_USD}
 PERIODS = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.reporting.catalogue import ALIASES, BY_NAME, CREDITS
-from services.reporting.figures import MAX_PAGE
-from services.reporting.periods import ChartRange, Granularity, Period
+from services.reporting.domain.catalogue import ALIASES, BY_NAME, CREDITS
+from services.reporting.domain.figures import MAX_PAGE
+from services.reporting.domain.periods import ChartRange, Granularity, Period
 from services.reporting.transport.params import ALERT_SEVERITIES, ALERT_STATUSES, KINDS
 
 Json = dict[str, Any]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from services.domain import inputs
-from services.domain.errors import FieldError
-from services.reporting.catalogue import CREDITS, optional_resource, resource_name
-from services.reporting.periods import ChartRange, Granularity, Period
+from services.kit import inputs
+from services.kit.errors import FieldError
+from services.reporting.domain.catalogue import CREDITS, optional_resource, resource_name
+from services.reporting.domain.periods import ChartRange, Granularity, Period
 
 ALERT_STATUSES = ("active", "resolved")
 ALERT_SEVERITIES = ("warning", "critical", "overage", "budget")

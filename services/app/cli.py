@@ -1,0 +1,118 @@
+"""`metering`: serve, migrate, dev. Configuration comes from the environment (see README)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from services.app.config import ConfigError, MeteringConfig
+from services.app.dev.call import call_app
+from services.kit.observability import telemetry
+from services.kit.observability.logs import configure_logging
+
+app = typer.Typer(help="Metering server: usage, credits, quotas.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.add_typer(call_app, name="call")
+T = TypeVar("T")
+
+
+def _setup_logging(default_format: str = "json", telemetry_service: str | None = None) -> None:
+    """JSON logs unless METERING_LOG_FORMAT says otherwise; OpenTelemetry when OTEL_* asks for it."""
+    configure_logging(os.environ.get("METERING_LOG_FORMAT", default_format))
+    if telemetry_service is not None:
+        try:
+            telemetry.configure(telemetry_service)
+        except ValueError as error:
+            typer.echo(f"metering: configuration error: {error}", err=True)
+            raise typer.Exit(2) from None
+
+
+def _run(coro: Awaitable[T]) -> T:
+    """Runs the coroutine; configuration and connection problems end in one line, not a traceback."""
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except ConfigError as error:
+        typer.echo(f"metering: configuration error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except (OSError, ConnectionError) as error:
+        typer.echo(f"metering: cannot reach the database: {error}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as error:
+        if type(error).__module__.startswith("asyncpg"):
+            typer.echo(f"metering: database error: {error}", err=True)
+            raise typer.Exit(1) from None
+        raise
+
+
+@app.command()
+def serve() -> None:
+    """Serve metering.v1 over gRPC (METERING_DATABASE_URL, METERING_GRPC_ADDR)."""
+    from services.app.server import serve as serve_forever
+
+    _setup_logging(telemetry_service="metering")
+
+    async def main() -> None:
+        await serve_forever(MeteringConfig.from_env())
+
+    _run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending schema migrations to METERING_DATABASE_URL (safe from several replicas)."""
+    from services.schema.migrations import migrate as apply
+
+    _setup_logging()
+
+    async def main() -> list[str]:
+        return await apply(MeteringConfig.from_env().database_url)
+
+    applied = _run(main())
+    typer.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run every job once (late events, roll-ups, "
+                                       "planning, pushes, invoices) and exit.")] = False,
+    now: Annotated[str | None, typer.Option("--now", help="With --once: act as if it were this UTC time "
+                                            "(ISO 8601).", show_default=False)] = None,
+    stripe_test_server: Annotated[str | None, typer.Option(
+        "--stripe-test-server", envvar="METERING_STRIPE_TEST_SERVER", help="Serve the bundled Stripe "
+        "test server on host:port and use it (local development).", show_default=False)] = None,
+) -> None:
+    """Billing worker: hourly roll-ups, daily Stripe sync (METERING_DATABASE_URL, STRIPE_API_KEY)."""
+    from services.app.worker import worker_main
+
+    _setup_logging(telemetry_service="metering-worker")
+    _run(worker_main(once, now, stripe_test_server))
+
+
+@app.command()
+def dev(
+    fresh: Annotated[bool, typer.Option("--fresh", help="Wipe the data folder first: empty ledger, "
+                                        "demo data seeded again.")] = False,
+    home: Annotated[Path | None, typer.Option("--home", help="Data folder (default: $METERING_DEV_HOME, "
+                                              "else ./.metering-dev).", show_default=False)] = None,
+) -> None:
+    """Everything on this machine: embedded PostgreSQL and Redis, demo data, gRPC (METERING_GRPC_ADDR)."""
+    from services.app.dev.command import run_dev
+
+    _setup_logging("text")
+    raise typer.Exit(run_dev(home, fresh))
+
+
+def main() -> None:
+    sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Payment methods and collection (doc 003): the organization's Stripe customer, cards and US bank
+accounts, portal and SetupIntent sessions, and invoice (net-N) or wire collection for Enterprise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from services.billing.store import accounts
+from services.billing.store.stripe_gateway import StripeGateway
+from services.kit.errors import FieldError
+from services.metering.store.organizations import get_organization
+
+DEFAULT_DAYS_UNTIL_DUE = 30
+INVOICE_PLANS = {"enterprise"}
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    payment_method_id: str
+    type: str  # "card" or "us_bank_account"
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class Collection:
+    method: str  # "charge_automatically", "invoice" or "wire"
+    days_until_due: int | None
+
+
+async def ensure_customer(conn: asyncpg.Connection, gateway: StripeGateway, org_id: str) -> str:
+    """The organization's Stripe customer id, created (idempotently) when it has none yet."""
+    found = await accounts.customer_id(conn, org_id)
+    if found is not None:
+        return found
+    created = await gateway.create_customer(org_id, await accounts.org_name(conn, org_id))
+    return await accounts.save_customer(conn, org_id, created)
+
+
+async def payment_methods(conn: asyncpg.Connection, gateway: StripeGateway,
+                          org_id: str) -> tuple[list[PaymentMethod], Collection]:
+    await get_organization(conn, org_id)
+    customer = await ensure_customer(conn, gateway, org_id)
+    methods = [_method(m) for m in await gateway.payment_methods(customer)]
+    return [m for m in methods if m is not None], await collection(conn, org_id)
+
+
+async def setup_session(conn: asyncpg.Connection, gateway: StripeGateway, org_id: str, portal: bool,
+                        return_url: str | None, types: list[str]) -> tuple[str, str, str]:
+    """(session id, portal URL, SetupIntent client secret): one of the last two is empty."""
+    await get_organization(conn, org_id)
+    customer = await ensure_customer(conn, gateway, org_id)
+    if portal:
+        assert return_url is not None
+        session_id, url = await gateway.portal_session(customer, return_url)
+        return session_id, url, ""
+    intent_id, secret = await gateway.setup_intent(customer, types)
+    return intent_id, "", secret
+
+
+async def set_collection(conn: asyncpg.Connection, gateway: StripeGateway, org_id: str, method: str,
+                         days_until_due: int | None) -> Collection:
+    org = await get_organization(conn, org_id)
+    if method != "charge_automatically" and org["plan_id"] not in INVOICE_PLANS:
+        raise FieldError("collection_method", "invoice and wire payment are for Enterprise plans")
+    days = None if method == "charge_automatically" else (days_until_due or DEFAULT_DAYS_UNTIL_DUE)
+    stripe_method = "charge_automatically" if days is None else "send_invoice"
+    payment = None if days is None else method
+    row = await accounts.save_collection(conn, org_id, stripe_method, days, payment)
+    if row["stripe_subscription_id"]:
+        await gateway.set_collection(row["stripe_subscription_id"], stripe_method, days, method == "wire")
+    return Collection(method, days)
+
+
+async def collection(conn: asyncpg.Connection, org_id: str) -> Collection:
+    row = await accounts.account(conn, org_id)
+    if row is None or row["collection_method"] == "charge_automatically":
+        return Collection("charge_automatically", None)
+    return Collection(row["invoice_payment"] or "invoice", row["days_until_due"])
+
+
+def _method(raw: dict[str, Any]) -> PaymentMethod | None:
+    if raw.get("type") == "card":
+        card = raw.get("card") or {}
+        return PaymentMethod(str(raw["id"]), "card", str(card.get("brand", "")), str(card.get("last4", "")),
+                             int(card.get("exp_month") or 0), int(card.get("exp_year") or 0))
+    if raw.get("type") == "us_bank_account":
+        bank = raw.get("us_bank_account") or {}
+        return PaymentMethod(str(raw["id"]), "us_bank_account", str(bank.get("bank_name", "")),
+                             str(bank.get("last4", "")), 0, 0)
+    return None

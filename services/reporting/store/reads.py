@@ -1,0 +1,228 @@
+"""What the reports read from PostgreSQL: named statements and the functions that run them.
+
+Money leaves here as it is stored (credits or USD, exact); conversions and shares are pure code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from services.kit.errors import NotFoundError
+from services.metering.store import usage_figures
+from services.metering.store.usage_figures import METER_RATES, BucketFigure, WorkspaceDay
+
+# Figures over all of an organization's history span this.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+SELECT_ORGANIZATION = """
+SELECT o.org_id, o.name, o.plan_id, p.name AS plan_name, p.price_usd, p.monthly_credits,
+       o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, statement_timestamp() AS now
+FROM organizations o JOIN plans p USING (plan_id)
+WHERE o.org_id = $1"""
+
+SELECT_PLANS = "SELECT plan_id, name, price_usd, monthly_credits FROM plans ORDER BY plan_id"
+SELECT_PLAN_LIMITS = "SELECT plan_id, meter, limit_quantity FROM plan_limits"
+
+SELECT_UNIT_PRICES = f"""
+WITH {METER_RATES}
+SELECT DISTINCT ON (meter) meter, unit_usd FROM rates
+WHERE effective_from <= $1
+ORDER BY meter, effective_from DESC"""
+
+_CREDIT_RATES = """
+credit_rate AS (
+    SELECT credits_per_usd, effective_from,
+           lead(effective_from) OVER (ORDER BY effective_from) AS effective_to
+    FROM credit_rates
+)"""
+
+# Granted spend per bucket, kind (LLM or direct), user and rate in [$2, $3).
+SELECT_SPEND_BUCKETS = f"""
+WITH {_CREDIT_RATES}
+SELECT date_trunc($4, d.created_at AT TIME ZONE 'UTC') AS bucket, d.model IS NOT NULL AS llm,
+       coalesce(d.user_id, '') AS user_id, coalesce(u.name, '') AS user_name, d.unit,
+       r.credits_per_usd, sum(d.amount) AS amount
+FROM deductions d
+LEFT JOIN credit_rate r ON d.unit = 'credits' AND d.created_at >= r.effective_from
+                       AND (r.effective_to IS NULL OR d.created_at < r.effective_to)
+LEFT JOIN users u ON u.org_id = d.org_id AND u.user_id = d.user_id
+WHERE d.org_id = $1 AND d.granted AND d.created_at >= $2 AND d.created_at < $3
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1"""
+
+# Granted spend in the organization's unit per chart bucket and source; $4 is the bucket width.
+SELECT_CHART = """
+SELECT date_bin($4::interval, created_at, $2) AS bucket, coalesce(source, '') AS source,
+       sum(amount) AS amount
+FROM deductions
+WHERE org_id = $1 AND granted AND unit = $5 AND created_at >= $2 AND created_at < $3
+GROUP BY 1, 2"""
+
+_TOP = """
+WITH spend AS (
+    SELECT {key} AS id, sum(d.amount) AS amount
+    FROM deductions d {join_d}
+    WHERE d.org_id = $1 AND d.granted AND d.unit = $4 AND d.created_at >= $2 AND d.created_at < $3
+    GROUP BY 1
+), requests AS (
+    SELECT {key_e} AS id, count(*) AS requests
+    FROM usage_events e {join_e}
+    WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND e.deduction_key IS NULL
+    GROUP BY 1
+), ranked AS (
+    SELECT coalesce(s.id, q.id) AS id, coalesce(s.amount, 0) AS amount,
+           coalesce(q.requests, 0) AS requests
+    FROM spend s FULL JOIN requests q ON q.id = s.id
+)
+SELECT r.id, coalesce(n.name, '') AS name, r.amount, r.requests,
+       count(*) OVER () AS total_count, sum(r.amount) OVER () AS org_amount
+FROM ranked r LEFT JOIN {names} n ON n.org_id = $1 AND n.{name_key} = r.id
+ORDER BY r.amount DESC, r.requests DESC, r.id
+LIMIT $5 OFFSET $6"""
+
+SELECT_TOP_WORKSPACES = _TOP.format(
+    key="coalesce(d.workspace_id, '')", join_d="", key_e="coalesce(e.workspace_id, '')", join_e="",
+    names="workspaces", name_key="workspace_id")
+SELECT_TOP_GROUPS = _TOP.format(
+    key="coalesce(w.group_id, '')",
+    join_d="LEFT JOIN workspaces w ON w.org_id = d.org_id AND w.workspace_id = d.workspace_id",
+    key_e="coalesce(w.group_id, '')",
+    join_e="LEFT JOIN workspaces w ON w.org_id = e.org_id AND w.workspace_id = e.workspace_id",
+    names="workspace_groups", name_key="group_id")
+SELECT_TOP_USERS = _TOP.format(
+    key="coalesce(d.user_id, '')", join_d="", key_e="coalesce(e.user_id, '')", join_e="",
+    names="users", name_key="user_id")
+TOP_STATEMENTS = {"workspace": SELECT_TOP_WORKSPACES, "group": SELECT_TOP_GROUPS, "user": SELECT_TOP_USERS}
+
+# Every workspace of the organization with its granted spend in [$2, $3).
+SELECT_WORKSPACE_SPEND = """
+SELECT w.workspace_id, coalesce(sum(d.amount), 0) AS amount
+FROM workspaces w
+LEFT JOIN deductions d ON d.org_id = w.org_id AND d.workspace_id = w.workspace_id AND d.granted
+                      AND d.created_at >= $2 AND d.created_at < $3
+WHERE w.org_id = $1
+GROUP BY w.workspace_id"""
+
+SELECT_SERVED = """
+SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(latency_ms_sum), 0) AS latency_ms_sum
+FROM api_request_metrics WHERE org_id = $1"""
+
+# Agent usage: LLM spend this period. A task is one hold (a streamed response) or one deduction
+# that named no hold.
+SELECT_AGENT_USAGE = """
+SELECT count(DISTINCT workspace_id) AS agents,
+       count(DISTINCT coalesce('h:' || hold_id, 'd:' || idempotency_key)) AS tasks,
+       coalesce(sum(coalesce((tokens->>'input')::numeric, 0) + coalesce((tokens->>'output')::numeric, 0)
+                    + coalesce((tokens->>'cache_read')::numeric, 0)
+                    + coalesce((tokens->>'cache_write')::numeric, 0)), 0) AS tokens
+FROM deductions
+WHERE org_id = $1 AND granted AND model IS NOT NULL AND created_at >= $2 AND created_at < $3"""
+
+
+async def organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow(SELECT_ORGANIZATION, org_id)
+    if row is None:
+        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+    return row
+
+
+async def plans(conn: asyncpg.Connection) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    return list(await conn.fetch(SELECT_PLANS)), list(await conn.fetch(SELECT_PLAN_LIMITS))
+
+
+async def meter_buckets(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
+                        unit: str, meter: str = "") -> list[BucketFigure]:
+    return await usage_figures.bucket_figures(conn, org_id, start, end, unit, meter)
+
+
+async def meter_by_workspace_day(conn: asyncpg.Connection, org_id: str, meter: str, start: datetime,
+                                 end: datetime) -> list[WorkspaceDay]:
+    return await usage_figures.workspace_days(conn, org_id, meter, start, end)
+
+
+async def meter_totals(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
+                       meter: str = "") -> dict[str, usage_figures.SpanFigure]:
+    return await usage_figures.span_figures(conn, org_id, start, end, meter)
+
+
+async def unit_prices(conn: asyncpg.Connection, at: datetime) -> dict[str, Decimal]:
+    return {r["meter"]: r["unit_usd"] for r in await conn.fetch(SELECT_UNIT_PRICES, at)}
+
+
+async def spend_buckets(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
+                        unit: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(SELECT_SPEND_BUCKETS, org_id, start, end, unit))
+
+
+async def chart(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
+                width_seconds: int, unit: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(SELECT_CHART, org_id, start, end, timedelta(seconds=width_seconds), unit))
+
+
+async def top(conn: asyncpg.Connection, kind: str, org_id: str, start: datetime, end: datetime,
+              unit: str, limit: int, offset: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(TOP_STATEMENTS[kind], org_id, start, end, unit, limit, offset))
+
+
+async def workspace_spend(conn: asyncpg.Connection, org_id: str, start: datetime,
+                          end: datetime) -> dict[str, Decimal]:
+    rows = await conn.fetch(SELECT_WORKSPACE_SPEND, org_id, start, end)
+    return {r["workspace_id"]: r["amount"] for r in rows}
+
+
+async def meter_before(conn: asyncpg.Connection, org_id: str, meter: str, before: datetime) -> Decimal:
+    return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, before)).used
+
+
+async def meter_all_time(conn: asyncpg.Connection, org_id: str, meter: str) -> Decimal:
+    return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, FOREVER)).used
+
+
+async def served(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
+    return await conn.fetchrow(SELECT_SERVED, org_id)
+
+
+async def agent_usage(conn: asyncpg.Connection, org_id: str, start: datetime,
+                      end: datetime) -> asyncpg.Record:
+    return await conn.fetchrow(SELECT_AGENT_USAGE, org_id, start, end)
+
+# The billing worker's per-second resources with their segments overlapping [$2, $3).
+SELECT_BILLED_SEGMENTS = """
+SELECT r.resource_id, r.name, r.kind, r.tier, r.status, r.quantity, r.user_id, r.created_at,
+       s.quantity AS segment_quantity, s.hourly_usd, s.started_at, s.ended_at
+FROM resources r
+JOIN resource_segments s ON s.org_id = r.org_id AND s.resource_id = r.resource_id
+WHERE r.org_id = $1 AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at > $2)
+ORDER BY r.resource_id, s.segment_no"""
+
+# What one namespace costs a month: the Pro tier of the billing worker's namespace resources
+# (doc 002: Compute Namespaces Pro $29/month), else a rate for the namespaces meter.
+SELECT_NAMESPACE_PRICE = """
+SELECT monthly_usd FROM resource_rates
+WHERE ((resource = 'namespace' AND tier = 'pro') OR (resource = 'namespaces' AND tier = ''))
+  AND monthly_usd IS NOT NULL AND effective_from <= $1
+ORDER BY resource = 'namespace' DESC, effective_from DESC
+LIMIT 1"""
+
+SELECT_PERIOD_ALLOWANCE = """
+SELECT amount FROM credit_grants
+WHERE org_id = $1 AND kind IN ('monthly', 'spend_cap') AND period_start = $2"""
+
+
+async def period_allowance(conn: asyncpg.Connection, org_id: str, period_start: datetime) -> Decimal | None:
+    value: Decimal | None = await conn.fetchval(SELECT_PERIOD_ALLOWANCE, org_id, period_start)
+    return value
+
+
+async def billed_segments(conn: asyncpg.Connection, org_id: str, start: datetime,
+                          end: datetime) -> list[asyncpg.Record]:
+    return list(await conn.fetch(SELECT_BILLED_SEGMENTS, org_id, start, end))
+
+
+async def namespace_price(conn: asyncpg.Connection, at: datetime) -> Decimal | None:
+    value: Decimal | None = await conn.fetchval(SELECT_NAMESPACE_PRICE, at)
+    return value
