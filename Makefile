@@ -40,16 +40,18 @@ test: lint $(ENVOY)
 test-slow: install
 	$(PY) -m pytest -m slow
 
-bench: install
-	$(PY) -m bench.metering
+bench: bench-metering
 
-# Metering benchmark: service figures beside raw PostgreSQL and grpc echo ceilings (~2 minutes).
+
+# Metering benchmark: service figures beside raw PostgreSQL and grpc echo ceilings (~2 minutes),
+# appended with the date and the machine's load to docs/benchmarks/metering-results.md.
 bench-metering: install
-	$(PY) -m bench.metering $(BENCH_ARGS)
+	$(PY) -m bench.metering --record $(BENCH_ARGS)
 
-# Rate-limiter benchmark: engine and gRPC figures beside raw EVALSHA, `limits` and grpc echo (~1.5 min).
+# Rate-limiter benchmark: engine and gRPC figures beside raw EVALSHA, `limits` and grpc echo (~1.5 min),
+# appended with the date and the machine's load to docs/benchmarks/ratelimiter-results.md.
 bench-ratelimiter: install
-	$(PY) -m bench.ratelimiter $(BENCH_ARGS)
+	$(PY) -m bench.ratelimiter --record $(BENCH_ARGS)
 
 # Soak: 10 minutes of mixed traffic against real servers on a private PostgreSQL and Redis; fails on
 # RSS growth after the warm-up, failed calls or inexact credits (SOAK_ARGS="--minutes 30").

@@ -1,11 +1,14 @@
 """Metering benchmark: the service's figures beside raw ceilings measured in the same run.
 
     .venv/bin/python -m bench.metering [--seconds 5] [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
+                                       [--record [--results docs/benchmarks/metering-results.md]]
 
 Creates its own database `metering_bench_<random>` (the DSN is used for nothing else), migrates
 and seeds it, starts `metering serve` and a plain grpcio echo server as subprocesses, measures
 the raw ceilings (asyncpg straight to PostgreSQL; the echo server for the gRPC transport) and the
 service, prints each figure beside its ceiling, then stops everything and drops the database.
+With `--record` (as `make bench-metering` runs it) the figures are also appended, dated and with
+the machine's cores and load, to the results file.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import asyncio
 import multiprocessing
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 from multiprocessing.pool import Pool
@@ -26,12 +28,15 @@ from rich.console import Console
 from bench import metering_env as env
 from bench.metering_phases import PHASES, Options, Run, console, measure
 from bench.metering_report import Report
+from bench.results import RESULTS_DIR, append, code_version
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+RESULTS = RESULTS_DIR / "metering-results.md"
+TITLE = "Metering benchmark results"
 
 
 async def main_async(options: Options) -> Report:
-    report = Report(options.client_procs, options.batch_callers, options.batch, code=_code_version())
+    report = Report(options.client_procs, options.batch_callers, options.batch, code=code_version())
     report.load_before = os.getloadavg()[0]
     name = await env.create_database(options.dsn)
     console.log(f"database {name}")
@@ -61,19 +66,8 @@ async def _with_servers(options: Options, dsn: str, orgs: env.Orgs, pool: Pool, 
         echo.stop()
 
 
-def _code_version() -> str:
-    """The commit measured, and whether services/ had uncommitted changes (the tree is shared)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "services"], capture_output=True,
-                               text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}{' + uncommitted changes in services/' if dirty else ''}"
-
-
-def parse_args(argv: list[str] | None = None) -> Options:
+def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
+    """The run's options, and the results file to append to (None: print only)."""
     parser = argparse.ArgumentParser(prog="python -m bench.metering", description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", default=DEFAULT_DSN,
                         help="PostgreSQL to create (and drop) the benchmark database in")
@@ -88,19 +82,35 @@ def parse_args(argv: list[str] | None = None) -> Options:
                         help=f"comma-separated subset of {', '.join(PHASES)} (e.g. to profile one)")
     parser.add_argument("--server-cmd", help="command serving metering.v1 instead of this venv's "
                         "`metering serve` (e.g. another build); it gets METERING_DATABASE_URL and _GRPC_ADDR")
+    parser.add_argument("--record", action=argparse.BooleanOptionalAction, default=False,
+                        help="append the figures, dated, with the machine's cores and load, to --results")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the results file --record appends to")
     a = parser.parse_args(argv)
     phases = frozenset(p.strip() for p in a.phases.split(",") if p.strip())
     if not phases <= set(PHASES):
         parser.error(f"--phases: unknown {', '.join(sorted(phases - set(PHASES)))}")
     server_cmd = shlex.split(a.server_cmd) if a.server_cmd else None
-    return Options(a.dsn, a.seconds, a.warmup, a.client_procs, a.batch_callers, a.batch, phases, server_cmd)
+    options = Options(a.dsn, a.seconds, a.warmup, a.client_procs, a.batch_callers, a.batch, phases,
+                      server_cmd)
+    return options, (a.results if a.record else None)
+
+
+def describe(options: Options) -> str:
+    """The options of a run, as its results entry states them."""
+    return (f"{options.seconds:g} s per phase after {options.warmup:g} s warm-up; phases "
+            f"{','.join(p for p in PHASES if p in options.phases)}; {options.client_procs} client "
+            f"process(es); {options.batch_callers} batch callers, {options.batch:,} events per batch"
+            + ("; server: " + " ".join(options.server_cmd) if options.server_cmd else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
-    report = asyncio.run(main_async(parse_args(argv)))
+    options, results = parse_args(argv)
+    report = asyncio.run(main_async(options))
     out = Console() if sys.stdout.isatty() else Console(width=170)
     out.print(report.table())
     out.print(report.notes())
+    if results is not None:
+        out.print(f"recorded in {append(report.entry(describe(options)), results, TITLE)}")
     return 0 if all(c.passed for c in report.checks) else 1
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bench.metering_load import LoadResult, percentile
+from bench.results import Entry, Machine, now
 
 RSS_TARGET_MB = 150.0
 COLUMNS = ("figure", "service", "ceiling", "ratio", "target", "met", "CPU srv/pg/cli (cores)")
@@ -65,13 +66,23 @@ class Report:
             f"machine: {os.cpu_count()} CPUs, 1-min load average {self.load_before:.2f} before, "
             f"{self.load_after:.2f} at the end (includes this benchmark).",
         ]
-        lines += [f"group size, {name}: {rows:.1f} rows per transaction"
+        return "\n".join(lines + self._measured())
+
+    def entry(self, run: str) -> Entry:
+        """The dated results entry of this run (figures as in `table()`, measured notes)."""
+        self.table()
+        rows = [tuple(cell.plain if isinstance(cell, Text) else cell for cell in row) for row in self.rows]
+        return Entry(now(), Machine.measure(self.load_before, self.load_after), self.code, run, COLUMNS,
+                     rows, self._measured())
+
+    def _measured(self) -> list[str]:
+        lines = [f"group size, {name}: {rows:.1f} rows per transaction"
                   for name, rows in self.per_commit.items()]
         lines += [f"server CPU per call, {name}: {r.server_us_per_item:,.0f} us"
                   for name, r in self._served()]
         lines += self._budgets()
         lines += [f"{c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in self.checks]
-        return "\n".join(lines)
+        return lines
 
     def _budgets(self) -> list[str]:
         """Whether a throughput target fits this machine at all: the CPU per call it leaves to

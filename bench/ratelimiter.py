@@ -8,6 +8,8 @@ Ceilings: the raw EVALSHA token bucket from redis-py (1/16/64 concurrent, pipeli
 16), the `limits` library's moving window at 64 concurrent, and a plain grpcio echo server.
 Ours: the decision engine in-process at 64 concurrent, Check over gRPC at 1/32/128 callers, and
 ShouldRateLimit with two descriptors (Redis round trips per call, from the sidecar's metrics).
+With `--record` (as `make bench-ratelimiter` runs it) the figures are also appended, dated and
+with the machine's cores and load, to `docs/benchmarks/ratelimiter-results.md`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from typing import Any
 import grpc
 from redis.asyncio import Redis
 
+from bench.ratelimiter_report import TITLE, Figures
+from bench.results import RESULTS_DIR, append
 from ratelimiter.config import load_limits
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import CheckRequest, Descriptor
@@ -281,7 +285,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per figure")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--record", action=argparse.BooleanOptionalAction, default=False,
+                        help="append the figures, dated, with the machine's cores and load, to --results")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR / "ratelimiter-results.md",
+                        help="the results file --record appends to")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     prefix = f"bench:rl:{uuid.uuid4().hex[:8]}:"
     print(f"rate-limiter benchmark: {os.cpu_count()} cores, Redis {args.redis}, "
           f"{args.seconds:g}s per figure\n")
@@ -321,6 +330,10 @@ async def main() -> None:
     print(f"  Redis round trips per decision, engine at 64 concurrent: {engine_trips:.3f}")
     print(f"  Redis round trips per ShouldRateLimit (2 descriptors): {trips1:.3f} at 1 caller, "
           f"{trips32:.3f} at 32 callers   target <= 1")
+    if args.record:
+        figures = Figures(raw, moving, ours, engine_trips, echoes, served, {1: trips1, 32: trips32})
+        run = f"{args.seconds:g} s per figure; Redis {args.redis}"
+        print(f"\nrecorded in {append(figures.entry(load_before, run), args.results, TITLE)}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Usage reporting: the figures of the product pages, over gRPC, HTTP/JSON and the dashboard.
+"""Usage reporting: the figures of the usage and billing pages, over gRPC, HTTP/JSON and the dashboard.
 
 Layers, each importing only the ones before it: `catalogue`, `periods`, `figures`, `advice`,
 `billed`, `results`, `costs` (pure) → `store`, `billing` (SQL, and the billing worker's store

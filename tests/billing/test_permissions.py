@@ -1,4 +1,4 @@
-"""Product doc 003's permission table, row by row, for each role, through both doors: gRPC and the
+"""The product's permission table, row by row, for each role, through both doors: gRPC and the
 HTTP/JSON API of a real server (with the Stripe test server behind payment management)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ P, T, B = Role.PLATFORM_ADMIN, Role.TENANT_ADMIN, Role.BILLING_CONTACT
 # platform admin decides (tenant admins' "Request" of a plan change), or nothing.
 ALL, OWN, REQUEST, NO = "all", "own tenant", "request", "no"
 
-# doc 003 "Permissions": action -> (platform admin, tenant admin, billing contact). "Set budget
+# The permission table: action -> (platform admin, tenant admin, billing contact). "Set budget
 # alerts" is the threshold and channels; limits that block a tenant's services are not a budget
 # alert, so a billing contact may not set them.
 TABLE: dict[str, tuple[str, str, str]] = {

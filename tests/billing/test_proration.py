@@ -1,4 +1,4 @@
-"""Per-second billing: doc 002's pricing examples and proration, exact in the store."""
+"""Per-second billing: the published pricing examples and proration, exact in the store."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from services.billing.store.resources import (
     resize_resource,
 )
 
-PRO = Decimal("0.0397")  # Postgres Pro / Compute Pro, doc 002
-STORAGE = Decimal("0.000137")  # per GB, doc 002
+PRO = Decimal("0.0397")  # Postgres Pro / Compute Pro, per hour
+STORAGE = Decimal("0.000137")  # per GB and hour
 MINUTE, HOUR, DAY = 60, 3600, 86_400
 
 
-def _within_doc_precision(ours: Decimal, documented: str) -> bool:
-    """The doc rounds (or cuts) its figures: ours must be within one unit of its last digit."""
+def _within_published_precision(ours: Decimal, documented: str) -> bool:
+    """Published figures are rounded (or cut): ours must be within one unit of the last digit."""
     places = -Decimal(documented).as_tuple().exponent  # type: ignore[operator]
     return abs(ours - Decimal(documented)) < Decimal(1).scaleb(-places)
 
@@ -36,14 +36,14 @@ def _within_doc_precision(ours: Decimal, documented: str) -> bool:
     (DAY, STORAGE, "0.0033"),
     (30 * DAY, STORAGE, "0.10"),
 ])
-def test_doc_002_pricing_examples_cost_what_the_doc_says(seconds: int, rate: Decimal,
+def test_published_pricing_examples_cost_what_the_price_list_says(seconds: int, rate: Decimal,
                                                          documented: str) -> None:
     ours = cost_usd(Decimal(seconds), rate)
-    assert _within_doc_precision(ours, documented), (ours, documented)
+    assert _within_published_precision(ours, documented), (ours, documented)
 
 
 def test_thirty_days_of_a_pro_database_is_720_hours_at_the_hourly_rate() -> None:
-    # Doc 002 lists "30 days: $29.00", the monthly list price; 720 h x $0.0397 is $28.584 (even
+    # The price list shows "30 days: $29.00", the monthly list price; 720 h x $0.0397 is $28.584 (even
     # the unrounded $29/730 h gives $28.60), so per-second billing charges 28.584.
     assert cost_usd(Decimal(30 * DAY), PRO) == Decimal("28.584")
 

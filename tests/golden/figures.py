@@ -45,7 +45,7 @@ def prorated(amount: Decimal, moment: datetime, start: datetime, end: datetime) 
 
 
 def straight_line(used: Decimal, start: datetime, end: datetime, at: datetime) -> Decimal:
-    """Doc 002 projection: used + used ÷ days elapsed (at least one) x days left, at moment `at`."""
+    """Period-end projection: used + used ÷ days elapsed (at least one) x days left, at moment `at`."""
     elapsed = max(exact_days((at - start).total_seconds()), D(1))
     left = exact_days((end - at).total_seconds())
     return (used + used / elapsed * left).quantize(MILLIONTH, ROUND_HALF_UP)

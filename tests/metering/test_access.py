@@ -1,4 +1,4 @@
-"""Each role and each RPC, as product doc 003 says; keys that are missing, wrong or revoked."""
+"""Each role and each RPC, as the permission table says; keys that are missing, wrong or revoked."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.metering.conftest import start_server
 P, T, B, S = Role.PLATFORM_ADMIN, Role.TENANT_ADMIN, Role.BILLING_CONTACT, Role.SERVICE
 ALL = {P, T, B, S}
 
-# Who may call what, from doc 003's permission table and the roles of ARCHITECTURE.md. Kept here,
+# Who may call what, from the product's permission table and its roles. Kept here,
 # apart from the server's rules, so the test checks them; a new RPC without a row fails below.
 EXPECTED: dict[str, set[Role]] = {
     "MeteringService/RecordUsage": {P, S},
@@ -79,7 +79,8 @@ EXPECTED: dict[str, set[Role]] = {
     "ReportingService/ListRecommendations": {P, T, B},
     "ReportingService/ListInvoices": {P, T, B},
     "ReportingService/GetSubscription": {P, T, B},
-    # Billing: resources are run by services (and tenant admins); payment and invoices per doc 003.
+    # Billing: resources are run by services (and tenant admins); payment and invoices by the
+    # roles that manage payment and view invoices.
     "ResourceService/CreateResource": {P, T, S},
     "ResourceService/ResizeResource": {P, T, S},
     "ResourceService/DeleteResource": {P, T, S},
@@ -157,7 +158,7 @@ async def _code(addr: str, key: str | None, method: str, request: object) -> grp
 
 
 @pytest.mark.parametrize(("method", "request_type"), _methods(), ids=[m for m, _ in _methods()])
-async def test_each_role_may_call_exactly_what_doc_003_allows(
+async def test_each_role_may_call_exactly_what_the_permission_table_allows(
     server_addrs: list[str], role_keys, method: str, request_type: type
 ) -> None:
     own, other = role_keys[("own", "")], role_keys[("other", "")]

@@ -1,4 +1,4 @@
-"""Stripe invoices as the product pages show them (doc 003: Paid, Pending, Overdue)."""
+"""Stripe invoices with the statuses the billing page shows: Paid, Pending, Overdue, Void."""
 
 from __future__ import annotations
 

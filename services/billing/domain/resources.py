@@ -15,7 +15,7 @@ from services.kit.errors import FieldError
 _KIND = re.compile(r"\A[a-z][a-z0-9_]{0,39}\Z")
 MAX_QUANTITY_FRACTION = 3
 
-# Resource kinds of doc 002 grouped as its usage API groups them.
+# Resource kinds grouped as the usage API groups them.
 GROUPS = {
     "postgres": "databases", "mysql": "databases", "redis": "databases",
     "namespace": "namespaces", "storage_gb": "storage", "registry_gb": "storage",

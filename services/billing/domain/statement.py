@@ -54,7 +54,7 @@ class MeterTotal:
         return sum(stripe_value(q, self.stripe_scale) for q in self.days.values())
 
     def display_usage(self) -> tuple[Decimal, str]:
-        """Resources in hours (GB-hours), as doc 002 shows them; other meters in their own unit."""
+        """Resources in hours (GB-hours), as the subscription shows them; other meters in their own unit."""
         if self.source != "resource":
             return self.quantity, self.unit
         hours = CONTEXT.divide(self.quantity, SECONDS_PER_HOUR).quantize(DISPLAY_PLACES, ROUND_HALF_EVEN)

@@ -1,4 +1,4 @@
-"""Payment methods and collection (doc 003): the organization's Stripe customer, cards and US bank
+"""Payment methods and collection: the organization's Stripe customer, cards and US bank
 accounts, portal and SetupIntent sessions, and invoice (net-N) or wire collection for Enterprise."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stripe invoices copied into the database for the product pages."""
+"""Stripe invoices copied into the database for the billing page."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Subscription data (doc 002 GET /billing/subscription) and the current period's invoice preview
-(doc 003 cost breakdown), from the hourly roll-ups and our own prices. Both take an asyncpg
+"""Subscription data (GET /api/v1/billing/subscription) and the current period's invoice preview
+(broken down by service and by user), from the hourly roll-ups and our own prices. Both take an asyncpg
 connection and an org_id, so any transport (gRPC, HTTP/JSON) can call them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who is calling: API keys, roles and the tenant a caller may act for (product doc 003)."""
+"""Who is calling: API keys, roles and the tenant a caller may act for."""
 
 from __future__ import annotations
 

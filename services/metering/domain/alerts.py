@@ -1,4 +1,4 @@
-"""Quota alerts: which alerts a usage level calls for (products docs 002/003).
+"""Quota alerts: which alerts a usage level calls for (warning, critical, overage, budget).
 
 Alerts are measured against a resource's alert base: its soft limit, else its hard limit, else
 the plan's limit. warning at 80 %, critical at 95 %, overage above 100 %, and an optional custom
@@ -25,7 +25,7 @@ class Severity(enum.Enum):
 
 THRESHOLDS = {Severity.WARNING: 80, Severity.CRITICAL: 95, Severity.OVERAGE: 100}
 
-# Channels per severity when an organization has configured none (product doc 003).
+# Channels per severity when an organization has configured none.
 DEFAULT_ROUTES: dict[Severity, tuple[str, ...]] = {
     Severity.WARNING: ("in_app", "email"),
     Severity.CRITICAL: ("in_app", "email", "webhook"),

@@ -1,4 +1,4 @@
-"""Quota states and projections of the product documents (80 % warning, 95 % critical, >100 % overage)."""
+"""Quota states and projections (80 % warning, 95 % critical, >100 % overage)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@
   }
   const text = (id, value) => { $(id).textContent = value === null || value === undefined ? "—" : String(value); };
   const pct = (s) => Math.min(100, Math.max(0, parseFloat(s) || 0));
-  // Rate limits: amber above 80 % (doc 000). Credits: the quota states, warning at 80 %, critical at 95 %.
+  // Rate limits: amber above 80 % (the sidecar's warning). Credits: the quota states, warning at 80 %, critical at 95 %.
   const tone = (percent, state) => (state === "limited" || percent >= 100 ? "red" : percent > 80 || state === "warning" ? "amber" : "");
   const quotaTone = (percent) => (percent >= 95 ? "red" : percent >= 80 ? "amber" : "");
 

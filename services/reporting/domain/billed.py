@@ -19,7 +19,7 @@ from services.kit.decimals import ZERO
 from services.reporting.domain.periods import Range, day_start
 
 SECONDS_PER_HOUR = Decimal(3600)
-HOURS_PER_MONTH = Decimal(730)  # as doc 002 derives hourly rates from monthly prices
+HOURS_PER_MONTH = Decimal(730)  # hourly rates are monthly prices over 730 hours
 # The billing worker's resource groups as resources of the usage API.
 GROUP_RESOURCE = {"databases": "databases", "namespaces": "namespaces", "storage": "storage_gb",
                   "nfs": "nfs_shares", "kafka": "kafka_clusters", "vault": "vault_secrets", "vpc": "vpcs",

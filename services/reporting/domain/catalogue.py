@@ -13,11 +13,11 @@ CREDITS = "credits"
 class Resource:
     name: str  # the meter
     display_name: str
-    service: str  # doc 003's cost breakdown by service
+    service: str  # the service it is broken down under in cost analysis
     category: str  # the cost category within the service
 
 
-# In the order of doc 002's usage summary, then the meters of doc 003.
+# In the order of the usage summary, then the other meters.
 RESOURCES: tuple[Resource, ...] = (
     Resource("databases", "Databases", "platform", "database_cost"),
     Resource("namespaces", "Namespaces", "platform", "compute_cost"),
@@ -37,11 +37,11 @@ RESOURCES: tuple[Resource, ...] = (
 )
 BY_NAME = {r.name: r for r in RESOURCES}
 
-# The ten resources of the usage summary (doc 002 plus doc 003's LLM tokens and queries).
+# The ten resources of the usage summary (platform resources, then LLM tokens and queries).
 SUMMARY = ("databases", "namespaces", "storage_gb", "bandwidth_gb", "nfs_shares", "kafka_clusters",
            "api_requests", "seats", "llm_tokens", "queries")
 
-# Doc 002's resource type names for GET /usage/:resource_type.
+# Short resource type names accepted by GET /usage/:resource_type.
 ALIASES = {
     "storage": "storage_gb",
     "bandwidth": "bandwidth_gb",

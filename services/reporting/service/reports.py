@@ -1,4 +1,4 @@
-"""The reports: one function per question a product page asks. Both transports call these.
+"""The reports: one function per question the usage and billing pages ask. Both transports call these.
 
 Each takes validated values, reads what it needs through the store (reusing the metering store's
 quota, alert and usage reads, so the figures equal GetQuota's and Project's), and returns plain

@@ -200,7 +200,7 @@ WHERE r.org_id = $1 AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at 
 ORDER BY r.resource_id, s.segment_no"""
 
 # What one namespace costs a month: the Pro tier of the billing worker's namespace resources
-# (doc 002: Compute Namespaces Pro $29/month), else a rate for the namespaces meter.
+# (Compute Namespaces Pro, $29/month in the seeded catalogue), else a rate for the namespaces meter.
 SELECT_NAMESPACE_PRICE = """
 SELECT monthly_usd FROM resource_rates
 WHERE ((resource = 'namespace' AND tier = 'pro') OR (resource = 'namespaces' AND tier = ''))

@@ -1,4 +1,4 @@
-"""The HTTP/JSON usage & billing API of product doc 002 under /api/v1, and the dashboard.
+"""The HTTP/JSON usage & billing API under /api/v1, and the dashboard.
 
 Every API route is bound to the gRPC method whose access rule it shares (`access_rules.RULES`), so
 the two doors cannot drift: the same Bearer API keys, the same roles, the same tenant check. The

@@ -1,4 +1,4 @@
-"""The JSON shapes of product doc 002 (and of the dashboard's own routes) from report results.
+"""The JSON shapes of the /api/v1 answers (and of the dashboard's own routes) from report results.
 
 Quantities, money and percentages are decimal strings (as on the gRPC wire), never binary floats;
 counts are JSON integers; timestamps RFC 3339 UTC; an absent limit is null.

@@ -276,9 +276,10 @@ def openapi_document() -> Json:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Usage & Billing API", "version": "1.0.0",
-                 "description": "Product doc 002's API. Quantities, money and percentages are decimal "
-                                "strings (exact; never binary floats); money is US dollars unless a "
-                                "`unit` says credits. Timestamps are RFC 3339 UTC."},
+                 "description": "Usage, quotas, costs and billing of one organization. Quantities, "
+                                "money and percentages are decimal strings (exact; never binary "
+                                "floats); money is US dollars unless a `unit` says credits. "
+                                "Timestamps are RFC 3339 UTC."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _paths_with_options(),

@@ -1,4 +1,4 @@
-"""Validation of report parameters, shared by the gRPC and HTTP transports (names as in doc 002)."""
+"""Validation of report parameters, shared by the gRPC and HTTP transports (names as in /api/v1)."""
 
 from __future__ import annotations
 

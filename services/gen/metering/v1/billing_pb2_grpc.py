@@ -294,8 +294,8 @@ class ResourceService:
 
 
 class BillingServiceStub:
-    """BillingService: subscription, invoices, invoice preview and payment methods (product docs 002
-    and 003). Payment methods and invoices: platform admin, tenant admin and billing contact.
+    """BillingService: subscription, invoices, invoice preview and payment methods. Payment methods
+    and invoices: platform admin, tenant admin and billing contact.
     """
 
     def __init__(self, channel):
@@ -337,13 +337,13 @@ class BillingServiceStub:
 
 
 class BillingServiceServicer:
-    """BillingService: subscription, invoices, invoice preview and payment methods (product docs 002
-    and 003). Payment methods and invoices: platform admin, tenant admin and billing contact.
+    """BillingService: subscription, invoices, invoice preview and payment methods. Payment methods
+    and invoices: platform admin, tenant admin and billing contact.
     """
 
     def GetBillingSubscription(self, request, context):
         """Plan, status, billing cycle, usage-based metrics with unit prices, estimated total and next
-        billing date (doc 002 GET /billing/subscription).
+        billing date (the answer of GET /api/v1/billing/subscription).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -428,8 +428,8 @@ def add_BillingServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class BillingService:
-    """BillingService: subscription, invoices, invoice preview and payment methods (product docs 002
-    and 003). Payment methods and invoices: platform admin, tenant admin and billing contact.
+    """BillingService: subscription, invoices, invoice preview and payment methods. Payment methods
+    and invoices: platform admin, tenant admin and billing contact.
     """
 
     @staticmethod

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class ReportingServiceStub:
-    """ReportingService answers what the product pages show: usage against limits, history, costs,
+    """ReportingService answers what the usage and billing pages show: usage against limits, history, costs,
     projections, recommendations, the credit chart, top consumers, API metrics, invoices, the
     subscription and usage exports. Read-only apart from starting an export.
 
@@ -134,7 +134,7 @@ class ReportingServiceStub:
 
 
 class ReportingServiceServicer:
-    """ReportingService answers what the product pages show: usage against limits, history, costs,
+    """ReportingService answers what the usage and billing pages show: usage against limits, history, costs,
     projections, recommendations, the credit chart, top consumers, API metrics, invoices, the
     subscription and usage exports. Read-only apart from starting an export.
 
@@ -362,7 +362,7 @@ def add_ReportingServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ReportingService:
-    """ReportingService answers what the product pages show: usage against limits, history, costs,
+    """ReportingService answers what the usage and billing pages show: usage against limits, history, costs,
     projections, recommendations, the credit chart, top consumers, API metrics, invoices, the
     subscription and usage exports. Read-only apart from starting an export.
 
