@@ -1,4 +1,4 @@
--- The plan and meter catalogue, and starting prices.
+-- The plan and meter catalogue of the product documents, and starting prices.
 
 INSERT INTO meters (meter, unit, description) VALUES
     ('llm_tokens',      'tokens',   'LLM tokens processed (input, output, cache read and write)'),

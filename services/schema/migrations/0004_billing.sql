@@ -2,8 +2,7 @@
 -- Stripe accounts and invoices. Tenant tables lead their keys with org_id; billing_meters is a
 -- small reference table like meters and plans.
 
--- Starting hourly rates: the monthly price / 730 hours, as the price list shows it (three or four
--- significant digits).
+-- Hourly rates of doc 002 (an hourly rate is the monthly price / 730 hours, as the doc rounds it).
 INSERT INTO resource_rates (resource, tier, effective_from, hourly_usd, monthly_usd) VALUES
     ('postgres',  'starter', '2024-01-01T00:00:00Z', 0.0123,    9),
     ('postgres',  'pro',     '2024-01-01T00:00:00Z', 0.0397,    29),
@@ -156,7 +155,7 @@ CREATE TABLE stripe_pushes (
 );
 CREATE INDEX stripe_pushes_due ON stripe_pushes (next_attempt_at) WHERE status = 'pending';
 
--- Stripe invoices as the billing page lists them.
+-- Stripe invoices as the product pages list them.
 CREATE TABLE invoices (
     org_id            text NOT NULL REFERENCES organizations,
     stripe_invoice_id text NOT NULL,
