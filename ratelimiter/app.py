@@ -10,13 +10,14 @@ from contextlib import suppress
 import grpc
 from aiohttp import web
 
-from ratelimiter.config import ConfigError, load_limits, snapshot
+from ratelimiter.config import load_limits, snapshot
 from ratelimiter.limiter import Limiter
 from ratelimiter.metrics import Metrics
 from ratelimiter.settings import Settings
 from ratelimiter.store import RedisBuckets, connect, redacted
 from ratelimiter.transport.grpc_server import build_server
 from ratelimiter.transport.http import build_app
+from services.kit.config import ConfigError
 from services.kit.observability.telemetry import tracing_enabled
 
 log = logging.getLogger("ratelimiter")

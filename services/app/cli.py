@@ -11,8 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from services.app.config import ConfigError, MeteringConfig
+from services.app.config import MeteringConfig
 from services.app.dev.call import call_app
+from services.kit.config import ConfigError
 from services.kit.observability import telemetry
 from services.kit.observability.logs import configure_logging
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from services.app.config import ConfigError
 from services.billing.config import WorkerConfig
 from services.billing.service.worker import parse_now, run_worker
+from services.kit.config import ConfigError
 
 
 class RedactSecret(logging.Filter):

@@ -29,10 +29,11 @@ from devstack.ports import accepts_tcp, ensure_free
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import Child
 from devstack.redis import EmbeddedRedis
-from services.app.config import ConfigError, MeteringConfig
+from services.app.config import MeteringConfig
 from services.app.dev.banner import Running, print_ready
 from services.app.dev.keys import ensure_demo_keys
 from services.app.dev.seed import DEMO_ORGANIZATIONS, seed_demo_data
+from services.kit.config import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from typing import TypeVar
 
 import asyncpg
 
-from services.app.config import ConfigError, redact_dsn
 from services.billing.config import WorkerConfig
 from services.billing.domain.invoices import from_stripe
 from services.billing.service.stripe_sync import Clock, Pusher
 from services.billing.store import accounts, invoices, outbox, rollup
 from services.billing.store.stripe_gateway import StripeFailure, StripeGateway
 from services.billing.transport.health import HealthService, JobWatch
+from services.kit.config import ConfigError, redact_dsn
 from services.kit.periodic import run_periodically
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ from typing import Any
 import asyncpg
 import grpc
 
-from services.app.config import ConfigError
 from services.billing.config import StripeSettings
 from services.billing.domain.invoices import display_status
 from services.billing.service import payments
@@ -18,6 +17,7 @@ from services.billing.transport import requests as req
 from services.billing.transport import statement_wire as out
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
+from services.kit.config import ConfigError
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.metering.store.organizations import get_organization
