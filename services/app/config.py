@@ -10,7 +10,7 @@ from services.kit.config import ConfigError, database_url, is_host_port, seconds
 
 
 @dataclass(frozen=True)
-class MeteringConfig:
+class ServerConfig:
     database_url: str
     """PostgreSQL DSN (`METERING_DATABASE_URL`), e.g. postgresql://user@host:5432/metering."""
 
@@ -78,7 +78,7 @@ class MeteringConfig:
     """On SIGTERM, how long in-flight calls may take to finish (`METERING_SHUTDOWN_GRACE_SECONDS`)."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> MeteringConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerConfig:
         env = os.environ if env is None else env
         config = cls(
             database_url=database_url(env),
