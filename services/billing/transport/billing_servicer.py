@@ -20,8 +20,8 @@ from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
 from services.kit.config import ConfigError
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
+from services.kit.inputs import org_id as valid_org
 from services.metering.store.organizations import get_organization
-from services.metering.transport.requests import org_id as valid_org
 
 Context = grpc.aio.ServicerContext[Any, Any]
 COLLECTION = {bpb.COLLECTION_METHOD_CHARGE_AUTOMATICALLY: "charge_automatically",
