@@ -60,15 +60,9 @@ async def worker_main(once: bool, now: str | None, stripe_test_server: str | Non
     env = dict(os.environ)
     server = None
     if stripe_test_server is not None:
-        from devstack.stripe_test_server import StripeTestServer
+        from services.app.dev.stripe import serve_stripe_test_server
 
-        host, _, port = stripe_test_server.rpartition(":")
-        if not host or not port.isdigit():
-            raise ConfigError(f"--stripe-test-server must be host:port, got {stripe_test_server!r}")
-        env.setdefault("STRIPE_API_KEY", "sk_test_metering_dev")
-        server = StripeTestServer(env["STRIPE_API_KEY"])
-        env["STRIPE_API_BASE"] = await server.start(host, int(port))
-        logging.getLogger(__name__).info("Stripe test server on %s", env["STRIPE_API_BASE"])
+        server = await serve_stripe_test_server(stripe_test_server, env)
     config = WorkerConfig.from_env(env)
     redact_in_logs(config.stripe.api_key)
     try:
