@@ -18,8 +18,8 @@ from services.kit.wire import timestamp
 from services.metering.domain import quota
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Balance, Deduction, DenialReason, Unit
+from services.metering.domain.readings import Usage
 from services.metering.service.metering import Metering
-from services.metering.store.quota import Usage
 from services.metering.store.usage import NewEvent, StoredEvent
 from services.metering.transport import requests
 

@@ -11,7 +11,7 @@ import asyncpg
 
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
-from services.metering.store.usage_figures import BucketFigure, SpanFigure
+from services.metering.domain.readings import BucketFigure, SpanFigure
 from services.reporting.domain import billed, catalogue
 from services.reporting.domain.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.domain.figures import money, per_day, to_usd, total

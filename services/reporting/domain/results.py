@@ -13,8 +13,7 @@ from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.quota import Projection, QuotaState, percent_used, quota_state
-from services.metering.store.quota import Usage
-from services.metering.store.quota_limits import QuotaView
+from services.metering.domain.readings import QuotaView, Usage
 from services.reporting.domain.catalogue import AGENT_CREDITS, BY_NAME
 from services.reporting.domain.figures import share, total
 from services.reporting.domain.periods import ChartRange, Period, Range
