@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-
-import asyncpg
+from typing import Any
 
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
@@ -155,7 +155,7 @@ class CostReport:
 
 @dataclass(frozen=True)
 class Overview:
-    org: asyncpg.Record
+    org: Mapping[str, Any]
     usage: Usage
     allowance: Decimal
     projection: Projection
