@@ -61,7 +61,6 @@ from services.reporting.service import invoices as billing
 from services.reporting.store import reads as store
 
 TRUNC = {Granularity.DAILY: "day", Granularity.WEEKLY: "week", Granularity.MONTHLY: "month"}
-CONSUMER_KINDS = ("workspace", "group", "user")
 OLD_BACKUPS = timedelta(days=advice.OLD_BACKUP_DAYS)
 SECOND = timedelta(seconds=1)
 
