@@ -56,6 +56,7 @@ def copy_of_the_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("services/app/wrong.py", "from devstack import ports", "Only services.app.dev imports devstack"),
     ("services/metering/service/wrong.py", "from devstack import ports",
      "Only services.app.dev imports devstack"),
+    ("services/schema/wrong.py", "from services.kit import decimals", "The schema imports nothing of ours"),
     ("ratelimiter/wrong.py", "from services.metering.domain import credits",
      "The rate limiter imports nothing of services but the kit"),
 ])
