@@ -10,14 +10,16 @@ from contextlib import suppress
 import grpc
 from aiohttp import web
 
-from ratelimiter.config import ConfigError, load_limits, snapshot
+from ratelimiter.config import load_limits, snapshot
 from ratelimiter.limiter import Limiter
 from ratelimiter.metrics import Metrics
 from ratelimiter.settings import Settings
 from ratelimiter.store import RedisBuckets, connect, redacted
 from ratelimiter.transport.grpc_server import build_server
 from ratelimiter.transport.http import build_app
+from services.kit.config import ConfigError
 from services.kit.observability.telemetry import tracing_enabled
+from services.kit.periodic import run_periodically
 
 log = logging.getLogger("ratelimiter")
 
@@ -73,12 +75,14 @@ class Sidecar:
                  ",".join(sorted(limits.domains)))
 
     async def _watch_files(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.reload_interval_s)
-            current = snapshot(self.settings.config_path)
-            if current != self._files:
-                self._files = current
-                self.reload()
+        await run_periodically("config file watch", self._reload_if_changed,
+                               self.settings.reload_interval_s, quiet=True)
+
+    async def _reload_if_changed(self) -> None:
+        current = snapshot(self.settings.config_path)
+        if current != self._files:
+            self._files = current
+            self.reload()
 
     async def stop(self) -> None:
         if self._watch is not None:

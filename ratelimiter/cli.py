@@ -8,8 +8,8 @@ import sys
 
 import typer
 
-from ratelimiter.config import ConfigError
-from ratelimiter.settings import SettingsError, load_settings
+from ratelimiter.settings import load_settings
+from services.kit.config import ConfigError
 from services.kit.observability import telemetry
 from services.kit.observability.logs import configure_logging
 
@@ -27,7 +27,7 @@ def serve() -> None:
     """Serve Check, Envoy's ShouldRateLimit and HTTP checks (settings: RATELIMITER_* env)."""
     try:
         settings = load_settings()
-    except SettingsError as exc:
+    except ConfigError as exc:
         _fail(str(exc))
     configure_logging(os.environ.get("RATELIMITER_LOG_FORMAT", "json"), settings.log_level)
     try:

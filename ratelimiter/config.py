@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from services.kit.config import ConfigError
+
 UNITS_MS = {
     "second": 1_000,
     "minute": 60_000,
@@ -47,10 +49,6 @@ MAX_REQUESTS = 2**32 - 1
 # The Lua script counts in exact integers of burst x window_ms, which Lua keeps exact below 2**53.
 MAX_BUCKET_UNITS = 2**53
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
-
-
-class ConfigError(Exception):
-    """A configuration problem, already phrased as `file:line: reason`."""
 
 
 class FailureMode(StrEnum):

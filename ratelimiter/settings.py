@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class SettingsError(Exception):
-    """A missing or malformed environment variable, phrased for one line of output."""
+from services.kit.config import ConfigError, is_host_port
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +35,8 @@ class Settings:
 
 
 def _host_port(name: str, value: str) -> str:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise SettingsError(f"{name}={value!r} is not host:port")
+    if not is_host_port(value):
+        raise ConfigError(f"{name}={value!r} is not host:port")
     return value
 
 
@@ -47,31 +44,31 @@ def _number(name: str, value: str, *, minimum: float) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a number") from None
+        raise ConfigError(f"{name}={value!r} is not a number") from None
     if number < minimum:
-        raise SettingsError(f"{name}={value!r} must be at least {minimum:g}")
+        raise ConfigError(f"{name}={value!r} must be at least {minimum:g}")
     return number
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Reads the RATELIMITER_* variables; raises SettingsError naming the bad one."""
+    """Reads the RATELIMITER_* variables; raises ConfigError naming the bad one."""
     env = os.environ if env is None else env
     defaults = Settings()
     redis_url = env.get("RATELIMITER_REDIS_URL", defaults.redis_url)
     scheme = redis_url.partition("://")[0]
     if scheme not in {"redis", "rediss", "unix", "redis+cluster", "rediss+cluster"}:
-        raise SettingsError("RATELIMITER_REDIS_URL must start with redis://, rediss://, unix:// "
+        raise ConfigError("RATELIMITER_REDIS_URL must start with redis://, rediss://, unix:// "
                             "or redis+cluster://")
     config = env.get("RATELIMITER_CONFIG") or None
     config_path = Path(config) if config else None
     if config_path is not None and not config_path.exists():
-        raise SettingsError(f"RATELIMITER_CONFIG={config!r}: no such file or directory")
+        raise ConfigError(f"RATELIMITER_CONFIG={config!r}: no such file or directory")
     prefix = env.get("RATELIMITER_KEY_PREFIX", defaults.key_prefix)
     if "{" in prefix or "}" in prefix:
-        raise SettingsError("RATELIMITER_KEY_PREFIX must not contain { or } (hash tags are ours)")
+        raise ConfigError("RATELIMITER_KEY_PREFIX must not contain { or } (hash tags are ours)")
     level = env.get("RATELIMITER_LOG_LEVEL", defaults.log_level).upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError(f"RATELIMITER_LOG_LEVEL={level!r} is not DEBUG/INFO/WARNING/ERROR")
+        raise ConfigError(f"RATELIMITER_LOG_LEVEL={level!r} is not DEBUG/INFO/WARNING/ERROR")
     timeout_ms = env.get("RATELIMITER_REDIS_TIMEOUT_MS")
     return Settings(
         redis_url=redis_url,

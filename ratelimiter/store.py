@@ -267,11 +267,6 @@ class RedisBuckets:
                 self.on_transition(True, "store answered a probe")
             return
 
-    async def server_time_ms(self) -> int:
-        """Redis server time (for tests and the benchmark)."""
-        seconds, micros = await self.client.time()
-        return int(seconds) * 1000 + int(micros) // 1000
-
     async def close(self) -> None:
         if self._probe is not None:
             self._probe.cancel()

@@ -11,8 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from services.app.config import ConfigError, MeteringConfig
+from services.app.config import ServerConfig
 from services.app.dev.call import call_app
+from services.kit.config import ConfigError
 from services.kit.observability import telemetry
 from services.kit.observability.logs import configure_logging
 
@@ -60,7 +61,7 @@ def serve() -> None:
     _setup_logging(telemetry_service="metering")
 
     async def main() -> None:
-        await serve_forever(MeteringConfig.from_env())
+        await serve_forever(ServerConfig.from_env())
 
     _run(main())
 
@@ -73,7 +74,7 @@ def migrate() -> None:
     _setup_logging()
 
     async def main() -> list[str]:
-        return await apply(MeteringConfig.from_env().database_url)
+        return await apply(ServerConfig.from_env().database_url)
 
     applied = _run(main())
     typer.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))

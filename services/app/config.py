@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
-class ConfigError(ValueError):
-    """Missing or malformed configuration; the message is one line meant for the operator."""
+from services.kit.config import ConfigError, database_url, is_host_port, seconds, whole_number
 
 
 @dataclass(frozen=True)
-class MeteringConfig:
+class ServerConfig:
     database_url: str
     """PostgreSQL DSN (`METERING_DATABASE_URL`), e.g. postgresql://user@host:5432/metering."""
 
@@ -81,38 +78,34 @@ class MeteringConfig:
     """On SIGTERM, how long in-flight calls may take to finish (`METERING_SHUTDOWN_GRACE_SECONDS`)."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> MeteringConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerConfig:
         env = os.environ if env is None else env
-        url = env.get("METERING_DATABASE_URL", "").strip()
-        if not url:
-            raise ConfigError("METERING_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1/metering)")
-        if not url.startswith(("postgres://", "postgresql://")):
-            raise ConfigError("METERING_DATABASE_URL must be a postgresql:// URL")
         config = cls(
-            database_url=url,
+            database_url=database_url(env),
             grpc_addr=env.get("METERING_GRPC_ADDR", cls.grpc_addr),
-            pool_min_size=_int(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
-            pool_max_size=_int(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
-            hold_sweep_seconds=_float(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
+            pool_min_size=whole_number(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
+            pool_max_size=whole_number(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
+            hold_sweep_seconds=seconds(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
             smtp_host=env.get("METERING_SMTP_HOST") or None,
-            smtp_port=_int(env, "METERING_SMTP_PORT", cls.smtp_port),
+            smtp_port=whole_number(env, "METERING_SMTP_PORT", cls.smtp_port),
             smtp_sender=env.get("METERING_SMTP_FROM", cls.smtp_sender),
-            notify_seconds=_float(env, "METERING_NOTIFY_SECONDS", cls.notify_seconds),
-            shutdown_grace_seconds=_float(env, "METERING_SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds),
-            db_connect_seconds=_float(env, "METERING_DB_CONNECT_SECONDS", cls.db_connect_seconds),
+            notify_seconds=seconds(env, "METERING_NOTIFY_SECONDS", cls.notify_seconds),
+            shutdown_grace_seconds=seconds(env, "METERING_SHUTDOWN_GRACE_SECONDS",
+                                           cls.shutdown_grace_seconds),
+            db_connect_seconds=seconds(env, "METERING_DB_CONNECT_SECONDS", cls.db_connect_seconds),
             http_addr=env.get("METERING_HTTP_ADDR", cls.http_addr),
             ratelimiter_url=env.get("METERING_RATELIMITER_URL", cls.ratelimiter_url),
             rate_limit_ips=tuple(ip.strip() for ip in env.get("METERING_RATE_LIMIT_IPS", "").split(",")
                                  if ip.strip()),
             client_ip_header=env.get("METERING_CLIENT_IP_HEADER", cls.client_ip_header).strip(),
             public_url=env.get("METERING_PUBLIC_URL", cls.public_url).strip().rstrip("/"),
-            export_ttl_seconds=_float(env, "METERING_EXPORT_TTL_SECONDS", cls.export_ttl_seconds),
-            export_poll_seconds=_float(env, "METERING_EXPORT_POLL_SECONDS", cls.export_poll_seconds),
-            metrics_flush_seconds=_float(env, "METERING_METRICS_FLUSH_SECONDS", cls.metrics_flush_seconds),
+            export_ttl_seconds=seconds(env, "METERING_EXPORT_TTL_SECONDS", cls.export_ttl_seconds),
+            export_poll_seconds=seconds(env, "METERING_EXPORT_POLL_SECONDS", cls.export_poll_seconds),
+            metrics_flush_seconds=seconds(env, "METERING_METRICS_FLUSH_SECONDS", cls.metrics_flush_seconds),
         )
         if ":" not in config.grpc_addr:
             raise ConfigError(f"METERING_GRPC_ADDR must be host:port, got {config.grpc_addr!r}")
-        if not _host_port(config.http_addr):
+        if not is_host_port(config.http_addr):
             raise ConfigError(f"METERING_HTTP_ADDR must be host:port, got {config.http_addr!r}")
         if not config.ratelimiter_url.startswith(("http://", "https://")):
             raise ConfigError("METERING_RATELIMITER_URL must be an http(s):// URL")
@@ -122,41 +115,3 @@ class MeteringConfig:
             raise ConfigError("METERING_DB_POOL_MIN must be >= 1 and <= METERING_DB_POOL_MAX")
         return config
 
-
-def _host_port(value: str) -> bool:
-    host, sep, port = value.rpartition(":")
-    return bool(sep and host and port.isdigit() and 0 <= int(port) <= 65535)
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
-    return value
-
-
-def redact_dsn(dsn: str) -> str:
-    """The DSN with any password (in the authority or a `password=` parameter) replaced, for log lines."""
-    dsn = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", dsn)
-    scheme, sep, rest = dsn.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not at or ":" not in creds:
-        return dsn
-    user = creds.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"

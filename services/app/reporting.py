@@ -10,7 +10,7 @@ import asyncpg
 import grpc
 from aiohttp import web
 
-from services.app.config import MeteringConfig
+from services.app.config import ServerConfig
 from services.gen.metering.v1 import reporting_pb2_grpc
 from services.kit.periodic import run_periodically
 from services.metering.store.api_keys import KeyRing
@@ -26,7 +26,7 @@ EXPORT_SWEEP_SECONDS = 60.0
 
 
 class Reporting:
-    def __init__(self, pool: asyncpg.Pool, keys: KeyRing, config: MeteringConfig) -> None:
+    def __init__(self, pool: asyncpg.Pool, keys: KeyRing, config: ServerConfig) -> None:
         self.config = config
         self.reports = Reports(pool)
         self.exports = Exports(pool, ttl=timedelta(seconds=config.export_ttl_seconds))

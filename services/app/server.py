@@ -13,7 +13,7 @@ import asyncpg
 import grpc
 from grpc_health.v1 import _async as health_aio
 
-from services.app.config import MeteringConfig, redact_dsn
+from services.app.config import ServerConfig
 from services.app.reporting import Reporting
 from services.billing.transport.registration import BILLING_SERVICE_NAMES, add_billing_servicers
 from services.gen.metering.v1 import (
@@ -23,6 +23,7 @@ from services.gen.metering.v1 import (
     metering_pb2_grpc,
     reporting_pb2,
 )
+from services.kit.config import redact_dsn
 from services.kit.database import keep_trying
 from services.kit.observability.grpc_servers import add_health_and_reflection, new_server
 from services.kit.periodic import run_periodically
@@ -43,7 +44,7 @@ SERVICE_NAMES = (
 )
 
 
-async def serve(config: MeteringConfig, stop: asyncio.Event | None = None) -> None:
+async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None:
     """Runs until `stop` is set (or SIGTERM/SIGINT arrives), then drains in-flight calls."""
     if stop is None:
         # Only a server that owns its process takes over its stop signals; an embedding caller

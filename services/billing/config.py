@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from services.app.config import ConfigError, MeteringConfig
+from services.kit.config import ConfigError, database_url, seconds, whole_number_within
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class StripeSettings:
         base = env.get("STRIPE_API_BASE", "").strip().rstrip("/") or None
         if base is not None and not base.startswith(("http://", "https://")):
             raise ConfigError("STRIPE_API_BASE must be an http(s):// URL")
-        return cls(key, base, _positive(env, "STRIPE_TIMEOUT_SECONDS", cls.timeout_seconds))
+        return cls(key, base, seconds(env, "STRIPE_TIMEOUT_SECONDS", cls.timeout_seconds))
 
 
 @dataclass(frozen=True)
@@ -74,41 +74,21 @@ class WorkerConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
         env = os.environ if env is None else env
         config = cls(
-            database_url=MeteringConfig.from_env(env).database_url,
+            database_url=database_url(env),
             stripe=StripeSettings.from_env(env),
-            rollup_minute=_whole(env, "BILLING_ROLLUP_MINUTE", cls.rollup_minute, 0, 59),
-            sync_hour=_whole(env, "BILLING_SYNC_HOUR", cls.sync_hour, 0, 23),
-            tick_seconds=_positive(env, "BILLING_TICK_SECONDS", cls.tick_seconds),
-            push_poll_seconds=_positive(env, "BILLING_PUSH_POLL_SECONDS", cls.push_poll_seconds),
-            retry_base_seconds=_positive(env, "BILLING_RETRY_BASE_SECONDS", cls.retry_base_seconds),
-            retry_max_seconds=_positive(env, "BILLING_RETRY_MAX_SECONDS", cls.retry_max_seconds),
-            push_concurrency=_whole(env, "BILLING_PUSH_CONCURRENCY", cls.push_concurrency, 1, 64),
-            invoice_sync_seconds=_positive(env, "BILLING_INVOICE_SYNC_SECONDS", cls.invoice_sync_seconds),
+            rollup_minute=whole_number_within(env, "BILLING_ROLLUP_MINUTE", cls.rollup_minute, 0, 59),
+            sync_hour=whole_number_within(env, "BILLING_SYNC_HOUR", cls.sync_hour, 0, 23),
+            tick_seconds=seconds(env, "BILLING_TICK_SECONDS", cls.tick_seconds),
+            push_poll_seconds=seconds(env, "BILLING_PUSH_POLL_SECONDS", cls.push_poll_seconds),
+            retry_base_seconds=seconds(env, "BILLING_RETRY_BASE_SECONDS", cls.retry_base_seconds),
+            retry_max_seconds=seconds(env, "BILLING_RETRY_MAX_SECONDS", cls.retry_max_seconds),
+            push_concurrency=whole_number_within(env, "BILLING_PUSH_CONCURRENCY", cls.push_concurrency,
+                                                 1, 64),
+            invoice_sync_seconds=seconds(env, "BILLING_INVOICE_SYNC_SECONDS", cls.invoice_sync_seconds),
             health_addr=env.get("BILLING_GRPC_ADDR", "").strip() or None,
-            stuck_seconds=_positive(env, "BILLING_STUCK_SECONDS", cls.stuck_seconds),
+            stuck_seconds=seconds(env, "BILLING_STUCK_SECONDS", cls.stuck_seconds),
         )
         if config.health_addr is not None and ":" not in config.health_addr:
             raise ConfigError(f"BILLING_GRPC_ADDR must be host:port, got {config.health_addr!r}")
         return config
 
-
-def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return int(raw)
-
-
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not value > 0:
-        raise ConfigError(f"{name} must be positive")
-    return value

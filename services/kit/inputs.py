@@ -9,13 +9,16 @@ anything reaches the store; each raises FieldError naming the field.
   lone surrogates, which PostgreSQL text cannot hold.
 - decimals: ASCII digits with an optional fraction ("12", "0.25"); no sign, exponent or spaces.
 - timestamps: within 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z, plus each field's own rule.
+- enum values: a known value, or 0 for none.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -24,6 +27,7 @@ from services.kit.errors import FieldError
 MAX_INTEGER_DIGITS = 20
 MAX_FRACTION_DIGITS = 18
 MAX_KEY_LENGTH = 255
+MAX_NAME_LENGTH = 128
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
 _EARLIEST_SECONDS = 0
@@ -47,6 +51,10 @@ def slug(raw: str, field: str) -> str:
     return raw
 
 
+def org_id(raw: str, field: str = "org_id") -> str:
+    return slug(raw, field)
+
+
 def meter(raw: str, field: str = "meter") -> str:
     if not raw:
         raise FieldError(field, "is required")
@@ -66,6 +74,10 @@ def key(raw: str, field: str) -> str:
     return raw
 
 
+def idempotency_key(raw: str, field: str = "idempotency_key") -> str:
+    return key(raw, field)
+
+
 def text(raw: str, field: str, max_length: int) -> str:
     """Free text as given (may be empty): at most max_length characters, nothing PostgreSQL refuses."""
     if len(raw) > max_length:
@@ -73,6 +85,20 @@ def text(raw: str, field: str, max_length: int) -> str:
     if _UNSTORABLE.search(raw):
         raise FieldError(field, "must not contain control characters")
     return raw
+
+
+def optional_name(raw: str, field: str) -> str | None:
+    """A workspace, user or model name as given, None when empty."""
+    return text(raw, field, MAX_NAME_LENGTH) or None
+
+
+def enum_name(value: int, names: Mapping[Any, str], field: str) -> str | None:
+    """The name of a protobuf enum value; None for 0 (unset)."""
+    if value == 0:
+        return None
+    if value not in names:
+        raise FieldError(field, f"unknown value {value}")
+    return names[value]
 
 
 def decimal(raw: str, field: str, *, positive: bool = False, whole: bool = False) -> Decimal:
@@ -122,6 +148,15 @@ def timestamp(ts: Timestamp, field: str) -> datetime:
     if not _EARLIEST_SECONDS <= ts.seconds <= _LATEST_SECONDS:
         raise FieldError(field, RANGE_TEXT)
     return instant(ts.ToDatetime(tzinfo=UTC), field)
+
+
+def moment(ts: Timestamp, present: bool, field: str, default: datetime | None = None) -> datetime:
+    """A protobuf Timestamp field: required unless a default stands in for it."""
+    if not present:
+        if default is None:
+            raise FieldError(field, "is required")
+        return default
+    return timestamp(ts, field)
 
 
 def rfc3339(raw: str, field: str) -> datetime:

@@ -18,7 +18,7 @@ from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
 from services.gen.metering.v1 import reporting_pb2 as rpb
 from services.gen.metering.v1 import reporting_pb2_grpc as rpb_grpc
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from tests.billing.helpers import insert_events, new_org
 from tests.billing.stripe_harness import DAY, TODAY, control, names, run_once, state

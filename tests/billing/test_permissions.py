@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import reporting_pb2 as rpb
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from tests.billing.helpers import new_org
 from tests.metering.clients import aio_channel

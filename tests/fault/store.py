@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
 from services.schema.migrations import migrate

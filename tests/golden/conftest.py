@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from devstack.stripe_test_server import StripeTestServer
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from tests.billing.helpers import own_database
 from tests.billing.stripe_harness import new_key, run_once, state

@@ -22,7 +22,7 @@ from services.billing.store.resources import NewResource, create_resource, delet
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc, metering_pb2_grpc
 from services.gen.metering.v1 import metering_pb2 as pb
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.organizations import NewOrganization, create_organization
 from tests.metering.clients import aio_channel

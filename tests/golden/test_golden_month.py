@@ -22,7 +22,7 @@ import pytest
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc, metering_pb2_grpc
 from services.gen.metering.v1 import metering_pb2 as pb
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from tests.billing.stripe_harness import names
 from tests.golden import figures as f
 from tests.golden.conftest import World

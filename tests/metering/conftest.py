@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.gen.metering.v1 import admin_pb2_grpc
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
 from services.schema.migrations import migrate

@@ -13,7 +13,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.app.config import MeteringConfig
+from services.app.config import ServerConfig
 from services.app.server import serve
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
@@ -31,7 +31,7 @@ async def probe(dsn: str, key: str, org: str) -> dict[str, object]:
         metric_readers=[reader],
     )
     addr, stop = f"127.0.0.1:{free_port()}", asyncio.Event()
-    server = asyncio.create_task(serve(MeteringConfig(database_url=dsn, grpc_addr=addr), stop))
+    server = asyncio.create_task(serve(ServerConfig(database_url=dsn, grpc_addr=addr), stop))
     async with aio_channel(addr, key) as channel:
         stub = pb_grpc.MeteringServiceStub(channel)
         await channel.channel_ready()

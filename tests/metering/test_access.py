@@ -13,7 +13,7 @@ import pytest
 
 import services.gen.metering.v1
 from services.gen.metering.v1 import admin_pb2, admin_pb2_grpc, metering_pb2
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from tests.metering.clients import aio_channel
 from tests.metering.conftest import start_server

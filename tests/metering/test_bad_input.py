@@ -478,7 +478,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
 
 
 async def _seed_fuzz_org(url: str) -> str:
-    from services.metering.domain.access import Role
+    from services.kit.caller import Role
     from services.metering.store.api_keys import create_api_key
     from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
 

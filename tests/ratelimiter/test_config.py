@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ratelimiter.config import ConfigError, FailureMode, Limit, load_limits
-from ratelimiter.settings import SettingsError, load_settings
+from ratelimiter.config import FailureMode, Limit, load_limits
+from ratelimiter.settings import load_settings
+from services.kit.config import ConfigError
 from tests.ratelimiter.harness import REPO
 
 ENVOY_STYLE = """\
@@ -169,9 +170,9 @@ def test_settings_come_from_the_environment_with_documented_defaults():
     defaults = load_settings({})
     assert (defaults.grpc_addr, defaults.http_addr) == ("127.0.0.1:50052", "127.0.0.1:8081")
     assert defaults.config_path is None
-    with pytest.raises(SettingsError, match="RATELIMITER_GRPC_ADDR"):
+    with pytest.raises(ConfigError, match="RATELIMITER_GRPC_ADDR"):
         load_settings({"RATELIMITER_GRPC_ADDR": "nonsense"})
-    with pytest.raises(SettingsError, match="RATELIMITER_REDIS_URL"):
+    with pytest.raises(ConfigError, match="RATELIMITER_REDIS_URL"):
         load_settings({"RATELIMITER_REDIS_URL": "http://x"})
     cluster = load_settings({"RATELIMITER_REDIS_URL": "redis+cluster://127.0.0.1:7000"})
     assert cluster.redis_url.startswith("redis+cluster://")

@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc, metering_pb2_grpc
 from services.gen.metering.v1 import metering_pb2 as pb
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from tests.metering.clients import aio_channel
 

@@ -12,7 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from tests.ratelimiter.harness import Sidecar
 from tests.reporting.conftest import ARTIFACTS, start_http_server
 from tests.reporting.seed import Event, Seeded, Seeder, Spend, now

@@ -14,7 +14,7 @@ import pytest
 
 from services.gen.metering.v1 import reporting_pb2 as pb
 from services.gen.metering.v1 import reporting_pb2_grpc
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from tests.metering.clients import aio_channel
 from tests.ratelimiter.harness import Sidecar
 from tests.reporting.conftest import start_http_server

@@ -20,10 +20,10 @@ from openapi_spec_validator import validate
 from services.billing.store.resources import NewResource, create_resource, delete_resource
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc
-from services.metering.domain.access import Role
+from services.kit.caller import Role
+from services.metering.domain.access_rules import RULES
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.prices import set_resource_rate
-from services.metering.transport.access_rules import RULES
 from services.reporting.service.exports import Exports
 from services.reporting.transport.http_api import ROUTES
 from services.reporting.transport.openapi import openapi_document

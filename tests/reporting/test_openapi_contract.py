@@ -18,7 +18,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from tests.reporting.seed import Seeded, Seeder
 
 # The standard checks, plus: invalid requests are refused, documented headers are sent, and a

@@ -12,7 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from tests.reporting.seed import Event, Seeded, Seeder
 

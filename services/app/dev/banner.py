@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from devstack.companions import Companion
 from devstack.home import KEYS_FILE
-from services.app.config import MeteringConfig
+from services.app.config import ServerConfig
 from services.app.dev.keys import read_keys
 from services.app.dev.seed import DEMO_ORGANIZATIONS
 
@@ -42,7 +42,7 @@ def print_ready(console: Console, running: Running) -> None:
     _row(console, "PostgreSQL", running.database_url)
     _row(console, "Redis", running.redis_url)
     _row(console, "metering gRPC", f"{running.grpc_addr}  (metering.v1.MeteringService)")
-    http = running.env.get("METERING_HTTP_ADDR") or MeteringConfig.http_addr
+    http = running.env.get("METERING_HTTP_ADDR") or ServerConfig.http_addr
     _row(console, "usage API", f"http://{http}/api/v1  (OpenAPI: /api/v1/openapi.json)")
     _row(console, "dashboard", f"http://{http}/dashboard")
     for companion in running.started:
@@ -83,4 +83,4 @@ def _metering_command() -> str:
 
 
 def _addr_prefix(grpc_addr: str) -> str:
-    return "" if grpc_addr == MeteringConfig.grpc_addr else f"METERING_GRPC_ADDR={grpc_addr} "
+    return "" if grpc_addr == ServerConfig.grpc_addr else f"METERING_GRPC_ADDR={grpc_addr} "

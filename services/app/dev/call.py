@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from services.app.config import MeteringConfig
+from services.app.config import ServerConfig
 
 call_app = typer.Typer(no_args_is_help=True,
                        help="Call a running metering server (METERING_GRPC_ADDR); prints the answer as JSON.")
@@ -66,7 +66,7 @@ def _call(method: str, request: Any, api_key: str | None) -> None:
 
     from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 
-    addr = os.environ.get("METERING_GRPC_ADDR") or MeteringConfig.grpc_addr
+    addr = os.environ.get("METERING_GRPC_ADDR") or ServerConfig.grpc_addr
     with grpc.insecure_channel(addr) as channel:
         stub = pb_grpc.MeteringServiceStub(channel)  # type: ignore[no-untyped-call]
         try:

@@ -29,10 +29,11 @@ from devstack.ports import accepts_tcp, ensure_free
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import Child
 from devstack.redis import EmbeddedRedis
-from services.app.config import ConfigError, MeteringConfig
+from services.app.config import ServerConfig
 from services.app.dev.banner import Running, print_ready
 from services.app.dev.keys import ensure_demo_keys
 from services.app.dev.seed import DEMO_ORGANIZATIONS, seed_demo_data
+from services.kit.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class DevSettings:
     @classmethod
     def from_env(cls, home: Path | None, fresh: bool, env: Mapping[str, str] | None = None) -> DevSettings:
         env = dict(os.environ if env is None else env)
-        grpc_addr = env.get("METERING_GRPC_ADDR") or MeteringConfig.grpc_addr
+        grpc_addr = env.get("METERING_GRPC_ADDR") or ServerConfig.grpc_addr
         # The dashboard's rate-limit bars read the sidecar this run starts, wherever it listens.
         sidecar_http = env.get("RATELIMITER_HTTP_ADDR") or "127.0.0.1:8081"
         env.setdefault("METERING_RATELIMITER_URL", f"http://{sidecar_http}")
@@ -124,7 +125,7 @@ def _free_ports(settings: DevSettings) -> list[Companion]:
     """Fails before anything starts if a port is taken; returns the companions that have landed."""
     companions = [c for c in COMPANIONS if c.available()]
     ensure_free(settings.grpc_addr, "METERING_GRPC_ADDR")
-    ensure_free(settings.env.get("METERING_HTTP_ADDR") or MeteringConfig.http_addr, "METERING_HTTP_ADDR")
+    ensure_free(settings.env.get("METERING_HTTP_ADDR") or ServerConfig.http_addr, "METERING_HTTP_ADDR")
     for companion in companions:
         companion.check_ports(settings.env)
     return companions
@@ -172,7 +173,7 @@ async def _start_server(settings: DevSettings, dsn: str, stop: asyncio.Event) ->
     from services.app.server import serve
 
     try:
-        config = MeteringConfig.from_env({**settings.env, "METERING_DATABASE_URL": dsn})
+        config = ServerConfig.from_env({**settings.env, "METERING_DATABASE_URL": dsn})
     except ConfigError as error:
         raise DevError(f"configuration error: {error}") from None
     server = asyncio.create_task(serve(config, stop))

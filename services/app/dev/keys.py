@@ -14,7 +14,8 @@ from pathlib import Path
 
 import asyncpg
 
-from services.metering.domain.access import Role, split_token
+from services.kit.caller import Role
+from services.metering.domain.access import split_token
 from services.metering.store.api_keys import create_api_key
 
 PLATFORM_ADMIN = "platform_admin"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.billing.domain.proration import HOUR, floor_hour
+from services.billing.domain.proration import floor_hour
 from services.billing.domain.rollup import SegmentInHour, resource_hour
 from services.billing.domain.schedule import hours_due
 from services.metering.store.usage_figures import readings_figure
@@ -141,9 +141,3 @@ async def roll_up_dirty_hours(conn: asyncpg.Connection, limit: int = 10_000) -> 
     for row in rows:
         await roll_up_hour(conn, row["hour_start"], row["org_id"])
     return len(rows)
-
-
-async def last_rolled_hour_end(conn: asyncpg.Connection) -> datetime | None:
-    """Usage is counted up to this moment."""
-    start: datetime | None = await conn.fetchval("SELECT max(hour_start) FROM rollup_hours")
-    return None if start is None else start + HOUR

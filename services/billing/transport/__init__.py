@@ -1,1 +1,3 @@
-"""gRPC transport of the billing services (ResourceService, BillingService)."""
+"""gRPC transport of billing: the ResourceService and BillingService servicers with their request
+validation and response mapping, their registration on the metering server, and the billing
+worker's health service."""

@@ -8,7 +8,6 @@ from typing import Any
 import asyncpg
 import grpc
 
-from services.app.config import ConfigError
 from services.billing.config import StripeSettings
 from services.billing.domain.invoices import display_status
 from services.billing.service import payments
@@ -18,10 +17,11 @@ from services.billing.transport import requests as req
 from services.billing.transport import statement_wire as out
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
+from services.kit.config import ConfigError
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
+from services.kit.inputs import org_id as valid_org
 from services.metering.store.organizations import get_organization
-from services.metering.transport.requests import org_id as valid_org
 
 Context = grpc.aio.ServicerContext[Any, Any]
 COLLECTION = {bpb.COLLECTION_METHOD_CHARGE_AUTOMATICALLY: "charge_automatically",

@@ -20,6 +20,7 @@ from services.kit.observability.grpc_servers import (
     add_health_and_reflection,
     new_server,
 )
+from services.kit.periodic import run_periodically
 
 
 class JobWatch:
@@ -65,11 +66,13 @@ class HealthService:
     async def report_until(self, stop: asyncio.Event) -> None:
         if self._health is None:
             raise RuntimeError("report_until() before start()")
+        health = self._health
+
+        async def report() -> None:
+            await health.set("", NOT_SERVING if self._watch.stuck() else SERVING)
+
         try:
-            while not stop.is_set():
-                await self._health.set("", NOT_SERVING if self._watch.stuck() else SERVING)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._every)
+            await run_periodically("health report", report, self._every, stop, quiet=True)
         finally:
             await self._health.enter_graceful_shutdown()
             await self._server.stop(1)

@@ -14,7 +14,7 @@ from services.billing.transport import wire
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
 from services.kit.grpc_status import rpc
-from services.metering.transport.requests import org_id as valid_org
+from services.kit.inputs import org_id as valid_org
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

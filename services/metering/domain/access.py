@@ -1,33 +1,17 @@
-"""Who is calling: API keys, roles and the tenant a caller may act for."""
+"""API keys: how a key is made, stored as a hash and recognised when presented."""
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
+from services.kit.caller import Role as Role  # still imported from here by bench/
+
 KEY_PREFIX = "mk"
 _KEY_ID_BYTES = 6  # 12 hex characters: the part of the key that identifies it
 _SECRET_BYTES = 32
-
-
-class Role(enum.Enum):
-    PLATFORM_ADMIN = "platform_admin"
-    TENANT_ADMIN = "tenant_admin"
-    BILLING_CONTACT = "billing_contact"
-    SERVICE = "service"
-
-
-@dataclass(frozen=True)
-class Principal:
-    key_id: str
-    role: Role
-    org_id: str | None  # None for platform admins
-
-    def may_act_for(self, org_id: str) -> bool:
-        return self.role is Role.PLATFORM_ADMIN or self.org_id == org_id
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,6 @@ class Aggregation(enum.Enum):
         """Whether the figure grows with time (and so is projected at its daily rate)."""
         return self is Aggregation.SUM
 
-    @property
-    def stripe_aggregation(self) -> str:
-        """The Stripe meter aggregation that bills it: a sum, or the last value of the period."""
-        return "sum" if self is Aggregation.SUM else "last"
-
 
 @dataclass
 class Figure:

@@ -19,11 +19,12 @@ from services.metering.domain.credits import (
     ReserveOp,
     Unit,
 )
+from services.metering.domain.readings import Usage
 from services.metering.service.instruments import DEDUCTIONS
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.credit_ledger import CreditLedger
 from services.metering.store.deduction_usage import CREDITS_SPENT
-from services.metering.store.quota import Usage, read_usage
+from services.metering.store.quota import read_usage
 from services.metering.store.usage import NewEvent, StoredEvent, UsageRecorder
 
 

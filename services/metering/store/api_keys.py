@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from services.kit.caller import Principal, Role
 from services.kit.database import DATABASE_UNREACHABLE
 from services.kit.errors import NotFoundError
-from services.metering.domain.access import Principal, Role, new_key, secret_matches, split_token
+from services.metering.domain.access import new_key, secret_matches, split_token
 
 INSERT_API_KEY = """
 INSERT INTO api_keys (key_id, prefix, org_id, role, name, secret_hash)

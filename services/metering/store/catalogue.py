@@ -28,11 +28,6 @@ class Catalogue:
             self._meters_loaded = time.monotonic()
         return self._meters
 
-    async def meter_exists(self, meter: str) -> bool:
-        if meter in await self.meters():
-            return True
-        return meter in await self.meters(refresh=True)
-
     async def organization_exists(self, org_id: str) -> bool:
         seen = self._orgs.get(org_id)
         if seen is not None and time.monotonic() - seen < self._ttl:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ import asyncpg
 from services.kit.errors import NotFoundError
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import Unit, period_allowance
-from services.metering.domain.usage_model import Aggregation
+from services.metering.domain.readings import Usage
 from services.metering.store.periods import credits_unlimited, period_grant
 from services.metering.store.quota_limits import OVERSPENT, meter_limit
 from services.metering.store.usage_figures import aggregation, period_figure
@@ -24,24 +23,6 @@ FROM balances b JOIN organizations o USING (org_id)
 WHERE b.org_id = $1"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What was used this period against what may be used; the input of quotas and projections."""
-
-    org_id: str
-    meter: str  # "" for the credit balance
-    unit: Unit | None  # None for a meter (its own unit)
-    used: Decimal
-    limit: Decimal | None  # None: unlimited
-    left: Decimal | None  # what may still be used; None: unlimited
-    monthly_remaining: Decimal
-    bonus_remaining: Decimal
-    reserved: Decimal
-    period: BillingPeriod
-    now: datetime
-    aggregation: Aggregation = Aggregation.SUM  # how the meter's readings make `used`
 
 
 async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage:

@@ -9,7 +9,6 @@ their alerts fire without anyone setting a quota first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,7 @@ from services.kit.errors import FieldError, NotFoundError
 from services.metering.domain.alerts import QuotaLimits
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import period_allowance
+from services.metering.domain.readings import QuotaView
 from services.metering.domain.usage_limits import MeterCounter
 from services.metering.domain.usage_model import Aggregation
 from services.metering.store import alerts
@@ -102,15 +102,6 @@ SELECT b.period_used AS credits_used, b.reserved, b.monthly_remaining, b.bonus_r
 FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 NOW = "SELECT statement_timestamp()"
-
-
-@dataclass(frozen=True)
-class QuotaView:
-    org_id: str
-    resource: str
-    limits: QuotaLimits
-    used: Decimal
-    updated_at: datetime
 
 
 def _period(row: asyncpg.Record) -> BillingPeriod:

@@ -9,12 +9,12 @@ its cost is the span's figure at the price of its latest reading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
 
+from services.metering.domain.readings import BucketFigure, SpanFigure, WorkspaceDay
 from services.metering.domain.usage_model import SEATS, Aggregation, Figure, seats_used
 
 # Unit prices of metered usage: the billing worker's price of the meter (billing_meters, what
@@ -93,34 +93,6 @@ ORDER BY 1, 3"""
 SELECT_AGGREGATIONS = "SELECT meter, aggregation FROM meters"
 SELECT_AGGREGATION = "SELECT aggregation FROM meters WHERE meter = $1"
 COUNT_USERS = "SELECT count(*) FROM users WHERE org_id = $1"
-
-
-@dataclass(frozen=True)
-class SpanFigure:
-    meter: str
-    aggregation: Aggregation
-    used: Decimal
-    cost: Decimal
-    latest_at: datetime | None
-
-
-@dataclass(frozen=True)
-class BucketFigure:
-    bucket: datetime
-    meter: str
-    used: Decimal
-    cost: Decimal
-
-
-@dataclass(frozen=True)
-class WorkspaceDay:
-    workspace_id: str
-    name: str
-    day: date
-    aggregation: Aggregation
-    used: Decimal
-    cost: Decimal
-    unit_usd: Decimal | None
 
 
 async def aggregations(conn: asyncpg.Connection) -> dict[str, Aggregation]:

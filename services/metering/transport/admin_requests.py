@@ -5,18 +5,15 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.kit import inputs
+from services.kit.caller import Role
 from services.kit.errors import FieldError
-from services.metering.domain.access import Role
+from services.kit.inputs import meter
 from services.metering.domain.pricing import LlmPrice
-from services.metering.transport.requests import meter
 
 ROLES: dict[Any, Role] = {
     apb.ROLE_PLATFORM_ADMIN: Role.PLATFORM_ADMIN,
@@ -97,14 +94,6 @@ def billing_model(value: int) -> str:
     if value not in BILLING_MODELS:
         raise FieldError("billing_model", f"unknown value {value}")
     return BILLING_MODELS[value]
-
-
-def moment(ts: Timestamp, present: bool, field: str, default: datetime | None = None) -> datetime:
-    if not present:
-        if default is None:
-            raise FieldError(field, "is required")
-        return default
-    return inputs.timestamp(ts, field)
 
 
 def llm_price(price: apb.LlmPrice) -> LlmPrice:

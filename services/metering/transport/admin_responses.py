@@ -10,9 +10,9 @@ import asyncpg
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.kit.decimals import format_decimal
 from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
+from services.metering.domain.readings import QuotaView
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.plan_changes import Allowance
-from services.metering.store.quota_limits import QuotaView
 from services.metering.transport.admin_requests import CHANNELS, ROLE_VALUES, SEVERITIES, STATUSES
 
 _MODELS = {"credits": apb.BILLING_MODEL_CREDITS, "byom": apb.BILLING_MODEL_BYOM}

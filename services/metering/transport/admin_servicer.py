@@ -15,9 +15,12 @@ import grpc
 
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc as apb_grpc
+from services.kit import inputs
+from services.kit.caller import CALLER, Role
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
-from services.metering.domain.access import Role
+from services.kit.inputs import idempotency_key, slug
+from services.kit.inputs import org_id as valid_org
 from services.metering.store import (
     alerts,
     api_keys,
@@ -30,9 +33,6 @@ from services.metering.store import (
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
 from services.metering.transport import admin_responses as out
-from services.metering.transport.guard import CALLER
-from services.metering.transport.requests import idempotency_key, slug
-from services.metering.transport.requests import org_id as valid_org
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -215,7 +215,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     @rpc
     async def SetLlmPrice(self, request: apb.SetLlmPriceRequest, context: Context) -> apb.SetLlmPriceResponse:
         price = req.llm_price(request.price)
-        since = req.moment(request.price.effective_from, request.price.HasField("effective_from"),
+        since = inputs.moment(request.price.effective_from, request.price.HasField("effective_from"),
                            "price.effective_from")
         async with self._conn() as conn:
             row = await prices.set_llm_price(conn, price, since)
@@ -234,7 +234,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         rate = req.money(request.rate.credits_per_usd, "rate.credits_per_usd")
         if not rate:
             raise FieldError("rate.credits_per_usd", "must be greater than 0")
-        since = req.moment(request.rate.effective_from, request.rate.HasField("effective_from"),
+        since = inputs.moment(request.rate.effective_from, request.rate.HasField("effective_from"),
                            "rate.effective_from")
         async with self._conn() as conn:
             row = await prices.set_credit_rate(conn, since, rate)
@@ -246,7 +246,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         rate = request.rate
         resource = slug(rate.resource, "rate.resource")
         tier = slug(rate.tier, "rate.tier") if rate.tier else ""
-        since = req.moment(rate.effective_from, rate.HasField("effective_from"), "rate.effective_from")
+        since = inputs.moment(rate.effective_from, rate.HasField("effective_from"), "rate.effective_from")
         hourly = req.money(rate.hourly_usd, "rate.hourly_usd")
         monthly = req.money(rate.monthly_usd, "rate.monthly_usd", required=False)
         assert hourly is not None
@@ -270,7 +270,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         amount = req.money(request.amount, "amount")
         assert amount is not None
         source = slug(request.source, "source")
-        expires = (req.moment(request.expires_at, True, "expires_at")
+        expires = (inputs.moment(request.expires_at, True, "expires_at")
                    if request.HasField("expires_at") else None)
         key = idempotency_key(request.idempotency_key) if request.idempotency_key else None
         async with self._conn() as conn:

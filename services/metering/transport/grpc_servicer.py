@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from services.kit import inputs
 from services.kit.decimals import format_decimal
 from services.kit.errors import FieldError
 from services.kit.grpc_status import abort_with_field_error, rpc
@@ -17,8 +18,8 @@ from services.kit.wire import timestamp
 from services.metering.domain import quota
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Balance, Deduction, DenialReason, Unit
+from services.metering.domain.readings import Usage
 from services.metering.service.metering import Metering
-from services.metering.store.quota import Usage
 from services.metering.store.usage import NewEvent, StoredEvent
 from services.metering.transport import requests
 
@@ -44,7 +45,7 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
 
     @rpc
     async def RecordUsage(self, request: pb.RecordUsageRequest, context: Context) -> pb.RecordUsageResponse:
-        org = requests.org_id(request.org_id)
+        org = inputs.org_id(request.org_id)
         events = requests.usage_events(request, datetime.now(UTC))
         results = await self.metering.record_usage(org, events, single=request.HasField("event"))
         if request.HasField("event") and isinstance(results[0], FieldError):
@@ -76,7 +77,7 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
 
     @rpc
     async def GetQuota(self, request: pb.GetQuotaRequest, context: Context) -> pb.GetQuotaResponse:
-        org = requests.org_id(request.org_id)
+        org = inputs.org_id(request.org_id)
         usage = await self.metering.usage(org, requests.optional_meter(request.meter))
         return pb.GetQuotaResponse(
             org_id=usage.org_id, meter=usage.meter, unit=_unit(usage), used=format_decimal(usage.used),
@@ -90,7 +91,7 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
 
     @rpc
     async def Project(self, request: pb.ProjectRequest, context: Context) -> pb.ProjectResponse:
-        org = requests.org_id(request.org_id)
+        org = inputs.org_id(request.org_id)
         usage = await self.metering.usage(org, requests.optional_meter(request.meter))
         p = quota.project(usage.used, usage.left, usage.limit, usage.period, usage.now, usage.aggregation)
         return pb.ProjectResponse(

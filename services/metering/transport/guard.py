@@ -9,7 +9,6 @@ registered on the server directly and stay open.
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import secrets
@@ -19,18 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from services.kit.caller import CALLER, Principal
 from services.kit.database import DATABASE_UNREACHABLE
 from services.kit.observability.logs import REQUEST_ID
-from services.metering.domain.access import Principal
+from services.metering.domain.access_rules import RULES, Rule
 from services.metering.service.instruments import RPC_DURATION, RPC_REQUESTS
 from services.metering.store.api_keys import KeyRing
-from services.metering.transport.access_rules import RULES, Rule
 
 if TYPE_CHECKING:
     Handler = grpc.RpcMethodHandler[Any, Any]
     Context = grpc.aio.ServicerContext[Any, Any]
 
-CALLER: contextvars.ContextVar[Principal] = contextvars.ContextVar("metering_caller")
 MAX_REQUEST_ID = 128
 # Request ids made here: this process's random prefix and a counter, unique without a random
 # draw (a system call) per RPC.

@@ -6,10 +6,8 @@ before its request has passed here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -17,12 +15,12 @@ from services.gen.metering.v1 import metering_pb2 as pb
 from services.kit import inputs
 from services.kit.decimals import ZERO
 from services.kit.errors import FieldError, within_event
+from services.kit.inputs import enum_name, idempotency_key, meter, optional_name, org_id
 from services.metering.domain.credits import Attribution, Cost, DeductOp, ReleaseOp, ReserveOp
 from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.store.usage import NewEvent
 
 MAX_BATCH = 5000
-MAX_ID_LENGTH = 128
 FUTURE_SKEW = timedelta(minutes=5)
 OLDEST_EVENT = timedelta(days=90)
 DEFAULT_HOLD_TTL = 300
@@ -35,30 +33,6 @@ TOKEN_KINDS = {
     pb.TOKEN_KIND_CACHE_READ: "cache_read",
     pb.TOKEN_KIND_CACHE_WRITE: "cache_write",
 }
-
-
-slug = inputs.slug
-meter = inputs.meter
-
-
-def org_id(raw: str, field: str = "org_id") -> str:
-    return inputs.slug(raw, field)
-
-
-def idempotency_key(raw: str, field: str = "idempotency_key") -> str:
-    return inputs.key(raw, field)
-
-
-def optional_name(raw: str, field: str) -> str | None:
-    return inputs.text(raw, field, MAX_ID_LENGTH) or None
-
-
-def enum_name(value: int, names: Mapping[Any, str], field: str) -> str | None:
-    if value == 0:
-        return None
-    if value not in names:
-        raise FieldError(field, f"unknown value {value}")
-    return names[value]
 
 
 def occurred_at(ts: Timestamp, present: bool, now: datetime, field: str) -> datetime:

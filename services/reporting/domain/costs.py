@@ -4,14 +4,14 @@ converted to dollars, and per-second billed resources, by resource, service, use
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-
-import asyncpg
+from typing import Any
 
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
-from services.metering.store.usage_figures import BucketFigure, SpanFigure
+from services.metering.domain.readings import BucketFigure, SpanFigure
 from services.reporting.domain import billed, catalogue
 from services.reporting.domain.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.domain.figures import money, per_day, to_usd, total
@@ -21,7 +21,7 @@ from services.reporting.domain.results import CostLine, CostReport, UserSpend
 UNPRICED = (LEDGER_PRICED, AGENT_CREDITS.name)  # costs from the ledger, not from a unit price
 
 
-def usd(row: asyncpg.Record) -> Decimal:
+def usd(row: Mapping[str, Any]) -> Decimal:
     return to_usd(row["amount"], row["unit"], row["credits_per_usd"])
 
 
@@ -40,7 +40,7 @@ def resource_order(name: str) -> tuple[int, str]:
 
 
 def cost_report(period: Period, window: Range, now: datetime, resource: str,
-                meters: list[BucketFigure], figures: dict[str, SpanFigure], spend: list[asyncpg.Record],
+                meters: list[BucketFigure], figures: dict[str, SpanFigure], spend: list[Mapping[str, Any]],
                 prices: dict[str, Decimal], granularity: Granularity,
                 resources: list[billed.Billed]) -> CostReport:
     """`figures`: each meter's figure and cost over the window; `meters`: the same per bucket.

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-
-import asyncpg
+from typing import Any
 
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.quota import Projection, QuotaState, percent_used, quota_state
-from services.metering.store.quota import Usage
-from services.metering.store.quota_limits import QuotaView
+from services.metering.domain.readings import QuotaView, Usage
 from services.reporting.domain.catalogue import AGENT_CREDITS, BY_NAME
 from services.reporting.domain.figures import share, total
 from services.reporting.domain.periods import ChartRange, Period, Range
@@ -156,7 +155,7 @@ class CostReport:
 
 @dataclass(frozen=True)
 class Overview:
-    org: asyncpg.Record
+    org: Mapping[str, Any]
     usage: Usage
     allowance: Decimal
     projection: Projection

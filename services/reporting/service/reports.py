@@ -20,12 +20,11 @@ from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.quota import project
+from services.metering.domain.readings import QuotaView, WorkspaceDay
 from services.metering.domain.usage_model import Aggregation, span_figure
 from services.metering.store import alerts as alert_store
 from services.metering.store import quota_limits, usage_figures
 from services.metering.store.quota import read_usage
-from services.metering.store.quota_limits import QuotaView
-from services.metering.store.usage_figures import WorkspaceDay
 from services.reporting.domain import advice, billed, catalogue, costs
 from services.reporting.domain.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.domain.figures import Page, mean, money, next_token, per_day, share, total
@@ -62,7 +61,6 @@ from services.reporting.service import invoices as billing
 from services.reporting.store import reads as store
 
 TRUNC = {Granularity.DAILY: "day", Granularity.WEEKLY: "week", Granularity.MONTHLY: "month"}
-CONSUMER_KINDS = ("workspace", "group", "user")
 OLD_BACKUPS = timedelta(days=advice.OLD_BACKUP_DAYS)
 SECOND = timedelta(seconds=1)
 

@@ -11,8 +11,9 @@ from decimal import Decimal
 import asyncpg
 
 from services.kit.errors import NotFoundError
+from services.metering.domain.readings import BucketFigure, SpanFigure, WorkspaceDay
 from services.metering.store import usage_figures
-from services.metering.store.usage_figures import METER_RATES, BucketFigure, WorkspaceDay
+from services.metering.store.usage_figures import METER_RATES
 
 # Figures over all of an organization's history span this.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -145,7 +146,7 @@ async def meter_by_workspace_day(conn: asyncpg.Connection, org_id: str, meter: s
 
 
 async def meter_totals(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
-                       meter: str = "") -> dict[str, usage_figures.SpanFigure]:
+                       meter: str = "") -> dict[str, SpanFigure]:
     return await usage_figures.span_figures(conn, org_id, start, end, meter)
 
 

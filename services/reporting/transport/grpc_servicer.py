@@ -15,11 +15,11 @@ import grpc
 
 from services.gen.metering.v1 import reporting_pb2 as pb
 from services.gen.metering.v1 import reporting_pb2_grpc as pb_grpc
+from services.kit.caller import CALLER
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
-from services.metering.transport.admin_requests import moment
-from services.metering.transport.guard import CALLER
-from services.metering.transport.requests import org_id as valid_org
+from services.kit.inputs import moment
+from services.kit.inputs import org_id as valid_org
 from services.reporting.domain.figures import page
 from services.reporting.domain.periods import Period
 from services.reporting.service.api_metrics import ApiMetricsRecorder

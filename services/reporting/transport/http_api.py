@@ -23,12 +23,12 @@ from typing import Any
 from aiohttp import web
 
 from services.kit import inputs
+from services.kit.caller import Principal, Role
 from services.kit.errors import FieldError
 from services.kit.grpc_status import UNAVAILABLE_ERRORS
-from services.metering.domain.access import Principal, Role
+from services.kit.inputs import org_id as valid_org
+from services.metering.domain.access_rules import RULES
 from services.metering.store.api_keys import KeyRing
-from services.metering.transport.access_rules import RULES
-from services.metering.transport.requests import org_id as valid_org
 from services.reporting.domain.figures import page
 from services.reporting.domain.periods import Period
 from services.reporting.service.api_metrics import ApiMetricsRecorder

@@ -14,7 +14,7 @@ import asyncpg
 
 from services.billing.store.statement import Statement
 from services.kit.decimals import format_decimal
-from services.metering.store.quota_limits import QuotaView
+from services.metering.domain.readings import QuotaView
 from services.reporting.domain import results
 from services.reporting.domain.advice import Advice
 from services.reporting.service.exports import Export

@@ -14,7 +14,7 @@ from services.kit.decimals import format_decimal
 from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
-from services.metering.store.quota_limits import QuotaView
+from services.metering.domain.readings import QuotaView
 from services.reporting.domain import results
 from services.reporting.domain.advice import Advice
 from services.reporting.domain.catalogue import BY_NAME

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 
 PLATFORM = Role.PLATFORM_ADMIN
 ADMIN = Role.TENANT_ADMIN

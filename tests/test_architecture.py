@@ -1,0 +1,73 @@
+"""The dependency rule (the import-linter contracts in pyproject.toml) holds, and it bites: the same
+contracts, evaluated on a copy of the code with one wrong-way import added, are broken."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+PACKAGES = ("services", "ratelimiter", "devstack")
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_code_keeps_every_contract() -> None:
+    result = lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " BROKEN" not in result.stdout
+
+
+@pytest.fixture(scope="module")
+def copy_of_the_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("code")
+    shutil.copy(REPO / "pyproject.toml", root)
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, root / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "dashboard", "*.sql"))
+    return root
+
+
+@pytest.mark.parametrize(("module", "wrong_import", "contract"), [
+    ("services/billing/transport/wrong.py", "from services.metering.transport import guard",
+     "No other context imports metering's transport"),
+    ("services/metering/service/wrong.py", "from services.reporting.transport import http_api",
+     "No other context imports reporting's transport"),
+    ("services/billing/service/wrong.py", "from services.app import config",
+     "Product contexts, the kit and the schema never import the composition root"),
+    ("services/kit/wrong.py", "from services.metering.domain import credits",
+     "The kit imports no product context"),
+    ("services/metering/store/wrong.py", "from services.metering.service import metering",
+     "Inside each context: domain -> store -> service -> transport"),
+    ("services/reporting/store/wrong.py", "from services.metering.service import metering",
+     "Across contexts too, a lower layer never imports a higher one"),
+    ("services/reporting/domain/wrong.py", "import asyncpg",
+     "Domains are pure: no store, no driver, no protocol"),
+    ("services/app/wrong.py", "from devstack import ports", "Only services.app.dev imports devstack"),
+    ("services/metering/service/wrong.py", "from devstack import ports",
+     "Only services.app.dev imports devstack"),
+    ("services/schema/wrong.py", "from services.kit import decimals", "The schema imports nothing of ours"),
+    ("ratelimiter/wrong.py", "from services.metering.domain import credits",
+     "The rate limiter imports nothing of services but the kit"),
+])
+def test_a_wrong_way_import_breaks_its_contract(copy_of_the_code: Path, module: str, wrong_import: str,
+                                                 contract: str) -> None:
+    path = copy_of_the_code / module
+    path.write_text(f"{wrong_import}  # noqa: F401\n")
+    try:
+        result = lint_imports(copy_of_the_code)
+    finally:
+        path.unlink()
+    assert result.returncode != 0, result.stdout
+    assert f"{contract} BROKEN" in result.stdout, result.stdout
+    assert module.removesuffix(".py").replace("/", ".") in result.stdout, result.stdout
