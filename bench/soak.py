@@ -35,8 +35,6 @@ from rich.console import Console
 
 from bench import metering_env as env
 from bench import soak_traffic as traffic_mod
-from bench.soak_postgres import PrivatePostgres, postgres_bin_dir, unprivileged_account
-from bench.soak_processes import PrivateRedis, ServedProcess, metering_server, ratelimiter_sidecar, rss_mb
 from bench.soak_report import (
     Check,
     Sample,
@@ -48,6 +46,8 @@ from bench.soak_report import (
     verdict_table,
 )
 from bench.soak_traffic import OPERATIONS, Mix, Targets, Traffic, percentile
+from devstack.private_stores import PrivatePostgres, PrivateRedis, postgres_bin_dir, unprivileged_account
+from devstack.supervised import ServedProcess, metering_server, ratelimiter_sidecar, rss_mb
 
 DROP_TIMEOUT_SECONDS = 60
 JUDGED = ("metering", "sidecar")  # our processes; redis-server's RSS is shown, not judged

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.soak_postgres import PrivatePostgres, postgres_bin_dir, unprivileged_account
+from devstack.private_stores import PrivatePostgres, postgres_bin_dir, unprivileged_account
 from tests.fault.store import create_metering_database
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bench.soak_postgres import PrivatePostgres
-from bench.soak_processes import metering_server
+from devstack.private_stores import PrivatePostgres
+from devstack.supervised import metering_server
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.fault.conftest import MeteringDatabase

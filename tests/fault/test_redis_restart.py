@@ -20,7 +20,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bench.soak_processes import PrivateRedis, ratelimiter_sidecar
+from devstack.private_stores import PrivateRedis
+from devstack.supervised import ratelimiter_sidecar
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2 as pb
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2_grpc as pb_grpc
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from bench.soak_processes import metering_server
+from devstack.supervised import metering_server
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.fault.conftest import MeteringDatabase
 from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_through

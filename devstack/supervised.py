@@ -1,5 +1,5 @@
-"""Real processes for the soak and the fault tests: metering servers, rate-limiter sidecars and a
-private redis-server, each on free loopback ports with its output in a log file.
+"""Real processes for the soak and the fault tests: metering servers, rate-limiter sidecars,
+each on free loopback ports with its output in a log file.
 
 A process keeps its address across restarts, so clients reconnect to the same place after a
 SIGKILL, as they would to a Kubernetes Service. Every `start` has a `stop`; callers put the stops
@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import grpc
-import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,50 +148,3 @@ def ratelimiter_sidecar(name: str, redis_url: str, log_dir: Path, prefix: str,
     }
     return ServedProcess(name, [sys.executable, "-m", "ratelimiter", "serve"], grpc_addr, settings,
                          log_dir, scrub_prefix="RATELIMITER_")
-
-
-class PrivateRedis:
-    """A redis-server of our own on a free loopback port: never the machine's shared 6379."""
-
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
-        self.workdir = workdir
-        self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self) -> PrivateRedis:
-        """Starts (or restarts, on the same port, empty) and waits until it answers PING."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with redis.Redis(port=self.port, socket_timeout=0.5) as client:
-                    if client.ping():
-                        return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError(f"redis-server on port {self.port} did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def time_ms(self) -> int:
-        """The server's clock: the sidecar's buckets run on it, not on ours."""
-        with redis.Redis(port=self.port, socket_timeout=2) as client:
-            seconds, micros = client.time()
-        return int(seconds) * 1000 + int(micros) // 1000

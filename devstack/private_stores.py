@@ -19,7 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.soak_processes import free_port
+import redis
+
+from devstack.supervised import free_port
 
 ACCOUNT = "metering-dev"  # made by `metering dev` as root; created here when missing
 SUPERUSER = "postgres"
@@ -155,3 +157,50 @@ def _accepts(bin_dir: Path, port: int) -> bool:
     done = subprocess.run([str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port),
                            "-t", "2"], capture_output=True, timeout=10)
     return done.returncode == 0
+
+
+class PrivateRedis:
+    """A redis-server of our own on a free loopback port: never the machine's shared 6379."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> PrivateRedis:
+        """Starts (or restarts, on the same port, empty) and waits until it answers PING."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with redis.Redis(port=self.port, socket_timeout=0.5) as client:
+                    if client.ping():
+                        return self
+            except redis.RedisError:
+                time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def time_ms(self) -> int:
+        """The server's clock: the sidecar's buckets run on it, not on ours."""
+        with redis.Redis(port=self.port, socket_timeout=2) as client:
+            seconds, micros = client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
