@@ -46,7 +46,8 @@ from bench.soak_report import (
     verdict_table,
 )
 from bench.soak_traffic import OPERATIONS, Mix, Targets, Traffic, percentile
-from devstack.private_stores import PrivatePostgres, PrivateRedis, postgres_bin_dir, unprivileged_account
+from devstack.errors import DevError
+from devstack.private_stores import PrivatePostgres, PrivateRedis
 from devstack.supervised import ServedProcess, metering_server, ratelimiter_sidecar, rss_mb
 
 DROP_TIMEOUT_SECONDS = 60
@@ -79,10 +80,10 @@ async def _database(options: Options) -> AsyncIterator[str]:
     """A database of the soak's own: in a private PostgreSQL cluster (default), or created in the
     server of --dsn and dropped afterwards."""
     if options.dsn is None:
-        bin_dir = postgres_bin_dir()
-        if bin_dir is None:
-            raise SystemExit("no PostgreSQL binaries found (system or pgserver wheel); pass --dsn")
-        pg = PrivatePostgres(bin_dir, unprivileged_account())
+        try:
+            pg = PrivatePostgres()
+        except DevError as error:
+            raise SystemExit(f"{error}; or pass --dsn") from None
         try:
             await asyncio.to_thread(lambda: pg.init().start())
             console.log(f"private PostgreSQL {pg.bin_dir} on port {pg.port} in {pg.root}")
@@ -133,8 +134,8 @@ async def _seed(dsn: str) -> tuple[str, str, dict[str, str]]:
 async def _with_processes(options: Options, dsn: str, usage_org: str, credits_org: str,
                           keys: dict[str, str], tmp: Path) -> SoakResult:
     redis = PrivateRedis(tmp / "redis").start()
-    metering = metering_server("metering", dsn, tmp, options.server_cmd)
-    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp, "soak:")
+    metering = metering_server("metering", dsn, tmp / "metering.log", options.server_cmd)
+    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp / "sidecar.log", "soak:")
     try:
         await asyncio.gather(asyncio.to_thread(metering.start), asyncio.to_thread(sidecar.start))
         console.log(f"metering pid {metering.pid} on {metering.grpc_addr}, sidecar pid {sidecar.pid} on "

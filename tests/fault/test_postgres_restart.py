@@ -33,7 +33,8 @@ async def restart(request: pytest.FixtureRequest, private_postgres: PrivatePostg
     """Runs the race through one restart; the tests below each check one property of it."""
     mode: str = request.param
     log_dir = tmp_path_factory.mktemp(f"pg-{mode}")
-    servers = [metering_server(f"metering-{i}", metering_db.dsn, log_dir) for i in range(2)]
+    servers = [metering_server(f"metering-{i}", metering_db.dsn, log_dir / f"metering-{i}.log")
+               for i in range(2)]
     channels: list[grpc.aio.Channel] = []
 
     async def restart_postgres() -> None:
@@ -89,7 +90,7 @@ def test_servers_recover_when_postgres_is_back(restart: Race) -> None:
 
 async def test_server_started_during_an_outage_serves_once_postgres_is_back(
         private_postgres: PrivatePostgres, metering_db: MeteringDatabase, tmp_path: Path) -> None:
-    server = metering_server("metering-late", metering_db.dsn, tmp_path)
+    server = metering_server("metering-late", metering_db.dsn, tmp_path / "metering-late.log")
     await asyncio.to_thread(private_postgres.stop, "fast")
     try:
         starting = asyncio.create_task(asyncio.to_thread(server.start, 60.0))

@@ -126,7 +126,7 @@ async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Outa
     redis = PrivateRedis(tmp / "redis").start()
     config = tmp / "limits.yaml"
     config.write_text((Path(__file__).parents[2] / "ratelimiter" / "defaults.yaml").read_text() + STRICT)
-    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp, "fault:", config,
+    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp / "sidecar.log", "fault:", config,
                                   RATELIMITER_REDIS_TIMEOUT_MS=str(TIMEOUT_MS))
     try:
         await asyncio.to_thread(sidecar.start)

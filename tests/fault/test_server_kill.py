@@ -25,7 +25,8 @@ PAUSE_BETWEEN_KILLS = 1.5
 @pytest.fixture(scope="module")
 async def kills(metering_db: MeteringDatabase, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[Race]:
-    servers = [metering_server(f"metering-{i}", metering_db.dsn, tmp_path_factory.mktemp("kill"))
+    logs = tmp_path_factory.mktemp("kill")
+    servers = [metering_server(f"metering-{i}", metering_db.dsn, logs / f"metering-{i}.log")
                for i in range(2)]
     channels: list[grpc.aio.Channel] = []
 
