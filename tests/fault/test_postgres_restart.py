@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
 
 from devstack.private_stores import PrivatePostgres
@@ -19,7 +18,7 @@ from devstack.supervised import metering_server
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.fault.conftest import MeteringDatabase
-from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_through
+from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_across
 from tests.fault.store import new_org
 from tests.metering.clients import aio_channel
 
@@ -35,7 +34,6 @@ async def restart(request: pytest.FixtureRequest, private_postgres: PrivatePostg
     log_dir = tmp_path_factory.mktemp(f"pg-{mode}")
     servers = [metering_server(f"metering-{i}", metering_db.dsn, log_dir / f"metering-{i}.log")
                for i in range(2)]
-    channels: list[grpc.aio.Channel] = []
 
     async def restart_postgres() -> None:
         await asyncio.to_thread(private_postgres.stop, mode)
@@ -43,21 +41,12 @@ async def restart(request: pytest.FixtureRequest, private_postgres: PrivatePostg
         await asyncio.to_thread(private_postgres.start)
 
     try:
-        for server in servers:
-            await asyncio.to_thread(server.start)
-        channels = [aio_channel(s.grpc_addr, metering_db.platform_key) for s in servers]
-        race = await race_through(restart_postgres, metering_db.dsn,
-                                  [pb_grpc.MeteringServiceStub(c) for c in channels])
-        assert all(s.alive() for s in servers), "a metering server died with the database"
-        print(race.summary(f"postgres {mode} restart"))  # shown with -s, and on a failure
-        yield race
+        race = await race_across(servers, restart_postgres, metering_db.dsn, metering_db.platform_key)
     finally:
-        for channel in channels:
-            await channel.close()
-        for server in servers:
-            server.stop()
         if not private_postgres.running():  # a failure mid-outage must not strand later tests
             private_postgres.start()
+    print(race.summary(f"postgres {mode} restart"))  # shown with -s, and on a failure
+    yield race
 
 
 async def test_postgres_restart_loses_no_deduction(restart: Race, metering_db: MeteringDatabase) -> None:
