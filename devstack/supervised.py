@@ -127,7 +127,7 @@ class Supervised:
         try:
             self.wait_ready(within)
         except BaseException:
-            self.kill()
+            self.stop(within=10)  # its own stop signal first: a postmaster must not be SIGKILLed alone
             raise
         return self
 
