@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import time
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 
-from services.metering.domain.access import Role
+from devstack.supervised import Supervised, metering_server, status_kb
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.organizations import NewOrganization, create_organization
 from services.schema.migrations import migrate
@@ -44,21 +43,6 @@ RAW_COPY = """
 SELECT event_id, occurred_at, meter, quantity, workspace_id, user_id, source, model, token_kind,
        idempotency_key, recorded_at
 FROM usage_events WHERE org_id = '{org}' ORDER BY occurred_at, event_id"""
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _status_kb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return float(line.split()[1])
-    return 0.0
 
 
 def _mb(kb: float) -> str:
@@ -100,28 +84,6 @@ async def _raw_copy(dsn: str) -> tuple[float, int]:
         await conn.close()
 
 
-def _start_server(dsn: str, http: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "METERING_DATABASE_URL": dsn, "METERING_GRPC_ADDR": f"127.0.0.1:{_free_port()}",
-           "METERING_HTTP_ADDR": http, "METERING_EXPORT_POLL_SECONDS": "0.5"}
-    return subprocess.Popen([sys.executable, "-m", "services.app.cli", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _wait_http(base: str, proc: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            if proc.poll() is not None:
-                raise RuntimeError(f"metering serve exited with {proc.returncode}")
-            try:
-                async with session.get(f"{base}/healthz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError("metering serve did not answer on HTTP")
-
-
 async def _export(base: str, key: str, fmt: str, now: str, pid: int) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {key}"}
     start = (datetime.fromisoformat(now) - timedelta(days=31)).isoformat()
@@ -133,7 +95,7 @@ async def _export(base: str, key: str, fmt: str, now: str, pid: int) -> dict[str
             assert r.status == 202, made
         peak_during = 0.0
         while True:
-            peak_during = max(peak_during, _status_kb(pid, "VmRSS"))
+            peak_during = max(peak_during, status_kb(pid, "VmRSS"))
             async with session.get(f"{base}/api/v1/usage/export/{made['export_id']}") as r:
                 state = await r.json()
             if state["status"] != "processing":
@@ -158,21 +120,20 @@ async def main(args: argparse.Namespace) -> int:
     dsn = f"{base_dsn}/{name}"
     admin = await asyncpg.connect(args.dsn)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    proc: subprocess.Popen[bytes] | None = None
+    server: Supervised | None = None
     try:
         await migrate(dsn)
         key, now = await _seed(dsn, args.events)
         raw_seconds, raw_size = await _raw_copy(dsn)
-        http = f"127.0.0.1:{_free_port()}"
-        proc = _start_server(dsn, http)
-        await _wait_http(f"http://{http}", proc)
-        before = _status_kb(proc.pid, "VmHWM")
-        result = await _export(f"http://{http}", key, args.format, now, proc.pid)
-        after = _status_kb(proc.pid, "VmHWM")
+        server = metering_server("metering serve", dsn, subprocess.DEVNULL, ready_on_http="/healthz",
+                                 METERING_EXPORT_POLL_SECONDS="0.5")
+        await asyncio.to_thread(server.start, 20.0)
+        before = status_kb(server.pid, "VmHWM")
+        result = await _export(server.http_base, key, args.format, now, server.pid)
+        after = status_kb(server.pid, "VmHWM")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        if server is not None:
+            server.stop(within=30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     rows = int(result["rows"])

@@ -56,8 +56,7 @@ async def _with_servers(options: Options, dsn: str, orgs: env.Orgs, pool: Pool, 
                         report: Report) -> None:
     metering, echo = env.metering_server(dsn, tmp, options.server_cmd), env.echo_server(tmp)
     try:
-        await metering.wait_ready(health=True)
-        await echo.wait_ready(health=False)
+        await asyncio.gather(asyncio.to_thread(metering.start, 30.0), asyncio.to_thread(echo.start, 30.0))
         console.log(f"metering server pid {metering.pid} on {metering.addr}, echo pid {echo.pid}")
         await measure(Run(options, dsn, orgs, pool, metering, echo), report)
         report.load_after = os.getloadavg()[0]

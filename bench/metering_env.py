@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devstack.ports import free_addr
+from devstack.supervised import Probe, Supervised, grpc_serving, status_kb, tcp_accepts
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
 from services.schema.migrations import migrate
 
@@ -77,7 +73,7 @@ async def seed(dsn: str) -> Orgs:
 async def _service_keys(conn: asyncpg.Connection, org_ids: list[str]) -> dict[str, str]:
     """A service API key per organization, as the callers of the hot path hold; {} before API keys exist."""
     try:
-        from services.metering.domain.access import Role
+        from services.kit.caller import Role
         from services.metering.store.api_keys import create_api_key
     except ImportError:
         return {}
@@ -131,78 +127,28 @@ async def truncate_usage(dsn: str) -> None:
         await conn.close()
 
 
-def free_addr() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{s.getsockname()[1]}"
+class ServerProcess(Supervised):
+    """A server subprocess at `addr` (devstack's launcher), its output in <log_dir>/<name>.log."""
 
-
-class ServerProcess:
-    """A server subprocess with its output in a log file; ready once its gRPC port answers."""
-
-    def __init__(self, name: str, argv: list[str], addr: str, log_dir: Path,
+    def __init__(self, name: str, argv: list[str], addr: str, log_dir: Path, ready: Probe,
                  env: dict[str, str] | None = None) -> None:
-        self.name = name
+        super().__init__(name, argv, ready, log_dir / f"{name}.log", env={**os.environ, **(env or {})})
         self.addr = addr
-        self.log_path = log_dir / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                         env={**os.environ, **(env or {})})
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    async def wait_ready(self, health: bool, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        async with grpc.aio.insecure_channel(self.addr) as channel:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-                if await _answers(channel, health):
-                    return
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not become ready in {within:.0f}s:\n{self.log_tail()}")
 
     def peak_rss_mb(self) -> float:
         """VmHWM: the resident set's high-water mark since the process started."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-async def _answers(channel: grpc.aio.Channel, health: bool) -> bool:
-    try:
-        if health:
-            stub = health_pb2_grpc.HealthStub(channel)
-            response = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-            return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
-        await asyncio.wait_for(channel.channel_ready(), 1)
-        return True
-    except (grpc.RpcError, TimeoutError):
-        return False
+        return status_kb(self.pid, "VmHWM") / 1024
 
 
 def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = None) -> ServerProcess:
     addr = free_addr()
     argv = argv or [str(Path(sys.executable).with_name("metering")), "serve"]
-    env = {"METERING_DATABASE_URL": database_url, "METERING_GRPC_ADDR": addr}
-    return ServerProcess("metering", argv, addr, log_dir, env)
+    env = {"METERING_DATABASE_URL": database_url, "METERING_GRPC_ADDR": addr,
+           "METERING_HTTP_ADDR": free_addr()}
+    return ServerProcess("metering", argv, addr, log_dir, grpc_serving(addr), env)
 
 
 def echo_server(log_dir: Path) -> ServerProcess:
     addr = free_addr()
-    return ServerProcess("echo", [sys.executable, "-m", "bench.grpc_echo", addr], addr, log_dir)
+    argv = [sys.executable, "-m", "bench.grpc_echo", addr]
+    return ServerProcess("echo", argv, addr, log_dir, tcp_accepts(addr))

@@ -19,7 +19,6 @@ import asyncio
 import itertools
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,8 @@ from redis.asyncio import Redis
 
 from bench.ratelimiter_report import TITLE, Figures
 from bench.results import RESULTS_DIR, append
+from devstack.ports import free_addr
+from devstack.supervised import Probe, Supervised, grpc_serving, tcp_accepts
 from ratelimiter.config import load_limits
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import CheckRequest, Descriptor
@@ -158,47 +159,23 @@ async def engine(url: str, prefix: str, seconds: float, workdir: Path) -> tuple[
 
 
 @contextmanager
-def process(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+def process(name: str, cmd: list[str], env: dict[str, str], log: Path, ready: Probe) -> Iterator[Supervised]:
+    """A server subprocess (devstack's launcher), ready inside the block, stopped after it."""
+    server = Supervised(name, cmd, ready, log, env=env).start(within=20)
     try:
-        yield proc
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_ready(call: Callable[[], Awaitable[Any]], what: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            await call()
-            return
-        except grpc.aio.AioRpcError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{what} did not come up")
+        server.stop(within=10)
 
 
 async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[int, Figure]:
     from bench.grpc_echo import PATH
 
-    address = f"127.0.0.1:{free_port()}"
+    address = free_addr()
     cmd = [sys.executable, "-m", "bench.grpc_echo", address]
-    with process(cmd, dict(os.environ), workdir / "echo.log"):
+    with process("echo server", cmd, dict(os.environ), workdir / "echo.log", tcp_accepts(address)):
         async with grpc.aio.insecure_channel(address) as channel:
             echo = channel.unary_unary(PATH)
-            await wait_ready(lambda: echo(payload, timeout=1), "echo server")
 
             async def call(i: int) -> None:
                 await echo(payload)
@@ -224,7 +201,7 @@ async def sidecar_figures(url: str, prefix: str, seconds: float, workdir: Path
 
     config = workdir / "limits.yaml"
     config.write_text(LIMITS)
-    grpc_addr, http = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    grpc_addr, http = free_addr(), free_addr()
     env = {**os.environ, "RATELIMITER_REDIS_URL": url, "RATELIMITER_GRPC_ADDR": grpc_addr,
            "RATELIMITER_HTTP_ADDR": http, "RATELIMITER_CONFIG": str(config),
            "RATELIMITER_KEY_PREFIX": prefix, "RATELIMITER_REDIS_TIMEOUT_MS": "1000",
@@ -239,11 +216,10 @@ async def sidecar_figures(url: str, prefix: str, seconds: float, workdir: Path
             key="user", value=f"u{i}")])]) for i in range(KEYS)]
     figures: dict[str, Figure] = {}
     cmd = [sys.executable, "-m", "ratelimiter", "serve"]
-    with process(cmd, env, workdir / "sidecar.log"):
+    with process("sidecar", cmd, env, workdir / "sidecar.log", grpc_serving(grpc_addr)):
         async with grpc.aio.insecure_channel(grpc_addr) as channel:
             stub = pb_grpc.RateLimiterStub(channel)
             rls = rls_pb2_grpc.RateLimitServiceStub(channel)
-            await wait_ready(lambda: stub.Check(checks[0], timeout=1), "sidecar")
 
             async def check(i: int) -> None:
                 answer = await stub.Check(checks[i % KEYS])

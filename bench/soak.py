@@ -35,8 +35,6 @@ from rich.console import Console
 
 from bench import metering_env as env
 from bench import soak_traffic as traffic_mod
-from bench.soak_postgres import PrivatePostgres, postgres_bin_dir, unprivileged_account
-from bench.soak_processes import PrivateRedis, ServedProcess, metering_server, ratelimiter_sidecar, rss_mb
 from bench.soak_report import (
     Check,
     Sample,
@@ -48,6 +46,9 @@ from bench.soak_report import (
     verdict_table,
 )
 from bench.soak_traffic import OPERATIONS, Mix, Targets, Traffic, percentile
+from devstack.errors import DevError
+from devstack.private_stores import PrivatePostgres, PrivateRedis
+from devstack.supervised import ServedProcess, metering_server, ratelimiter_sidecar, rss_mb
 
 DROP_TIMEOUT_SECONDS = 60
 JUDGED = ("metering", "sidecar")  # our processes; redis-server's RSS is shown, not judged
@@ -79,10 +80,10 @@ async def _database(options: Options) -> AsyncIterator[str]:
     """A database of the soak's own: in a private PostgreSQL cluster (default), or created in the
     server of --dsn and dropped afterwards."""
     if options.dsn is None:
-        bin_dir = postgres_bin_dir()
-        if bin_dir is None:
-            raise SystemExit("no PostgreSQL binaries found (system or pgserver wheel); pass --dsn")
-        pg = PrivatePostgres(bin_dir, unprivileged_account())
+        try:
+            pg = PrivatePostgres()
+        except DevError as error:
+            raise SystemExit(f"{error}; or pass --dsn") from None
         try:
             await asyncio.to_thread(lambda: pg.init().start())
             console.log(f"private PostgreSQL {pg.bin_dir} on port {pg.port} in {pg.root}")
@@ -111,7 +112,7 @@ async def _database(options: Options) -> AsyncIterator[str]:
 async def _seed(dsn: str) -> tuple[str, str, dict[str, str]]:
     """Migrations, an organization for usage and one with credits that never run dry, and a
     service API key each (what internal callers hold)."""
-    from services.metering.domain.access import Role
+    from services.kit.caller import Role
     from services.metering.store.api_keys import create_api_key
     from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
     from services.schema.migrations import migrate
@@ -133,8 +134,8 @@ async def _seed(dsn: str) -> tuple[str, str, dict[str, str]]:
 async def _with_processes(options: Options, dsn: str, usage_org: str, credits_org: str,
                           keys: dict[str, str], tmp: Path) -> SoakResult:
     redis = PrivateRedis(tmp / "redis").start()
-    metering = metering_server("metering", dsn, tmp, options.server_cmd)
-    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp, "soak:")
+    metering = metering_server("metering", dsn, tmp / "metering.log", options.server_cmd)
+    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp / "sidecar.log", "soak:")
     try:
         await asyncio.gather(asyncio.to_thread(metering.start), asyncio.to_thread(sidecar.start))
         console.log(f"metering pid {metering.pid} on {metering.grpc_addr}, sidecar pid {sidecar.pid} on "

@@ -1,12 +1,11 @@
 """The other processes of the system that `metering dev` runs beside the metering server.
 
-Each is started only once its code has landed (its module is importable), pointed at the embedded
-stores, and stopped with SIGTERM before the stores are.
+Each is pointed at the embedded stores, waited for until it listens, and stopped with SIGTERM
+before the stores are.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
@@ -40,18 +39,10 @@ class Listener:
 @dataclass(frozen=True)
 class Companion:
     name: str
-    module: str
-    """Importable once the process's code has landed."""
     command: tuple[str, ...]
     """Console script and its arguments."""
     environment: Callable[[Stores], dict[str, str]]
     listeners: tuple[Listener, ...] = ()
-
-    def available(self) -> bool:
-        try:
-            return importlib.util.find_spec(self.module) is not None
-        except ModuleNotFoundError:
-            return False
 
     def check_ports(self, env: Mapping[str, str]) -> None:
         for listener in self.listeners:
@@ -83,7 +74,6 @@ def _script(name: str) -> str:
 
 RATE_LIMITER = Companion(
     name="rate limiter",
-    module="ratelimiter.cli",
     command=("ratelimiter", "serve"),
     environment=lambda stores: {"RATELIMITER_REDIS_URL": stores.redis_url},
     listeners=(Listener("gRPC", "RATELIMITER_GRPC_ADDR", "127.0.0.1:50052"),
@@ -95,7 +85,6 @@ RATE_LIMITER = Companion(
 STRIPE_TEST_SERVER = Listener("Stripe test server", "METERING_STRIPE_TEST_SERVER", "127.0.0.1:12111")
 BILLING_WORKER = Companion(
     name="billing worker",
-    module="services.billing.service.worker",
     command=("metering", "worker"),
     environment=lambda stores: {
         "METERING_DATABASE_URL": stores.database_url,

@@ -47,3 +47,14 @@ async def accepts_tcp(addr: str) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, picked by the OS; the caller's process binds it soon after."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def free_addr(host: str = "127.0.0.1") -> str:
+    return f"{host}:{free_port(host)}"

@@ -8,7 +8,6 @@ with, and only its owner can reach it), and gets a fast shutdown when `metering 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import signal
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import quote
 import asyncpg
 
 from devstack.account import Account, give_to, make_reachable
+from devstack.binaries import postgres_bin_dir
 from devstack.errors import DevError
 from devstack.processes import Child, run_to_completion, start_child, stop_left_running, wait_until
 
@@ -26,17 +26,12 @@ PORT = 5432  # names the socket file (.s.PGSQL.5432); nothing listens on TCP
 # sun_path holds 108 bytes on Linux and 104 on macOS, terminator included.
 MAX_SOCKET_PATH = 103
 START_TIMEOUT_SECONDS = 60.0
-LOCAL_EXTRA_HINT = "install the local extra: pip install 'metering-backbone[local]'"
 
 
-def postgres_bin_dir() -> Path:
-    spec = importlib.util.find_spec("pgserver")
-    if spec is None or not spec.submodule_search_locations:
-        raise DevError(f"the embedded PostgreSQL (package pgserver) is not installed; {LOCAL_EXTRA_HINT}")
-    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    if not (bin_dir / "postgres").is_file():
-        raise DevError(f"the pgserver package has no PostgreSQL binaries in {bin_dir}; {LOCAL_EXTRA_HINT}")
-    return bin_dir
+def initdb_argv(bin_dir: Path, data_dir: Path) -> list[str]:
+    """A cluster whose superuser is `postgres`, trusted on its own sockets, in UTF-8 without a locale."""
+    return [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
+            "--no-locale", "--no-instructions"]
 
 
 class EmbeddedPostgres:
@@ -79,10 +74,7 @@ class EmbeddedPostgres:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(mode=0o700)
         give_to(self.account, staging)
-        await run_to_completion("initdb", [
-            str(self.bin_dir / "initdb"), "-D", str(staging), "-U", SUPERUSER, "--auth=trust",
-            "--encoding=UTF8", "--no-locale", "--no-instructions",
-        ], self.log_path, self.account)
+        await run_to_completion("initdb", initdb_argv(self.bin_dir, staging), self.log_path, self.account)
         staging.rename(self.data_dir)
 
     def _server_argv(self) -> list[str]:

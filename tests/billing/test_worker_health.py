@@ -12,11 +12,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from devstack.ports import free_port
 from services.billing.config import WorkerConfig
 from services.billing.transport.health import HealthService, JobWatch
 from services.kit.config import ConfigError
 from tests.billing.stripe_harness import start_worker
-from tests.metering.conftest import free_port
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.soak_postgres import PrivatePostgres, postgres_bin_dir, unprivileged_account
+from devstack.private_stores import PrivatePostgres
 from tests.fault.store import create_metering_database
 
 
@@ -26,11 +26,7 @@ class MeteringDatabase:
 @pytest.fixture(scope="session")
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A PostgreSQL cluster only this suite uses, so it may be restarted under load."""
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        pytest.fail("the fault tests need PostgreSQL binaries (/usr/lib/postgresql/*/bin, or the "
-                    "pgserver wheel of the local extra); `bash .ci/run` installs them")
-    pg = PrivatePostgres(bin_dir, unprivileged_account())
+    pg = PrivatePostgres()
     try:
         yield pg.init().start()
     finally:

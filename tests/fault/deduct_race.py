@@ -17,11 +17,14 @@ from datetime import UTC
 from decimal import Decimal
 
 import asyncpg
+import grpc
 
+from devstack.supervised import ServedProcess
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.fault.retrying import RetryLog, until_answered
 from tests.fault.store import available, connected, new_org
+from tests.metering.clients import aio_channel
 from tests.metering.ledger_checks import assert_ledger_reproduces_balances
 
 CALL_TIMEOUT = 10.0  # per attempt; an outage answers at once, a busy machine may need seconds
@@ -221,6 +224,25 @@ class Race:
                 f"{len(self.traffic.retried())} deductions retried ({self.in_doubt()} of them applied before "
                 f"the failure their caller saw, answered as replays), failed attempts {codes}, "
                 f"{ANSWERS_AFTER_FAULT} answers {self.recovered_in:.1f}s after the fault")
+
+
+async def race_across(servers: list[ServedProcess], fault: Callable[[], Awaitable[None]], dsn: str,
+                      platform_key: str) -> Race:
+    """Starts the replicas, races through `fault` across them (they must all be alive afterwards),
+    and stops them again."""
+    channels: list[grpc.aio.Channel] = []
+    try:
+        for server in servers:
+            await asyncio.to_thread(server.start)
+        channels = [aio_channel(s.grpc_addr, platform_key) for s in servers]
+        race = await race_through(fault, dsn, [pb_grpc.MeteringServiceStub(c) for c in channels])
+        assert all(s.alive() for s in servers), "a metering server died in the race"
+        return race
+    finally:
+        for channel in channels:
+            await channel.close()
+        for server in servers:
+            server.stop()
 
 
 async def race_through(fault: Callable[[], Awaitable[None]], dsn: str,

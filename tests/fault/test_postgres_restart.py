@@ -11,15 +11,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
 
-from bench.soak_postgres import PrivatePostgres
-from bench.soak_processes import metering_server
+from devstack.private_stores import PrivatePostgres
+from devstack.supervised import metering_server
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.fault.conftest import MeteringDatabase
-from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_through
+from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_across
 from tests.fault.store import new_org
 from tests.metering.clients import aio_channel
 
@@ -33,8 +32,8 @@ async def restart(request: pytest.FixtureRequest, private_postgres: PrivatePostg
     """Runs the race through one restart; the tests below each check one property of it."""
     mode: str = request.param
     log_dir = tmp_path_factory.mktemp(f"pg-{mode}")
-    servers = [metering_server(f"metering-{i}", metering_db.dsn, log_dir) for i in range(2)]
-    channels: list[grpc.aio.Channel] = []
+    servers = [metering_server(f"metering-{i}", metering_db.dsn, log_dir / f"metering-{i}.log")
+               for i in range(2)]
 
     async def restart_postgres() -> None:
         await asyncio.to_thread(private_postgres.stop, mode)
@@ -42,21 +41,12 @@ async def restart(request: pytest.FixtureRequest, private_postgres: PrivatePostg
         await asyncio.to_thread(private_postgres.start)
 
     try:
-        for server in servers:
-            await asyncio.to_thread(server.start)
-        channels = [aio_channel(s.grpc_addr, metering_db.platform_key) for s in servers]
-        race = await race_through(restart_postgres, metering_db.dsn,
-                                  [pb_grpc.MeteringServiceStub(c) for c in channels])
-        assert all(s.alive() for s in servers), "a metering server died with the database"
-        print(race.summary(f"postgres {mode} restart"))  # shown with -s, and on a failure
-        yield race
+        race = await race_across(servers, restart_postgres, metering_db.dsn, metering_db.platform_key)
     finally:
-        for channel in channels:
-            await channel.close()
-        for server in servers:
-            server.stop()
         if not private_postgres.running():  # a failure mid-outage must not strand later tests
             private_postgres.start()
+    print(race.summary(f"postgres {mode} restart"))  # shown with -s, and on a failure
+    yield race
 
 
 async def test_postgres_restart_loses_no_deduction(restart: Race, metering_db: MeteringDatabase) -> None:
@@ -89,7 +79,7 @@ def test_servers_recover_when_postgres_is_back(restart: Race) -> None:
 
 async def test_server_started_during_an_outage_serves_once_postgres_is_back(
         private_postgres: PrivatePostgres, metering_db: MeteringDatabase, tmp_path: Path) -> None:
-    server = metering_server("metering-late", metering_db.dsn, tmp_path)
+    server = metering_server("metering-late", metering_db.dsn, tmp_path / "metering-late.log")
     await asyncio.to_thread(private_postgres.stop, "fast")
     try:
         starting = asyncio.create_task(asyncio.to_thread(server.start, 60.0))

@@ -20,7 +20,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bench.soak_processes import PrivateRedis, ratelimiter_sidecar
+from devstack.private_stores import PrivateRedis
+from devstack.supervised import ratelimiter_sidecar
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2 as pb
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2_grpc as pb_grpc
 
@@ -125,7 +126,7 @@ async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Outa
     redis = PrivateRedis(tmp / "redis").start()
     config = tmp / "limits.yaml"
     config.write_text((Path(__file__).parents[2] / "ratelimiter" / "defaults.yaml").read_text() + STRICT)
-    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp, "fault:", config,
+    sidecar = ratelimiter_sidecar("sidecar", redis.url, tmp / "sidecar.log", "fault:", config,
                                   RATELIMITER_REDIS_TIMEOUT_MS=str(TIMEOUT_MS))
     try:
         await asyncio.to_thread(sidecar.start)

@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import grpc
 import pytest
 
-from bench.soak_processes import metering_server
-from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+from devstack.supervised import metering_server
 from tests.fault.conftest import MeteringDatabase
-from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_through
-from tests.metering.clients import aio_channel
+from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events_exact, race_across
 
 PAUSE_BETWEEN_KILLS = 1.5
 
@@ -25,9 +22,9 @@ PAUSE_BETWEEN_KILLS = 1.5
 @pytest.fixture(scope="module")
 async def kills(metering_db: MeteringDatabase, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[Race]:
-    servers = [metering_server(f"metering-{i}", metering_db.dsn, tmp_path_factory.mktemp("kill"))
+    logs = tmp_path_factory.mktemp("kill")
+    servers = [metering_server(f"metering-{i}", metering_db.dsn, logs / f"metering-{i}.log")
                for i in range(2)]
-    channels: list[grpc.aio.Channel] = []
 
     async def kill_each_replica() -> None:
         for server in servers:
@@ -35,19 +32,9 @@ async def kills(metering_db: MeteringDatabase, tmp_path_factory: pytest.TempPath
             await asyncio.sleep(PAUSE_BETWEEN_KILLS)  # the other replica takes the retries
             await asyncio.to_thread(server.start)
 
-    try:
-        for server in servers:
-            await asyncio.to_thread(server.start)
-        channels = [aio_channel(s.grpc_addr, metering_db.platform_key) for s in servers]
-        race = await race_through(kill_each_replica, metering_db.dsn,
-                                  [pb_grpc.MeteringServiceStub(c) for c in channels])
-        print(race.summary("SIGKILL of each replica"))  # shown with -s, and on a failure
-        yield race
-    finally:
-        for channel in channels:
-            await channel.close()
-        for server in servers:
-            server.stop()
+    race = await race_across(servers, kill_each_replica, metering_db.dsn, metering_db.platform_key)
+    print(race.summary("SIGKILL of each replica"))  # shown with -s, and on a failure
+    yield race
 
 
 async def test_sigkilled_server_loses_no_deduction(kills: Race, metering_db: MeteringDatabase) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import json
-import shutil
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -492,14 +491,11 @@ async def test_export_of_resource_lifetimes_holds_each_resource(world: World, fm
 
 # --- the dashboard in Chromium --------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
+async def browser(chromium: str) -> AsyncIterator[Any]:
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        launched = await p.chromium.launch(executable_path=chromium, headless=True, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
         yield launched
         await launched.close()

@@ -3,42 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import IO
 
 import asyncpg
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devstack.supervised import metering_server
 from services.gen.metering.v1 import admin_pb2_grpc
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
 from services.schema.migrations import migrate
+from tests import stores
 from tests.metering.clients import aio_channel
 
-ADMIN_DSN = os.environ.get("METERING_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SERVER_PROCESSES = 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url(name: str) -> str:
-    base = ADMIN_DSN.rsplit("/", 1)[0]
-    return f"{base}/{name}"
 
 
 @pytest.fixture(scope="session")
@@ -51,18 +35,18 @@ def _session_database() -> Iterator[str]:
     name = f"metering_test_{uuid.uuid4().hex[:10]}"
 
     async def create() -> None:
-        conn = await asyncpg.connect(ADMIN_DSN)
+        conn = await asyncpg.connect(stores.admin_dsn())
         await conn.execute(f'CREATE DATABASE "{name}"')
         await conn.close()
-        await migrate(_database_url(name))
+        await migrate(stores.database_url(name))
 
     async def drop() -> None:
-        conn = await asyncpg.connect(ADMIN_DSN)
+        conn = await asyncpg.connect(stores.admin_dsn())
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
 
     asyncio.run(create())
-    yield _database_url(name)
+    yield stores.database_url(name)
     asyncio.run(drop())
 
 
@@ -102,36 +86,14 @@ async def make_org(pool: asyncpg.Pool):  # type: ignore[no-untyped-def]
     return make
 
 
-def _wait_serving(addr: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(addr) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"metering serve exited with {proc.returncode}")
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                time.sleep(0.1)
-    raise TimeoutError(f"metering serve on {addr} did not become healthy")
-
-
 def start_server(
     database_url: str, output: IO[str] | None = None, **env: str
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """A `metering serve` process on a free port, healthy when returned; `output` takes its logs."""
-    addr = f"127.0.0.1:{free_port()}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.app.cli", "serve"],
-        env={**os.environ, "METERING_DATABASE_URL": database_url, "METERING_GRPC_ADDR": addr,
-             "METERING_HTTP_ADDR": f"127.0.0.1:{free_port()}", **env},
-        stdout=output,
-        stderr=output,
-    )
-    _wait_serving(addr, proc)
-    return addr, proc
+    """A `metering serve` process on free ports, healthy when returned; `output` takes its (JSON) logs."""
+    server = metering_server("metering serve", database_url, output, METERING_LOG_FORMAT="json", **env)
+    server.start(within=20.0)
+    assert server.proc is not None
+    return server.grpc_addr, server.proc
 
 
 @pytest.fixture(scope="session")

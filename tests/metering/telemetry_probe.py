@@ -13,13 +13,13 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from devstack.ports import free_port
 from services.app.config import ServerConfig
 from services.app.server import serve
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from services.kit.observability import telemetry
 from tests.metering.clients import aio_channel
-from tests.metering.conftest import free_port
 
 
 async def probe(dsn: str, key: str, org: str) -> dict[str, object]:

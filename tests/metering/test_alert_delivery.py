@@ -14,12 +14,13 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
+from devstack.ports import free_port
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.metering.clients import aio_channel
-from tests.metering.conftest import free_port, start_server
+from tests.metering.conftest import start_server
 
 SECRET = "whsec-0123456789abcdef"
 

@@ -39,10 +39,11 @@ from services.gen.metering.v1 import (
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from services.reporting.service.api_metrics import ApiMetricsRecorder
+from tests import stores
 from tests.metering.clients import sync_channel
 from tests.metering.conftest import _session_database, start_server
 from tests.metering.fuzzing import FUZZ_ORG, YEAR_1, YEAR_10000, field_names, requests
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, keys_with_prefix, unique_prefix
+from tests.ratelimiter.harness import Sidecar, delete_prefix, keys_with_prefix, unique_prefix
 
 TABLES = ("usage_events", "deductions", "holds", "ledger_entries", "credit_grants")
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -454,7 +455,7 @@ class FuzzTarget:
         return self.sidecar if limiter else self.metering
 
     def redis_keys(self) -> set[bytes]:
-        return set(keys_with_prefix(LOCAL_REDIS, self.redis_prefix))
+        return set(keys_with_prefix(stores.redis_url(), self.redis_prefix))
 
 
 @pytest.fixture(scope="module")
@@ -471,7 +472,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
         yield FuzzTarget(metering, limiter, rows, prefix)
     rows.close()
     sidecar.stop()
-    delete_prefix(LOCAL_REDIS, prefix)
+    delete_prefix(stores.redis_url(), prefix)
     server.terminate()
     server.wait(timeout=15)
     next(databases, None)

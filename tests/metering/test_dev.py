@@ -21,13 +21,12 @@ from typing import Any
 import grpc
 import pytest
 
-from devstack.companions import RATE_LIMITER
 from devstack.home import KEYS_FILE, DevHome
+from devstack.ports import free_addr
 from services.app.dev.banner import READY_LINE
 from services.app.dev.keys import read_keys, token_for
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from tests.metering.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_METERING = Path(sys.executable).parent / "metering"
@@ -90,11 +89,11 @@ def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> Non
 def dev_env() -> dict[str, str]:
     """Free ports for everything that listens on TCP, so the tests run beside anything else."""
     return {**os.environ,
-            "METERING_GRPC_ADDR": f"127.0.0.1:{free_port()}",
-            "RATELIMITER_GRPC_ADDR": f"127.0.0.1:{free_port()}",
-            "RATELIMITER_HTTP_ADDR": f"127.0.0.1:{free_port()}",
-            "METERING_HTTP_ADDR": f"127.0.0.1:{free_port()}",
-            "METERING_STRIPE_TEST_SERVER": f"127.0.0.1:{free_port()}"}
+            "METERING_GRPC_ADDR": free_addr(),
+            "RATELIMITER_GRPC_ADDR": free_addr(),
+            "RATELIMITER_HTTP_ADDR": free_addr(),
+            "METERING_HTTP_ADDR": free_addr(),
+            "METERING_STRIPE_TEST_SERVER": free_addr()}
 
 
 def descendants(pid: int) -> set[int]:
@@ -204,8 +203,7 @@ def test_dev_serves_a_round_trip_and_stops_everything_on_ctrl_c(home: Path) -> N
         assert_calls_without_a_key_are_refused(dev)
         assert_metering_call_uses_the_demo_keys(dev)
         assert_second_run_is_refused_in_one_line(home, dev.env)
-        if RATE_LIMITER.available():
-            assert_sidecar_uses_embedded_redis(dev.env["RATELIMITER_HTTP_ADDR"])
+        assert_sidecar_uses_embedded_redis(dev.env["RATELIMITER_HTTP_ADDR"])
     finally:
         stop_and_check(dev, home)
 

@@ -16,15 +16,15 @@ import pytest
 from services.metering.domain.usage_model import Aggregation
 from services.metering.store import usage_figures
 from services.schema import migrations
-from tests.metering.conftest import ADMIN_DSN
+from tests import stores
 
 
 @pytest.fixture
 async def empty_database() -> str:
     name = f"metering_migrate_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(stores.admin_dsn())
     await admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
+    yield stores.database_url(name)
     await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     await admin.close()
 

@@ -4,17 +4,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, unique_prefix
+from tests import stores
+from tests.ratelimiter.harness import Sidecar, delete_prefix, unique_prefix
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _local_redis_is_up() -> None:
-    try:
-        redis.Redis.from_url(LOCAL_REDIS, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"these tests need Redis at 127.0.0.1:6379: {exc}")
+    if not stores.redis_answers(stores.redis_url()):
+        pytest.fail(f"these tests need Redis at {stores.redis_url()} ({stores.REDIS_URL})")
 
 
 @pytest.fixture
@@ -22,7 +20,7 @@ def prefix(request: pytest.FixtureRequest) -> Iterator[str]:
     """This test's own key prefix on the machine's Redis; its keys are deleted afterwards."""
     own = unique_prefix(request.node.name[:40])
     yield own
-    delete_prefix(LOCAL_REDIS, own)
+    delete_prefix(stores.redis_url(), own)
 
 
 @pytest.fixture

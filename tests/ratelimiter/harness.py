@@ -1,11 +1,10 @@
-"""Real processes for the sidecar tests: sidecars, private redis-servers, a Redis Cluster.
+"""Real processes for the sidecar tests: sidecars, private redis-servers, a Redis Cluster (devstack's).
 
 Only loopback addresses; every process started here is stopped by the same fixture.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -17,21 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import grpc
 import redis
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devstack.binaries import redis_program
+from devstack.ports import free_port
+from devstack.private_stores import PrivateRedis
+from devstack.supervised import ServedProcess, ratelimiter_sidecar
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2 as pb
+from tests import stores
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def free_cluster_port() -> int:
@@ -81,128 +76,63 @@ def descriptor(*entries: tuple[str, str], hits: int | None = None) -> pb.Descrip
 
 @dataclass
 class Sidecar:
-    """A `python -m ratelimiter serve` subprocess on free loopback ports."""
+    """A `python -m ratelimiter serve` subprocess on free loopback ports (devstack's launcher)."""
 
     prefix: str
-    redis_url: str = LOCAL_REDIS
+    redis_url: str = field(default_factory=stores.redis_url)
     config: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     bootstrap: str | None = None
-    grpc_port: int = field(default_factory=free_port)
-    http_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
+    served: ServedProcess = field(init=False)
+
+    def __post_init__(self) -> None:
+        argv = None if self.bootstrap is None else [sys.executable, "-c", self.bootstrap, "serve"]
+        self.served = ratelimiter_sidecar("sidecar", self.redis_url, None, self.prefix, self.config, argv,
+                                          cwd=REPO, **{
+                                              "PYTHONPATH": str(REPO),
+                                              # A loaded test machine can stall Redis replies past the
+                                              # 100 ms default; tests about the timeout set their own.
+                                              "RATELIMITER_REDIS_TIMEOUT_MS": "2000",
+                                              **self.extra_env,
+                                          })
 
     @property
     def grpc_addr(self) -> str:
-        return f"127.0.0.1:{self.grpc_port}"
+        return self.served.grpc_addr
+
+    @property
+    def grpc_port(self) -> int:
+        return int(self.grpc_addr.rpartition(":")[2])
 
     @property
     def http_base(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RATELIMITER_")}
-        env.update({
-            "RATELIMITER_REDIS_URL": self.redis_url,
-            "RATELIMITER_GRPC_ADDR": self.grpc_addr,
-            "RATELIMITER_HTTP_ADDR": f"127.0.0.1:{self.http_port}",
-            "RATELIMITER_KEY_PREFIX": self.prefix,
-            "PYTHONPATH": str(REPO),
-        })
-        if self.config is not None:
-            env["RATELIMITER_CONFIG"] = str(self.config)
-        # A loaded test machine can stall Redis replies past the 100 ms default; tests that are
-        # about the timeout set their own.
-        env["RATELIMITER_REDIS_TIMEOUT_MS"] = "2000"
-        env.update(self.extra_env)
-        return env
-
-    def start(self, log_dir: Path, timeout: float = 20.0) -> Sidecar:
-        self.log_path = log_dir / f"sidecar-{self.grpc_port}.log"
-        cmd = [sys.executable, "-m", "ratelimiter", "serve"]
-        if self.bootstrap is not None:
-            cmd = [sys.executable, "-c", self.bootstrap, "serve"]
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(cmd, env=self.env(), stdout=log,
-                                            stderr=subprocess.STDOUT, cwd=REPO)
-        self.wait_serving(timeout)
-        return self
-
-    def wait_serving(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"sidecar exited {self.process.returncode}:\n{self.log()}")
-            try:
-                with grpc.insecure_channel(self.grpc_addr) as channel:
-                    reply = health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=0.5)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"sidecar not serving after {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
-
-    def signal(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
-@dataclass
-class RedisServer:
-    """A private redis-server on a free loopback port (never the machine's 6379)."""
-
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    extra_args: tuple[str, ...] = ()
-    password: str | None = None
-    process: subprocess.Popen[bytes] | None = None
+        return self.served.http_base
 
     @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.served.proc
 
-    def start(self) -> RedisServer:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        cmd = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-               "--appendonly", "no", "--dir", str(self.workdir), *self.extra_args]
-        if self.password is not None:
-            cmd += ["--requirepass", self.password]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if redis.Redis(port=self.port, password=self.password, socket_timeout=0.5).ping():
-                    return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server on port {self.port} did not start")
+    @property
+    def log_path(self) -> Path | None:
+        return self.served.log_path
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+    def start(self, log_dir: Path, timeout: float = 20.0) -> Sidecar:
+        self.served.output = log_dir / f"sidecar-{self.grpc_port}.log"
+        self.served.start(timeout)
+        return self
+
+    def log(self) -> str:
+        return self.served.log_text()
+
+    def signal(self, sig: signal.Signals) -> None:
+        self.served.send(sig)
+
+    def stop(self) -> None:
+        self.served.stop(within=10)
 
 
-def redis_time_ms(url: str = LOCAL_REDIS) -> int:
-    seconds, micros = redis.Redis.from_url(url).time()
+def redis_time_ms(url: str | None = None) -> int:
+    seconds, micros = redis.Redis.from_url(url or stores.redis_url()).time()
     return int(seconds) * 1000 + int(micros) // 1000
 
 
@@ -231,7 +161,7 @@ class RedisClusterNodes:
     """Three `redis-server --cluster-enabled yes` primaries joined by `redis-cli --cluster`."""
 
     workdir: Path
-    nodes: list[RedisServer] = field(default_factory=list)
+    nodes: list[PrivateRedis] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -240,13 +170,14 @@ class RedisClusterNodes:
     def start(self) -> RedisClusterNodes:
         for i in range(3):
             node_dir = self.workdir / f"node{i}"
-            node = RedisServer(node_dir, port=free_cluster_port(), extra_args=(
+            node = PrivateRedis(node_dir, port=free_cluster_port(), extra_args=(
                 "--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf"),
                 "--cluster-node-timeout", "2000"))
             self.nodes.append(node.start())
         addresses = [f"127.0.0.1:{n.port}" for n in self.nodes]
-        subprocess.run(["redis-cli", "--cluster", "create", *addresses, "--cluster-replicas", "0",
-                        "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        subprocess.run([str(redis_program("redis-cli")), "--cluster", "create", *addresses,
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True,
+                       timeout=60)
 
         def ready() -> bool:
             for node in self.nodes:

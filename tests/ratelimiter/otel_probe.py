@@ -18,8 +18,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from devstack.ports import free_port
 from services.kit.observability import telemetry
-from tests.ratelimiter.harness import LOCAL_REDIS, free_port
+from tests import stores
 
 
 def metrics() -> list[dict[str, object]]:
@@ -50,7 +51,7 @@ async def traces(prefix: str) -> list[dict[str, object]]:
     from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2_grpc as pb_grpc
     from ratelimiter.settings import Settings
 
-    settings = replace(Settings(), redis_url=LOCAL_REDIS, grpc_addr=f"127.0.0.1:{free_port()}",
+    settings = replace(Settings(), redis_url=stores.redis_url(), grpc_addr=f"127.0.0.1:{free_port()}",
                        http_addr=f"127.0.0.1:{free_port()}", key_prefix=prefix, redis_timeout_s=2.0)
     sidecar = Sidecar(settings)
     await sidecar.start()

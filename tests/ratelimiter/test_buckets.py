@@ -14,7 +14,8 @@ from ratelimiter.config import Limits, load_limits
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import CheckRequest, Descriptor, State
 from ratelimiter.store import FULL_BATCH, RedisBuckets, connect
-from tests.ratelimiter.harness import LOCAL_REDIS, keys_with_prefix
+from tests import stores
+from tests.ratelimiter.harness import keys_with_prefix
 
 LIMITS = """\
 domain: t
@@ -53,7 +54,7 @@ def limits(tmp_path: Path) -> Limits:
 async def buckets(request: pytest.FixtureRequest) -> AsyncIterator[RedisBuckets]:
     # Both routes to Redis: the direct one of an untraced sidecar and redis-py's pipeline, which
     # a traced sidecar takes so that OpenTelemetry sees each script call.
-    store = RedisBuckets(connect(LOCAL_REDIS, 2.0), timeout_s=2.0, traced=request.param)
+    store = RedisBuckets(connect(stores.redis_url(), 2.0), timeout_s=2.0, traced=request.param)
     yield store
     await store.close()
 
@@ -108,7 +109,7 @@ async def test_unlimited_descriptors_are_allowed_and_store_nothing(limiter: Limi
     for _ in range(5):
         answer = await limiter.decide(one("free"))
         assert answer.allowed and answer.headline.limit is None
-    assert keys_with_prefix(LOCAL_REDIS, prefix) == []
+    assert keys_with_prefix(stores.redis_url(), prefix) == []
 
 
 async def test_replaces_drops_the_named_limit_when_both_apply(limiter: Limiter):
@@ -123,8 +124,8 @@ async def test_replaces_drops_the_named_limit_when_both_apply(limiter: Limiter):
 
 async def test_a_bucket_expires_exactly_when_full_again(limiter: Limiter, prefix: str):
     await limiter.decide(one("fast", "idle-ip", hits=3))  # 10/s: full again in 300 ms
-    client = Redis.from_url(LOCAL_REDIS)
-    (key,) = keys_with_prefix(LOCAL_REDIS, prefix)
+    client = Redis.from_url(stores.redis_url())
+    (key,) = keys_with_prefix(stores.redis_url(), prefix)
     assert 200 <= await client.pttl(key) <= 300
     await asyncio.sleep(0.35)
     assert await client.exists(key) == 0
@@ -136,11 +137,11 @@ async def test_keys_of_one_descriptor_share_a_hash_tag_and_descriptors_spread(
     limiter: Limiter, prefix: str
 ):
     await limiter.decide(one("two_limits", "a"))
-    keys = keys_with_prefix(LOCAL_REDIS, prefix)
+    keys = keys_with_prefix(stores.redis_url(), prefix)
     assert len(keys) == 2 and len({key_slot(k) for k in keys}) == 1
     for i in range(20):
         await limiter.decide(one("fast", f"10.0.0.{i}"))
-    slots = {key_slot(k) for k in keys_with_prefix(LOCAL_REDIS, prefix)}
+    slots = {key_slot(k) for k in keys_with_prefix(stores.redis_url(), prefix)}
     assert len(slots) > 10
 
 

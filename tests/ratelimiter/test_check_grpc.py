@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2 as pb
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2_grpc as pb_grpc
+from tests import stores
 from tests.ratelimiter.harness import (
-    LOCAL_REDIS,
     Sidecar,
     descriptor,
     keys_with_prefix,
@@ -33,7 +33,7 @@ def stub(sidecar: Sidecar) -> pb_grpc.RateLimiterStub:
 
 
 def redis_ms() -> int:
-    seconds, micros = redis.Redis.from_url(LOCAL_REDIS).time()
+    seconds, micros = redis.Redis.from_url(stores.redis_url()).time()
     return int(seconds) * 1000 + int(micros) // 1000
 
 
@@ -168,7 +168,7 @@ def test_bad_input_is_invalid_argument_naming_the_field_and_writes_nothing(
         stub.Check(request_)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith(f"{field}: ")
-    assert keys_with_prefix(LOCAL_REDIS, sidecar.prefix) == []
+    assert keys_with_prefix(stores.redis_url(), sidecar.prefix) == []
 
 
 entry_text = st.text(max_size=40)
@@ -196,4 +196,4 @@ def test_any_request_with_a_bad_descriptor_is_refused_and_stores_nothing(
         stub.Check(request)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith(f"descriptors[{len(good)}]")
-    assert keys_with_prefix(LOCAL_REDIS, sidecar.prefix) == []
+    assert keys_with_prefix(stores.redis_url(), sidecar.prefix) == []

@@ -15,7 +15,8 @@ from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
 from envoy.type.v3 import ratelimit_unit_pb2
 from google.protobuf.wrappers_pb2 import UInt64Value
 
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, keys_with_prefix
+from tests import stores
+from tests.ratelimiter.harness import Sidecar, keys_with_prefix
 
 OK = rls_pb2.RateLimitResponse.OK
 OVER_LIMIT = rls_pb2.RateLimitResponse.OVER_LIMIT
@@ -126,4 +127,4 @@ def test_bad_envoy_requests_are_invalid_argument_and_write_nothing(
         rls.ShouldRateLimit(request_)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith(f"{field}: ")
-    assert keys_with_prefix(LOCAL_REDIS, sidecar.prefix) == []
+    assert keys_with_prefix(stores.redis_url(), sidecar.prefix) == []

@@ -13,9 +13,10 @@ import grpc
 import pytest
 import redis
 
+from devstack.private_stores import PrivateRedis
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2 as pb
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2_grpc as pb_grpc
-from tests.ratelimiter.harness import RedisServer, Sidecar, descriptor, wait_until
+from tests.ratelimiter.harness import Sidecar, descriptor, wait_until
 
 TIMEOUT_MS = 100
 LIMITS = """\
@@ -33,16 +34,16 @@ descriptors:
 
 
 @pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path / "redis").start()
     yield server
-    if server.process is not None and server.process.poll() is None:
-        os.kill(server.process.pid, signal.SIGCONT)
+    if server.proc is not None and server.proc.poll() is None:
+        os.kill(server.proc.pid, signal.SIGCONT)
     server.kill()
 
 
 @pytest.fixture
-def sidecar_on_private_redis(tmp_path: Path, prefix: str, private_redis: RedisServer,
+def sidecar_on_private_redis(tmp_path: Path, prefix: str, private_redis: PrivateRedis,
                              start_sidecar: Callable[..., Sidecar]) -> Sidecar:
     config = tmp_path / "limits.yaml"
     config.write_text(LIMITS)
@@ -66,7 +67,7 @@ def assert_enforced(stub: pb_grpc.RateLimiterStub, domain: str, ip: str) -> None
 
 
 def test_redis_killed_then_back_applies_policy_within_timeout_and_recovers(
-    private_redis: RedisServer, sidecar_on_private_redis: Sidecar
+    private_redis: PrivateRedis, sidecar_on_private_redis: Sidecar
 ):
     stub = pb_grpc.RateLimiterStub(grpc.insecure_channel(sidecar_on_private_redis.grpc_addr))
     assert_enforced(stub, "api", "10.1.0.1")
@@ -93,25 +94,25 @@ def test_redis_killed_then_back_applies_policy_within_timeout_and_recovers(
 
 
 def test_hung_redis_never_holds_a_caller_longer_than_the_timeout(
-    private_redis: RedisServer, sidecar_on_private_redis: Sidecar
+    private_redis: PrivateRedis, sidecar_on_private_redis: Sidecar
 ):
     stub = pb_grpc.RateLimiterStub(grpc.insecure_channel(sidecar_on_private_redis.grpc_addr))
     assert_enforced(stub, "api", "10.2.0.1")
-    assert private_redis.process is not None
-    os.kill(private_redis.process.pid, signal.SIGSTOP)  # accepts connections, answers nothing
+    assert private_redis.proc is not None
+    os.kill(private_redis.proc.pid, signal.SIGSTOP)  # accepts connections, answers nothing
     try:
         for _ in range(5):
             answer, took = timed_check(stub, "api", "10.2.0.2")
             assert answer.allowed and answer.degraded
             assert took < TIMEOUT_MS / 1000 + 0.4
     finally:
-        os.kill(private_redis.process.pid, signal.SIGCONT)
+        os.kill(private_redis.proc.pid, signal.SIGCONT)
     assert wait_until(lambda: not timed_check(stub, "api", "10.2.0.3")[0].degraded, timeout=10)
     assert_enforced(stub, "strict", "10.2.0.4")
 
 
 def test_a_flushed_script_cache_is_reloaded_on_noscript(
-    private_redis: RedisServer, sidecar_on_private_redis: Sidecar
+    private_redis: PrivateRedis, sidecar_on_private_redis: Sidecar
 ):
     stub = pb_grpc.RateLimiterStub(grpc.insecure_channel(sidecar_on_private_redis.grpc_addr))
     assert timed_check(stub, "api", "10.3.0.1")[0].remaining == 2
@@ -132,7 +133,7 @@ def test_a_redis_password_never_reaches_the_logs(
     tmp_path: Path, prefix: str, start_sidecar: Callable[..., Sidecar]
 ):
     secret = "s3cret-pw-4711"
-    server = RedisServer(tmp_path / "auth", password=secret).start()
+    server = PrivateRedis(tmp_path / "auth", password=secret).start()
     try:
         sidecar = start_sidecar(prefix, redis_url=f"redis://:{secret}@127.0.0.1:{server.port}/0",
                                 extra_env={"RATELIMITER_REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})

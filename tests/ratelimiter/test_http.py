@@ -7,7 +7,8 @@ import asyncio
 import aiohttp
 import pytest
 
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, keys_with_prefix, run_within
+from tests import stores
+from tests.ratelimiter.harness import Sidecar, keys_with_prefix, run_within
 
 
 async def test_check_answers_200_then_429_with_ratelimit_headers(sidecar: Sidecar):
@@ -76,7 +77,7 @@ async def test_bad_input_is_400_naming_the_field_and_writes_nothing(
         async with request as response:
             assert response.status == 400
             assert (await response.json())["field"] == field
-    assert keys_with_prefix(LOCAL_REDIS, sidecar.prefix) == []
+    assert keys_with_prefix(stores.redis_url(), sidecar.prefix) == []
 
 
 async def test_healthz_and_prometheus_metrics(sidecar: Sidecar):

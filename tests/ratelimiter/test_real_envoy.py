@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from string import Template
@@ -14,7 +13,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.ratelimiter.harness import REPO, Sidecar, free_port, run_within, wait_until
+from devstack.ports import free_port
+from devstack.supervised import Supervised, http_answers
+from tests.ratelimiter.harness import REPO, Sidecar, run_within
 
 ENVOY = Path(os.environ.get("RATELIMITER_TEST_ENVOY", REPO / ".tools/envoy-venv/bin/envoy"))
 
@@ -52,31 +53,14 @@ def envoy(envoy_binary: Path, sidecar: Sidecar, upstream: int, tmp_path: Path) -
     config = tmp_path / "envoy.yaml"
     config.write_text(CONFIG.substitute(admin=admin, listen=listen, upstream=upstream,
                                         grpc=sidecar.grpc_port))
-    log = (tmp_path / "envoy.log").open("wb")
-    process = subprocess.Popen(
-        [str(envoy_binary), "-c", str(config), "--disable-hot-restart", "-l", "warning",
-         "--concurrency", "1"], stdout=log, stderr=subprocess.STDOUT)
-
-    def ready() -> bool:
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1) as r:
-                return r.status == 200
-        except OSError:
-            return process.poll() is not None
-
+    process = Supervised("envoy", [
+        str(envoy_binary), "-c", str(config), "--disable-hot-restart", "-l", "warning", "--concurrency", "1",
+    ], http_answers(f"http://127.0.0.1:{admin}/ready"), tmp_path / "envoy.log")
     try:
-        assert wait_until(ready, timeout=30, interval=0.2)
-        assert process.poll() is None, (tmp_path / "envoy.log").read_text()
+        process.start(within=30)
         yield f"http://127.0.0.1:{listen}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        process.stop(within=10)
 
 
 Answer = tuple[int, dict[str, str], str]

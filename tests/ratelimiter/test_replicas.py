@@ -15,7 +15,8 @@ import redis
 
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2 as pb
 from ratelimiter.gen.ratelimiter.v1 import ratelimiter_pb2_grpc as pb_grpc
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, descriptor
+from tests import stores
+from tests.ratelimiter.harness import Sidecar, descriptor
 
 BURST, RATE_PER_S = 20, 50
 LIMITS = f"""\
@@ -39,7 +40,7 @@ main()
 
 
 def redis_ms() -> int:
-    seconds, micros = redis.Redis.from_url(LOCAL_REDIS).time()
+    seconds, micros = redis.Redis.from_url(stores.redis_url()).time()
     return int(seconds) * 1000 + int(micros) // 1000
 
 

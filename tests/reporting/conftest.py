@@ -5,25 +5,23 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devstack.supervised import metering_server
+from tests import stores
 from tests.metering.conftest import (  # noqa: F401  (fixtures)
     database_url,
-    free_port,
     make_org,
     platform_key,
     pool,
     server_addrs,
     stubs,
 )
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, unique_prefix
+from tests.ratelimiter.harness import Sidecar, delete_prefix, unique_prefix
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +35,7 @@ def sidecar() -> Iterator[Sidecar]:
         yield started
     finally:
         started.stop()
-        delete_prefix(LOCAL_REDIS, prefix)
+        delete_prefix(stores.redis_url(), prefix)
 
 
 def start_http_server(
@@ -46,42 +44,17 @@ def start_http_server(
     """A `metering serve` with its HTTP API on a known port: (grpc addr, http base URL, process).
 
     Ready when /healthz answers (the HTTP server starts after gRPC); killed if it never does."""
-    grpc_addr, http = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.app.cli", "serve"],
-        env={
-            **os.environ,
-            "METERING_DATABASE_URL": dsn,
-            "METERING_GRPC_ADDR": grpc_addr,
-            "METERING_HTTP_ADDR": http,
-            "METERING_RATELIMITER_URL": sidecar_url,
-            "METERING_EXPORT_POLL_SECONDS": "0.3",
-            "METERING_METRICS_FLUSH_SECONDS": "0.3",
-            "METERING_HOLD_SWEEP_SECONDS": "0.5",
-            **env,
-        },
-    )
-    base = f"http://{http}"
-    try:
-        _wait_http(base, proc, timeout)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    return grpc_addr, base, proc
-
-
-def _wait_http(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"metering serve exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"metering serve did not answer on {base} within {timeout:.0f}s")
+    server = metering_server("metering serve", dsn, None, ready_on_http="/healthz", **{
+        "METERING_LOG_FORMAT": "json",
+        "METERING_RATELIMITER_URL": sidecar_url,
+        "METERING_EXPORT_POLL_SECONDS": "0.3",
+        "METERING_METRICS_FLUSH_SECONDS": "0.3",
+        "METERING_HOLD_SWEEP_SECONDS": "0.5",
+        **env,
+    })
+    server.start(within=timeout)
+    assert server.proc is not None
+    return server.grpc_addr, server.http_base, server.proc
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ Screenshots go to artifacts/dashboard/ (CI keeps them)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from devstack.ports import free_port
 from services.kit.caller import Role
 from tests.ratelimiter.harness import Sidecar
 from tests.reporting.conftest import ARTIFACTS, start_http_server
@@ -20,7 +20,6 @@ from tests.reporting.test_http_api import get, plain
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -36,10 +35,10 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[object]:
+async def browser(chromium: str) -> AsyncIterator[object]:
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        launched = await p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
         yield launched
         await launched.close()
 
@@ -211,6 +210,4 @@ async def test_run_out_banner_and_unavailable_rate_limits(
 
 @pytest.fixture
 def free_port_url() -> str:
-    from tests.metering.conftest import free_port
-
     return f"http://127.0.0.1:{free_port()}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +28,7 @@ class Running:
     redis_url: str
     grpc_addr: str
     env: Mapping[str, str]
-    started: list[Companion] = field(default_factory=list)
-    not_landed: list[Companion] = field(default_factory=list)
+    started: Sequence[Companion] = ()
     notices: list[str] = field(default_factory=list)
 
 
@@ -48,9 +47,6 @@ def print_ready(console: Console, running: Running) -> None:
     for companion in running.started:
         addrs = [f"{listener.label} {listener.addr(running.env)}" for listener in companion.listeners]
         _row(console, companion.name, ", ".join(addrs) or "running")
-    for companion in running.not_landed:
-        _row(console, companion.name, f"[dim]not started: {companion.module} has not landed yet[/]",
-             markup=True)
     for demo in DEMO_ORGANIZATIONS:
         _row(console, "demo org", f"{demo.organization.org_id}: {demo.summary}")
     _row(console, "API keys", f"{running.home / KEYS_FILE} (a service key per demo org and a platform "
@@ -68,9 +64,8 @@ def print_ready(console: Console, running: Running) -> None:
     console.print(READY_LINE, markup=False)
 
 
-def _row(console: Console, label: str, value: str, *, markup: bool = False) -> None:
-    shown = value if markup else escape(value)
-    console.print(f"  [cyan]{label:<14}[/] {shown}")
+def _row(console: Console, label: str, value: str) -> None:
+    console.print(f"  [cyan]{label:<14}[/] {escape(value)}")
 
 
 def _metering_command() -> str:

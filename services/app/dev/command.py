@@ -1,7 +1,7 @@
 """`metering dev`: the whole system on one machine, with nothing but this package's `local` extra.
 
 Starts an embedded PostgreSQL and Redis (from wheels), applies migrations, seeds demo organizations,
-starts the processes of the system that have landed (rate-limiter sidecar, ...) and serves metering.v1
+starts the other processes of the system (rate-limiter sidecar, billing worker) and serves metering.v1
 over gRPC. Data stays in the data folder between runs (--fresh starts over). SIGINT, SIGTERM and
 SIGHUP stop everything in order: server, companions, Redis, PostgreSQL.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from rich.console import Console
 
 from devstack.account import postgres_account
-from devstack.companions import COMPANIONS, Companion, Stores
+from devstack.companions import COMPANIONS, Stores
 from devstack.errors import DevError
 from devstack.home import DevHome, HomeLock
 from devstack.ports import accepts_tcp, ensure_free
@@ -101,7 +101,8 @@ async def _run(settings: DevSettings, console: Console) -> int:
 
 async def _run_locked(settings: DevSettings, console: Console, stop: asyncio.Event,
                       stack: AsyncExitStack) -> int:
-    companions = _free_ports(settings)
+    _check_ports_free(settings)
+    companions = COMPANIONS
     postgres, redis = await _stores(settings)
     children = [await _started(stack, postgres.start())]
     _check(stop)
@@ -115,20 +116,18 @@ async def _run_locked(settings: DevSettings, console: Console, stop: asyncio.Eve
     server = await _start_server(settings, postgres.dsn(), stop)
     print_ready(console, Running(
         settings.home.root, postgres.dsn(), redis.url, settings.grpc_addr, settings.env,
-        started=companions, not_landed=[c for c in COMPANIONS if c not in companions],
+        started=companions,
         notices=_notices(postgres),
     ))
     return await _serve_until_stopped(stop, server, children)
 
 
-def _free_ports(settings: DevSettings) -> list[Companion]:
-    """Fails before anything starts if a port is taken; returns the companions that have landed."""
-    companions = [c for c in COMPANIONS if c.available()]
+def _check_ports_free(settings: DevSettings) -> None:
+    """Fails before anything starts if a port is taken."""
     ensure_free(settings.grpc_addr, "METERING_GRPC_ADDR")
     ensure_free(settings.env.get("METERING_HTTP_ADDR") or ServerConfig.http_addr, "METERING_HTTP_ADDR")
-    for companion in companions:
+    for companion in COMPANIONS:
         companion.check_ports(settings.env)
-    return companions
 
 
 async def _stores(settings: DevSettings) -> tuple[EmbeddedPostgres, EmbeddedRedis]:

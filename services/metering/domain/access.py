@@ -7,8 +7,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from services.kit.caller import Role as Role  # still imported from here by bench/
-
 KEY_PREFIX = "mk"
 _KEY_ID_BYTES = 6  # 12 hex characters: the part of the key that identifies it
 _SECRET_BYTES = 32
