@@ -86,6 +86,7 @@ async def serve(config: MeteringConfig, stop: asyncio.Event | None = None) -> No
         await health_servicer.enter_graceful_shutdown()
         await reporting.stop()
         await server.stop(config.shutdown_grace_seconds)
+        await metering.sessions.wait_settled()
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)

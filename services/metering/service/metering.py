@@ -20,6 +20,7 @@ from services.metering.domain.credits import (
     Unit,
 )
 from services.metering.service.instruments import DEDUCTIONS
+from services.metering.service.streaming import DeductionSessions
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.credit_ledger import CreditLedger
 from services.metering.store.deduction_usage import CREDITS_SPENT
@@ -33,6 +34,7 @@ class Metering:
         self.catalogue = Catalogue(pool)
         self.recorder = UsageRecorder(pool)
         self.ledger = CreditLedger(pool)
+        self.sessions = DeductionSessions(self.ledger, pool)
 
     async def record_usage(self, org_id: str, events: list[NewEvent | FieldError],
                            single: bool = False) -> list[StoredEvent | FieldError]:
