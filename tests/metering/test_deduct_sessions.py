@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -298,3 +299,23 @@ async def test_a_killed_server_charges_nothing_and_strands_the_hold_no_longer_th
     assert ended.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     async with pool.acquire() as conn:
         await assert_ledger_reproduces_balances(conn, org)
+
+
+async def test_the_documented_example_charges_what_the_document_says(
+    server_addrs: list[str], pool: asyncpg.Pool, make_org
+) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "streaming-deductions.md").read_text()
+    example = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "streaming-deductions.md", "exec"), namespace)
+    org = await make_org()
+    async with pool.acquire() as conn:
+        service_key = (await create_api_key(conn, org, Role.SERVICE, "agent"))[1]
+    async with grpc.aio.insecure_channel(server_addrs[0]) as channel:
+        charge = namespace["charge_response"]
+        first = await charge(channel, service_key, org, "r-1", [500, 1000])
+        again = await charge(channel, service_key, org, "r-1", [500, 1000])
+    assert (first.charged, first.replayed) == ("5.85", False)
+    assert (again.charged, again.replayed) == ("5.85", True)
+    assert await pool.fetchval("SELECT monthly_remaining FROM balances WHERE org_id = $1", org) == Decimal(
+        "494.15")
