@@ -2,12 +2,14 @@
 
     .venv/bin/python -m bench.metering_streaming [--seconds 3] [--callers 32] [--chunks 50]
 
-Creates its own database (dropped at the end), starts `metering serve`, then from one client
-process drives, with the same number of callers on the same organization: unary Deducts of 1
-credit, and DeductSession streams of `--chunks` chunks of 1 credit each (a caller opens a session,
-sends each chunk after the previous answer, closes, opens the next). Prints calls (chunks) per
-second, latency and server CPU per call beside each other, the ratio, and an exactness check: the
-balance dropped by exactly what the Deducts granted plus what the sessions settled.
+Creates its own database (dropped at the end), starts `metering serve` and the plain grpcio echo
+server, then from one client process drives, with the same number of callers: the echo server's
+unary call and one message on an open bidirectional stream (the transport ceilings), unary Deducts
+of 1 credit on one organization, and DeductSession streams of `--chunks` chunks of 1 credit each
+on the same organization (a caller opens a session, sends each chunk after the previous answer,
+closes, opens the next). Prints calls (chunks) per second, latency and server CPU per call beside
+each other, the ratios, and an exactness check: the balance dropped by exactly what the Deducts
+granted plus what the sessions settled.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import metering_env as env
+from bench.grpc_echo import STREAM_PATH
 from bench.metering_cpu import CpuMeter
-from bench.metering_load import LoadResult, LoadSpec, closed_loop, percentile, run_grpc_load
+from bench.metering_load import ECHO_PAYLOAD, LoadResult, LoadSpec, closed_loop, percentile, run_grpc_load
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 
@@ -50,6 +53,18 @@ class SessionSpec:
     org_id: str
     token: str
     tag: str
+
+
+class _EchoStreamCaller:
+    """The transport ceiling of one chunk: a 64-byte message out and back on an open stream."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.call: Any = channel.stream_stream(STREAM_PATH, None, None)()
+
+    async def __call__(self) -> tuple[int, Decimal | None]:
+        await self.call.write(ECHO_PAYLOAD)
+        await self.call.read()
+        return 1, None
 
 
 class _SessionCaller:
@@ -101,6 +116,22 @@ def run_session_load(spec: SessionSpec) -> LoadResult:
     return asyncio.run(_session_load(spec))
 
 
+def run_echo_stream_load(spec: SessionSpec) -> LoadResult:
+    """Entry point in the client worker process."""
+    return asyncio.run(_echo_stream_load(spec))
+
+
+async def _echo_stream_load(spec: SessionSpec) -> LoadResult:
+    cpu = time.process_time()
+    async with grpc.aio.insecure_channel(spec.addr) as channel:
+        callers = [_EchoStreamCaller(channel) for _ in range(spec.callers)]
+        result = await closed_loop(list(callers), spec.warmup, spec.seconds)
+        for caller in callers:
+            await caller.call.done_writing()
+    result.client_cpu = time.process_time() - cpu
+    return result
+
+
 async def _session_load(spec: SessionSpec) -> LoadResult:
     cpu = time.process_time()
     async with grpc.aio.insecure_channel(spec.addr) as channel:
@@ -115,20 +146,27 @@ async def _session_load(spec: SessionSpec) -> LoadResult:
 
 
 async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path) -> list[str]:
-    server = env.metering_server(dsn, tmp)
+    server, echo = env.metering_server(dsn, tmp), env.echo_server(tmp)
     pool = multiprocessing.get_context("spawn").Pool(1)
     try:
         await server.wait_ready(health=True)
+        await echo.wait_ready(health=False)
         token, org = orgs.tokens.get(orgs.hot, ""), orgs.hot
         before = await env.available(dsn, org)
         deduct_spec = LoadSpec("deduct", server.addr, args.callers, args.warmup, args.seconds, "bench-unary",
                                org, "1", token=token)
         session_spec = SessionSpec(server.addr, args.callers, args.chunks, args.warmup, args.seconds, org,
                                    token, "bench-session")
+        echo_unary = replace(deduct_spec, kind="echo", addr=echo.addr)
+        echo_stream = replace(session_spec, addr=echo.addr)
         results = {}
-        for label, entry, spec in (("Deduct (unary)", run_grpc_load, (deduct_spec, 0)),
-                                   ("DeductSession chunk", run_session_load, (session_spec,))):
-            meter = await CpuMeter(dsn, [server.pid]).start()
+        for label, entry, spec, pid in (
+            ("grpc echo (unary)", run_grpc_load, (echo_unary, 0), echo.pid),
+            ("grpc echo stream message", run_echo_stream_load, (echo_stream,), echo.pid),
+            ("Deduct (unary)", run_grpc_load, (deduct_spec, 0), server.pid),
+            ("DeductSession chunk", run_session_load, (session_spec,), server.pid),
+        ):
+            meter = await CpuMeter(dsn, [pid]).start()
             result = await asyncio.to_thread(pool.apply, entry, spec)
             result.cpu = await meter.stop(result.client_cpu)
             results[label] = result
@@ -140,6 +178,7 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
     finally:
         pool.close()
         server.stop()
+        echo.stop()
     return rows
 
 
@@ -154,11 +193,13 @@ def _report(args: argparse.Namespace, results: dict[str, LoadResult], drop: Deci
                       f"{r.cpu.server:.2f}" if r.cpu else "")
     Console(width=150).print(table)
     unary, chunk = results["Deduct (unary)"], results["DeductSession chunk"]
+    echo = results["grpc echo stream message"]
     granted = unary.granted + chunk.granted
     exact = drop == granted == settled and not unary.errors and not chunk.errors
     return [
         f"chunks per second / Deducts per second: {chunk.rate / unary.rate:.2f}x; "
-        f"server CPU per Deduct / per chunk: {unary.server_us_per_item / chunk.server_us_per_item:.1f}x",
+        f"server CPU per Deduct / per chunk: {unary.server_us_per_item / chunk.server_us_per_item:.1f}x; "
+        f"chunks per second / echo stream messages per second: {chunk.rate / echo.rate:.2f}x",
         f"exactness {'PASS' if exact else 'FAIL'}: balance drop {drop:,}, granted to clients {granted:,} "
         f"(Deducts {unary.granted:,}, sessions {chunk.granted:,}), stored deductions {settled:,}, "
         f"errors {unary.errors + chunk.errors}, chunks refused {chunk.denied}",
