@@ -17,6 +17,7 @@ from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from services.metering.domain.access import Role
 from services.metering.store.api_keys import create_api_key
+from services.metering.store.quota_limits import set_quota
 from tests.metering.clients import aio_channel
 from tests.metering.conftest import start_server
 from tests.metering.ledger_checks import assert_ledger_reproduces_balances
@@ -138,6 +139,22 @@ async def test_sessions_and_deducts_racing_on_two_servers_never_overdraw(
         await assert_ledger_reproduces_balances(conn, org)
 
 
+async def test_a_credit_hard_limit_refuses_chunks_past_it_and_the_session_goes_on(
+    stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    async with pool.acquire() as conn:
+        await set_quota(conn, org, "credits", None, Decimal(30), None, True)
+    answers = await run_session(stubs[1], opening(org, "capped", "10"), [amount("4")] * 10)
+    chunks, settled = answers[1:-1], answers[-1].settled
+    # Held 10, grown to 20, then to 30 (the limit); 7 chunks of 4 = 28, the 8th would pass 30.
+    assert [c.chunk.granted for c in chunks] == [True] * 7 + [False] * 3
+    assert {c.chunk.denial_reason for c in chunks[7:]} == {pb.DENIAL_REASON_HARD_LIMIT}
+    assert (chunks[-1].chunk.total, settled.charged) == ("28", "28")
+    balance = await pool.fetchrow("SELECT * FROM balances WHERE org_id = $1", org)
+    assert (balance["monthly_remaining"], balance["reserved"], balance["period_used"]) == (472, 0, 28)
+
+
 async def test_a_dropped_stream_settles_what_it_received_and_is_charged_once(
     stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
 ) -> None:
@@ -211,6 +228,8 @@ async def test_a_retried_session_key_is_not_charged_twice(
      "chunks[1].tokens.model"),
     (None, [amount("1"), pb.DeductSessionRequest(org_id="other", chunk=pb.DeductSessionChunk(amount="1"))],
      "org_id"),
+    (None, [amount("1"), pb.DeductSessionRequest(open=pb.DeductSessionOpen(idempotency_key="x", amount="1"))],
+     "open"),
     (pb.DeductSessionOpen(idempotency_key="bad", amount="10", idle_timeout_seconds=10, ttl_seconds=20),
      [], "open.ttl_seconds"),
     (pb.DeductSessionOpen(idempotency_key="has space", amount="10"), [], "open.idempotency_key"),

@@ -33,6 +33,7 @@ from services.metering.domain.sessions import (
     Tally,
     token_cost,
 )
+from services.metering.service.instruments import DEDUCTIONS
 from services.metering.store.credit_ledger import CreditLedger
 from services.metering.store.session_prices import price_in_force
 
@@ -72,7 +73,18 @@ class DeductionSessions:
 
     def track(self, task: asyncio.Task[Deduction]) -> None:
         self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[Deduction]) -> None:
+        self._settling.discard(task)
+        if task.cancelled():
+            return
+        if (error := task.exception()) is not None:
+            # Often nobody awaits it (the client is gone): the hold then expires at its TTL.
+            log.error("a session's settlement failed: %r", error)
+        elif not (settlement := task.result()).replayed:
+            DEDUCTIONS.add(1, {"kind": "session", "outcome": "granted", "reason": "",
+                               "unit": settlement.unit.value})
 
     async def wait_settled(self) -> None:
         """Waits for the settlements in flight (at shutdown, before the pool closes)."""

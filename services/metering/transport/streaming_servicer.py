@@ -57,6 +57,12 @@ class DeductSessionServicer:
             log.warning("database unavailable in DeductSession: %s", type(error).__name__)
             await context.abort(grpc.StatusCode.UNAVAILABLE,
                                 "database unavailable; open the session again with the same key")
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            log.exception("internal error in DeductSession")
+            await context.abort(grpc.StatusCode.INTERNAL,
+                                "internal error; open the session again with the same key")
 
 
 async def _session(sessions: DeductionSessions, messages: Messages, context: Context) -> Answers:
@@ -101,9 +107,10 @@ async def _chunks(session: Session, messages: Messages,
         step = message.WhichOneof("step")
         if step == "close":
             return
+        if step == "open":
+            raise FieldError("open", "a session opens once, with its first message")
         if step != "chunk":
-            raise FieldError(streaming_requests.chunk_field(index),
-                             "after open, send chunk messages and then close")
+            raise FieldError(streaming_requests.chunk_field(index), "set chunk or close")
         cost = streaming_requests.chunk(message.chunk, index)
         yield _chunk(await session.charge(cost, streaming_requests.chunk_field(index)))
         index += 1
