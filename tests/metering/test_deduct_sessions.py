@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,70 @@ async def test_the_documented_example_charges_what_the_document_says(
     assert (again.charged, again.replayed) == ("5.85", True)
     assert await pool.fetchval("SELECT monthly_remaining FROM balances WHERE org_id = $1", org) == Decimal(
         "494.15")
+
+
+CLIENT = """
+import asyncio, sys
+import grpc
+from services.gen.metering.v1 import metering_pb2 as pb
+from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
+
+async def main(addr, key, org):
+    async with grpc.aio.insecure_channel(addr) as channel:
+        call = pb_grpc.MeteringServiceStub(channel).DeductSession(
+            metadata=[("authorization", f"Bearer {key}")])
+        await call.write(pb.DeductSessionRequest(org_id=org, open=pb.DeductSessionOpen(
+            idempotency_key="vanished", amount="10")))
+        await call.read()
+        for value in ("2", "3"):
+            await call.write(pb.DeductSessionRequest(chunk=pb.DeductSessionChunk(amount=value)))
+            await call.read()
+        print("sent", flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_client_process_killed_mid_stream_is_settled_at_once(
+    server_addrs: list[str], platform_key: str, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    client = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CLIENT, server_addrs[1], platform_key, org, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert client.stdout is not None
+        assert await asyncio.wait_for(client.stdout.readline(), 30) == b"sent\n"
+        client.kill()  # the default idle timeout is 30 s: a settlement now comes from the broken stream
+        row = await wait_for_settlement(pool, org, "vanished")
+    finally:
+        if client.returncode is None:
+            client.kill()
+        await client.wait()
+    assert (row["amount"], row["from_hold"]) == (5, 5)
+    balance = await pool.fetchrow("SELECT * FROM balances WHERE org_id = $1", org)
+    assert (balance["monthly_remaining"], balance["reserved"]) == (495, 0)
+
+
+async def test_a_stopping_server_settles_its_live_sessions_before_it_exits(
+    database_url: str, platform_key: str, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    addr, proc = start_server(database_url, METERING_SHUTDOWN_GRACE_SECONDS="0.5",
+                              METERING_NOTIFY_SECONDS="86400")
+    try:
+        async with aio_channel(addr, platform_key) as channel:
+            call = pb_grpc.MeteringServiceStub(channel).DeductSession()
+            await call.write(opening(org, "draining", "10"))
+            await call.read()
+            await call.write(amount("6"))
+            await call.read()
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(proc.wait, 15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    row = await pool.fetchrow("SELECT * FROM deductions WHERE org_id = $1", org)
+    assert (row["idempotency_key"], row["amount"]) == ("draining", 6)
+    balance = await pool.fetchrow("SELECT * FROM balances WHERE org_id = $1", org)
+    assert (balance["monthly_remaining"], balance["reserved"]) == (494, 0)
