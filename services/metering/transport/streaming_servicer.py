@@ -93,14 +93,27 @@ async def _session(sessions: DeductionSessions, messages: Messages, context: Con
 
 async def _chunks(session: Session, messages: Messages,
                   org: str) -> AsyncIterator[pb.DeductSessionChunkResult]:
+    silence = asyncio.timeout(None)
+    try:
+        async with silence:
+            async for answer in _answers(session, messages, org, silence):
+                yield answer
+    except TimeoutError:
+        if not silence.expired():
+            raise
+        # The client went quiet: settle what it sent.
+
+
+async def _answers(session: Session, messages: Messages, org: str,
+                   silence: asyncio.Timeout) -> AsyncIterator[pb.DeductSessionChunkResult]:
+    loop = asyncio.get_running_loop()
     idle = session.opening.idle_timeout.total_seconds()
     index = 0
     while True:
-        try:
-            async with asyncio.timeout(idle):
-                message = await anext(messages, None)
-        except TimeoutError:
-            return  # the client went quiet: settle what it sent
+        # One deadline re-armed around each read (a new timeout per read costs several times more).
+        silence.reschedule(loop.time() + idle)
+        message = await anext(messages, None)
+        silence.reschedule(None)
         if message is None:
             return
         streaming_requests.same_org(message, org)
