@@ -156,6 +156,27 @@ async def test_a_credit_hard_limit_refuses_chunks_past_it_and_the_session_goes_o
     assert (balance["monthly_remaining"], balance["reserved"], balance["period_used"]) == (472, 0, 28)
 
 
+async def test_an_open_the_balance_cannot_hold_is_refused_and_stays_refused(
+    stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    answers = [await run_session(stubs[n], opening(org, "too-big", "600"), [amount("1")]) for n in (0, 1)]
+    assert all(len(a) == 1 for a in answers)
+    refusals = [a[0].opened for a in answers]
+    assert {(r.granted, r.denial_reason, r.held) for r in refusals} == {
+        (False, pb.DENIAL_REASON_INSUFFICIENT_CREDITS, "0")}
+    balance = await pool.fetchrow("SELECT * FROM balances WHERE org_id = $1", org)
+    assert (balance["monthly_remaining"], balance["reserved"]) == (500, 0)
+    assert await pool.fetchval("SELECT count(*) FROM deductions WHERE org_id = $1", org) == 0
+
+
+async def test_an_unknown_organization_is_not_found(stubs: list[pb_grpc.MeteringServiceStub]) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await run_session(stubs[0], opening("no-such-org", "k", "1"), [])
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    assert failure.value.details().startswith("org_id: ")
+
+
 async def test_a_dropped_stream_settles_what_it_received_and_is_charged_once(
     stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
 ) -> None:
