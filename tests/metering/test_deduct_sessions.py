@@ -177,6 +177,19 @@ async def test_an_unknown_organization_is_not_found(stubs: list[pb_grpc.Metering
     assert failure.value.details().startswith("org_id: ")
 
 
+async def test_a_session_that_used_nothing_charges_nothing_and_records_no_usage(
+    stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    first = await run_session(stubs[0], opening(org, "empty", "10"), [])
+    again = await run_session(stubs[1], opening(org, "empty", "10"), [])
+    assert (first[-1].settled.charged, first[-1].settled.replayed) == ("0", False)
+    assert (again[-1].settled.charged, again[-1].settled.replayed) == ("0", True)
+    assert await pool.fetchval("SELECT count(*) FROM usage_events WHERE org_id = $1", org) == 0
+    balance = await pool.fetchrow("SELECT * FROM balances WHERE org_id = $1", org)
+    assert (balance["monthly_remaining"], balance["reserved"]) == (500, 0)
+
+
 async def test_a_dropped_stream_settles_what_it_received_and_is_charged_once(
     stubs: list[pb_grpc.MeteringServiceStub], pool: asyncpg.Pool, make_org
 ) -> None:
