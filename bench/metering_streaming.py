@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import multiprocessing
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -146,7 +147,8 @@ async def _session_load(spec: SessionSpec) -> LoadResult:
 
 
 async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path) -> list[str]:
-    server, echo = env.metering_server(dsn, tmp), env.echo_server(tmp)
+    server_cmd = shlex.split(args.server_cmd) if args.server_cmd else None
+    server, echo = env.metering_server(dsn, tmp, server_cmd), env.echo_server(tmp)
     pool = multiprocessing.get_context("spawn").Pool(1)
     try:
         await server.wait_ready(health=True)
@@ -229,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each phase")
     parser.add_argument("--callers", type=int, default=32, help="concurrent callers in each phase")
     parser.add_argument("--chunks", type=int, default=50, help="chunks per session")
+    parser.add_argument("--server-cmd", help="command serving metering.v1 instead of this venv's "
+                        "`metering serve` (e.g. under a profiler); it gets METERING_DATABASE_URL, _GRPC_ADDR")
     lines = asyncio.run(main_async(parser.parse_args(argv)))
     for line in lines:
         print(line)
