@@ -2,30 +2,39 @@
 machine, for both benchmarks (metering and rate limiter).
 
 Run as `python -m bench.grpc_echo HOST:PORT`; bytes in, the same bytes out, no protobuf, no
-database, no Redis.
+database, no Redis. `EchoStream` answers each message of a bidirectional stream the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
 SERVICE, METHOD = "bench.Echo", "Echo"
 PATH = f"/{SERVICE}/{METHOD}"
+STREAM_PATH = f"/{SERVICE}/EchoStream"
 
 
 async def _echo(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
     return request
 
 
+async def _echo_stream(requests: AsyncIterator[bytes],
+                       context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[bytes]:
+    async for request in requests:
+        yield request
+
+
 async def serve(addr: str) -> None:
     # Like the services measured against it: a port already in use fails instead of being shared.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     handler = grpc.method_handlers_generic_handler(
-        SERVICE, {METHOD: grpc.unary_unary_rpc_method_handler(_echo)})
+        SERVICE, {METHOD: grpc.unary_unary_rpc_method_handler(_echo),
+                  "EchoStream": grpc.stream_stream_rpc_method_handler(_echo_stream)})
     server.add_generic_rpc_handlers((handler,))
     server.add_insecure_port(addr)
     await server.start()

@@ -87,6 +87,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
         await health_servicer.enter_graceful_shutdown()
         await reporting.stop()
         await server.stop(config.shutdown_grace_seconds)
+        await metering.sessions.wait_settled()
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)

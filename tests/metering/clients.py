@@ -25,6 +25,16 @@ class _Details(grpc.ClientCallDetails):  # type: ignore[misc]
         self.compression = getattr(base, "compression", None)
 
 
+def _aio_details(details: Any, key: str) -> Any:
+    return grpc.aio.ClientCallDetails(
+        details.method,
+        details.timeout,
+        [*(details.metadata or ()), ("authorization", f"Bearer {key}")],
+        details.credentials,
+        details.wait_for_ready,
+    )
+
+
 class AioBearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     def __init__(self, key: str) -> None:
         self.key = key
@@ -32,28 +42,36 @@ class AioBearer(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_unary(
         self, continuation: Callable[..., Any], details: Any, request: Any
     ) -> Any:
-        return await continuation(
-            grpc.aio.ClientCallDetails(
-                details.method,
-                details.timeout,
-                [*(details.metadata or ()), ("authorization", f"Bearer {self.key}")],
-                details.credentials,
-                details.wait_for_ready,
-            ),
-            request,
-        )
+        return await continuation(_aio_details(details, self.key), request)
 
 
-class SyncBearer(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class AioStreamBearer(grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    """The key on bidirectional streams (grpc files each interceptor under one kind only)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def intercept_stream_stream(
+        self, continuation: Callable[..., Any], details: Any, request_iterator: Any
+    ) -> Any:
+        return await continuation(_aio_details(details, self.key), request_iterator)
+
+
+class SyncBearer(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):  # type: ignore[misc]
     def __init__(self, key: str) -> None:
         self.key = key
 
     def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
         return continuation(_with_key(details, self.key), request)
 
+    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any,
+                                request_iterator: Any) -> Any:
+        return continuation(_with_key(details, self.key), request_iterator)
+
 
 def aio_channel(addr: str, key: str | None) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(addr, interceptors=[AioBearer(key)] if key else None)
+    interceptors = [AioBearer(key), AioStreamBearer(key)] if key else None
+    return grpc.aio.insecure_channel(addr, interceptors=interceptors)
 
 
 def sync_channel(addr: str, key: str | None) -> grpc.Channel:

@@ -28,6 +28,7 @@ EXPECTED: dict[str, set[Role]] = {
     "MeteringService/Deduct": {P, S},
     "MeteringService/Reserve": {P, S},
     "MeteringService/Release": {P, S},
+    "MeteringService/DeductSession": {P, S},
     "MeteringService/GetQuota": ALL,
     "MeteringService/Project": ALL,
     "MeteringAdminService/CreateOrganization": {P},

@@ -507,11 +507,21 @@ def names_a_field(error: grpc.RpcError, request: Message) -> bool:
 def call_once(target: FuzzTarget, method: MethodDescriptor, request: Message) -> None:
     request_class = type(request)
     response_class = GetMessageClass(method.output_type)
-    call = target.channel(method).unary_unary(
-        f"/{method.containing_service.full_name}/{method.name}",
-        request_serializer=request_class.SerializeToString,
-        response_deserializer=response_class.FromString,
-    )
+    path = f"/{method.containing_service.full_name}/{method.name}"
+    if method.client_streaming:  # a stream of this one message, every answer read
+        stream = target.channel(method).stream_stream(
+            path, request_serializer=request_class.SerializeToString,
+            response_deserializer=response_class.FromString)
+
+        def call(message: Message, timeout: float) -> object:
+            return list(stream(iter([message]), timeout=timeout))
+    else:
+        unary = target.channel(method).unary_unary(
+            path, request_serializer=request_class.SerializeToString,
+            response_deserializer=response_class.FromString)
+
+        def call(message: Message, timeout: float) -> object:
+            return unary(message, timeout=timeout)
     rows, keys = target.rows.read(), target.redis_keys()
     try:
         call(request, timeout=30)

@@ -39,6 +39,8 @@ RULES: dict[str, Rule] = {
     _METERING + "Deduct": _rule(PLATFORM, SERVICE),
     _METERING + "Reserve": _rule(PLATFORM, SERVICE),
     _METERING + "Release": _rule(PLATFORM, SERVICE),
+    # A stream's org_id is its first message's.
+    _METERING + "DeductSession": _rule(PLATFORM, SERVICE),
     # Viewing usage: everyone of the tenant (the permission table's "View usage").
     _METERING + "GetQuota": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _METERING + "Project": _rule(PLATFORM, ADMIN, BILLING, SERVICE),

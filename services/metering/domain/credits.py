@@ -178,6 +178,18 @@ class Release:
     balance: Balance
 
 
+@dataclass(frozen=True)
+class Extension:
+    """The answer to adding to an open hold: `added` to it, or refused (`closed`: not open)."""
+
+    granted: bool
+    denial_reason: DenialReason | None
+    added: Decimal
+    hold: Hold
+    balance: Balance
+    closed: bool = False
+
+
 class CreditBook:
     """An organization's grants and holds as loaded under lock, plus what this batch changed."""
 
@@ -303,6 +315,56 @@ class CreditBook:
         self.reserved -= released
         self.changed_holds.add(hold.hold_id)
         return Release(released, False, self.balance())
+
+    def extend_hold(self, hold: Hold, need: Decimal, want: Decimal, ttl: timedelta) -> Extension:
+        """Adds at least `need` and up to `want` to an open hold, as a Reserve of it would be
+        granted or refused, and renews its expiry to now + `ttl` either way."""
+        if hold.status != "open":
+            return Extension(False, None, ZERO, hold, self.balance(), closed=True)
+        hold.expires_at = self.now + ttl
+        self.changed_holds.add(hold.hold_id)
+        refusal = self._refusal(need, ZERO) if need > 0 else None
+        if refusal is not None:
+            return Extension(False, refusal, ZERO, hold, self.balance())
+        room = want if self.unlimited else min(want, self.balance().available)
+        if self.hard_limit is not None:
+            room = min(room, self.hard_limit - self.period_used - self.reserved)
+        added = max(need, room)
+        if added > 0:
+            self._take(added, "reserve", hold, hold.hold_id)
+        return Extension(True, None, added, hold, self.balance())
+
+    def settle(self, op: DeductOp, hold: Hold | None, amount: Decimal, llm: LlmUsage | None) -> Deduction:
+        """Charges what a session used, from its hold first, and releases the rest of the hold.
+
+        The session granted its chunks against the hold, so the charge is not refused; only
+        when the hold had lapsed is the rest taken from what the balance (and a hard limit)
+        still allows, never more."""
+        is_open = hold is not None and hold.status == "open"
+        from_hold = min(hold.remaining, amount) if hold is not None and is_open else ZERO
+        rest = amount - from_hold
+        if not self.unlimited:
+            rest = min(rest, self.balance().available)
+        if self.hard_limit is not None:
+            rest = max(ZERO, min(rest, self.hard_limit - self.period_used - self.reserved))
+        if hold is not None and from_hold > 0:
+            self._capture(hold, from_hold, op.idempotency_key)
+        from_monthly, from_bonus = self._take(rest, "deduct", None, op.idempotency_key)
+        charged = from_hold + rest
+        self.period_used += charged
+        counter = self._token_counter()
+        if counter is not None and llm is not None:
+            counter.used += llm.tokens.total
+        if hold is not None and is_open:
+            self.release(hold)
+        result = Deduction(
+            idempotency_key=op.idempotency_key, granted=True, denial_reason=None, amount=charged,
+            unit=self.unit, from_hold=from_hold, from_monthly=from_monthly, from_bonus=from_bonus,
+            hold_id=op.hold_id, balance=self.balance(), created_at=self.now,
+            attribution=op.attribution, llm=llm,
+        )
+        self.new_deductions.append(result)
+        return result
 
     # --- internals -----------------------------------------------------------------------
 

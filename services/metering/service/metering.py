@@ -21,6 +21,7 @@ from services.metering.domain.credits import (
 )
 from services.metering.domain.readings import Usage
 from services.metering.service.instruments import DEDUCTIONS
+from services.metering.service.streaming import DeductionSessions
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.credit_ledger import CreditLedger
 from services.metering.store.deduction_usage import CREDITS_SPENT
@@ -34,6 +35,7 @@ class Metering:
         self.catalogue = Catalogue(pool)
         self.recorder = UsageRecorder(pool)
         self.ledger = CreditLedger(pool)
+        self.sessions = DeductionSessions(self.ledger, pool)
 
     async def record_usage(self, org_id: str, events: list[NewEvent | FieldError],
                            single: bool = False) -> list[StoredEvent | FieldError]:

@@ -74,7 +74,8 @@ WITH ledger AS (
          AS h(hold_id, amount, remaining, status, expires_at, created_at, model, tokens, denial_reason,
               monthly_remaining, bonus_remaining, reserved)
     ON CONFLICT (org_id, hold_id) DO UPDATE
-    SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at
+    SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,
+        expires_at = EXCLUDED.expires_at
 ), allocations AS (
     INSERT INTO hold_allocations (org_id, hold_id, grant_id, remaining)
     SELECT $1, a.hold_id, a.grant_id, a.remaining

@@ -36,6 +36,15 @@ from services.metering.domain.credits import (
 )
 from services.metering.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
 from services.metering.domain.replays import replayed_deduction, replayed_reservation
+from services.metering.domain.sessions import (
+    SESSION_OPS,
+    SessionOp,
+    SessionOutcome,
+    SettleOp,
+    apply_session_op,
+    session_key_of,
+    tokens_of,
+)
 from services.metering.domain.usage_limits import MeterCounter
 from services.metering.store import alerts, quota_limits
 from services.metering.store.credit_books import load_book, save_book
@@ -61,12 +70,12 @@ LIMIT $1"""
 SELECT_OVERSPENT = f"""
 SELECT {OVERSPENT} FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
-Outcome = Deduction | Reservation | Release
+Outcome = Deduction | Reservation | Release | SessionOutcome
 
 
 @dataclass
 class _Pending:
-    op: Operation | None  # None: a sweep that only expires lapsed holds
+    op: Operation | SessionOp | None  # None: a sweep that only expires lapsed holds
     future: asyncio.Future[Any]
 
 
@@ -95,13 +104,18 @@ class CreditLedger:
         result: Release = await self._submit(org_id, op)
         return result
 
+    async def apply_session_op(self, org_id: str, op: SessionOp) -> SessionOutcome:
+        """Opens, extends or settles a deduction session's hold (see domain.sessions)."""
+        result: SessionOutcome = await self._submit(org_id, op)
+        return result
+
     async def expire_lapsed_holds(self, limit: int = 100) -> int:
         """Releases holds past their expiry (each exactly once); returns the organizations swept."""
         rows = await self._pool.fetch(SELECT_ORGS_WITH_EXPIRED_HOLDS, limit)
         await asyncio.gather(*(self._submit(r["org_id"], None) for r in rows))
         return len(rows)
 
-    async def _submit(self, org_id: str, op: Operation | None) -> Any:
+    async def _submit(self, org_id: str, op: Operation | SessionOp | None) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queues[org_id].append(_Pending(op, future))
         if self._draining[org_id] < self._batches_in_flight:
@@ -139,7 +153,7 @@ class CreditLedger:
                 return [NotFoundError("org_id", f"organization {org_id!r} does not exist")] * len(ops)
             org = await roll_period_if_due(conn, org_id, org)
             unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
-            keys = [op.idempotency_key for op in ops if isinstance(op, DeductOp)]
+            keys = [k for op in ops if (k := _deduction_key(op))]
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
             book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
             book.tokens = await _lock_token_counter(conn, org_id, ops)
@@ -153,11 +167,28 @@ class CreditLedger:
         return outcomes
 
 
-def _apply_one(book: CreditBook, op: Operation | None, stored: dict[str, Deduction],
+def _deduction_key(op: Operation | SessionOp | None) -> str | None:
+    if isinstance(op, DeductOp):
+        return op.idempotency_key
+    return session_key_of(op) if isinstance(op, SESSION_OPS) else None
+
+
+def _tokens(op: Operation | SessionOp | None) -> LlmUsage | None:
+    """The tokens an operation prices or counts, if any."""
+    if isinstance(op, SESSION_OPS):
+        return tokens_of(op)
+    if isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage):
+        return op.cost
+    return None
+
+
+def _apply_one(book: CreditBook, op: Operation | SessionOp | None, stored: dict[str, Deduction],
                prices: dict[str, LlmPrice], rate: Decimal | None) -> Outcome | Exception | None:
     try:
         if op is None:
             return None
+        if isinstance(op, SESSION_OPS):
+            return apply_session_op(book, op, stored, lambda cost: _price(cost, book.unit, prices, rate))
         if isinstance(op, ReleaseOp):
             hold = book.holds.get(op.hold_id)
             if hold is None or hold.status == "denied":
@@ -197,20 +228,18 @@ def _price(cost: Decimal | LlmUsage, unit: Unit, prices: dict[str, LlmPrice],
 
 
 async def _lock_token_counter(conn: asyncpg.Connection, org_id: str,
-                              ops: list[Operation | None]) -> MeterCounter | None:
+                              ops: list[Operation | SessionOp | None]) -> MeterCounter | None:
     """Locks the `llm_tokens` quota row (after the balance row, as every writer does) when the
     batch prices tokens and a quota tracks them; RecordUsage takes the same lock."""
-    if not any(isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage) for op in ops):
+    if not any(_tokens(op) for op in ops):
         return None
     return (await quota_limits.lock_counters(conn, [(org_id, LLM_TOKENS)])).get((org_id, LLM_TOKENS))
 
 
-async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | None],
+async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | SessionOp | None],
                        now: datetime) -> tuple[dict[str, LlmPrice], Decimal | None]:
-    models = sorted({
-        op.cost.model for op in ops
-        if isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage)
-    })
+    # A settlement counts tokens priced chunk by chunk already.
+    models = sorted({usage.model for op in ops if (usage := _tokens(op)) and not isinstance(op, SettleOp)})
     if not models:
         return {}, None
     prices = {

@@ -37,7 +37,7 @@ def deduction_of(event: NewEvent) -> str:
 def usage_of(org_id: str, deductions: Iterable[Deduction]) -> list[NewEvent]:
     events: list[NewEvent] = []
     for d in deductions:
-        if not d.granted:
+        if not d.granted or (d.amount == 0 and d.llm is None):  # a session that used nothing
             continue
         a = d.attribution
         if d.llm is not None:

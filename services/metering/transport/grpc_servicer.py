@@ -17,20 +17,17 @@ from services.kit.grpc_status import abort_with_field_error, rpc
 from services.kit.wire import timestamp
 from services.metering.domain import quota
 from services.metering.domain.billing_period import BillingPeriod
-from services.metering.domain.credits import Balance, Deduction, DenialReason, Unit
+from services.metering.domain.credits import Deduction
 from services.metering.domain.readings import Usage
 from services.metering.service.metering import Metering
 from services.metering.store.usage import NewEvent, StoredEvent
 from services.metering.transport import requests
+from services.metering.transport.credit_messages import DENIALS, UNITS
+from services.metering.transport.credit_messages import balance_message as _balance
+from services.metering.transport.streaming_servicer import DeductSessionServicer
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
-UNITS = {Unit.CREDITS: pb.UNIT_CREDITS, Unit.USD: pb.UNIT_USD}
-DENIALS = {
-    DenialReason.INSUFFICIENT_CREDITS: pb.DENIAL_REASON_INSUFFICIENT_CREDITS,
-    DenialReason.SPEND_CAP_REACHED: pb.DENIAL_REASON_SPEND_CAP_REACHED,
-    DenialReason.HARD_LIMIT: pb.DENIAL_REASON_HARD_LIMIT,
-}
 STATES = {
     quota.QuotaState.OK: pb.QUOTA_STATE_OK,
     quota.QuotaState.WARNING: pb.QUOTA_STATE_WARNING,
@@ -39,7 +36,7 @@ STATES = {
 }
 
 
-class MeteringServicer(pb_grpc.MeteringServiceServicer):
+class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
     def __init__(self, metering: Metering) -> None:
         self.metering = metering
 
@@ -144,14 +141,6 @@ def _deduct_response(d: Deduction) -> pb.DeductResponse:
         amount=format_decimal(d.amount), unit=UNITS[d.unit], from_hold=format_decimal(d.from_hold),
         from_monthly=format_decimal(d.from_monthly), from_bonus=format_decimal(d.from_bonus),
         balance=_balance(d.balance), replayed=d.replayed, created_at=timestamp(d.created_at),
-    )
-
-
-def _balance(b: Balance) -> pb.Balance:
-    return pb.Balance(
-        unit=UNITS[b.unit], monthly_remaining=format_decimal(b.monthly_remaining),
-        bonus_remaining=format_decimal(b.bonus_remaining), reserved=format_decimal(b.reserved),
-        available=format_decimal(b.available),
     )
 
 

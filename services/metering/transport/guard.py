@@ -13,7 +13,7 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -78,9 +78,11 @@ class GuardedServer:
 
 def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
     """The method's handler behind authentication, its access rule and its metrics."""
+    if handler.stream_stream is not None:
+        return guard_stream(method, handler, keys)
     inner: Any = handler.unary_unary
     if inner is None:
-        raise TypeError(f"{method}: only unary RPCs are served")
+        raise TypeError(f"{method}: only unary and bidirectional streaming RPCs are served")
     rule = RULES.get(method)
     metrics = _Metrics(method)
 
@@ -107,6 +109,48 @@ def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
         call, request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+
+
+def guard_stream(method: str, handler: Handler, keys: KeyRing) -> Handler:
+    """A bidirectional stream behind the same checks, made on its first message (which names
+    the org_id); the metrics time the whole stream."""
+    inner: Any = handler.stream_stream
+    rule = RULES.get(method)
+    metrics = _Metrics(method)
+
+    async def call(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        token, request_id = _headers(context.invocation_metadata())
+        REQUEST_ID.set(request_id)
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            first = await anext(requests, None)
+            if first is None:
+                code = grpc.StatusCode.OK
+                return
+            try:
+                CALLER.set(await _admit(keys, method, rule, token, first))
+            except Refused as refusal:
+                await context.abort(refusal.code, refusal.message)
+            async for response in inner(_starting_with(first, requests), context):
+                yield response
+            code = context.code() or grpc.StatusCode.OK
+        except BaseException:
+            code = context.code() or grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            metrics.record(code, started)
+
+    return grpc.stream_stream_rpc_method_handler(
+        call, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+async def _starting_with(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    yield first
+    async for message in rest:
+        yield message
 
 
 async def _admit(keys: KeyRing, method: str, rule: Rule | None, token: str | None,

@@ -272,6 +272,118 @@ class ReleaseResponse(_message.Message):
     balance: Balance
     def __init__(self, released: _Optional[str] = ..., already_closed: _Optional[bool] = ..., balance: _Optional[_Union[Balance, _Mapping]] = ...) -> None: ...
 
+class DeductSessionRequest(_message.Message):
+    __slots__ = ("org_id", "open", "chunk", "close")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    open: DeductSessionOpen
+    chunk: DeductSessionChunk
+    close: DeductSessionClose
+    def __init__(self, org_id: _Optional[str] = ..., open: _Optional[_Union[DeductSessionOpen, _Mapping]] = ..., chunk: _Optional[_Union[DeductSessionChunk, _Mapping]] = ..., close: _Optional[_Union[DeductSessionClose, _Mapping]] = ...) -> None: ...
+
+class DeductSessionOpen(_message.Message):
+    __slots__ = ("idempotency_key", "amount", "tokens", "ttl_seconds", "idle_timeout_seconds", "workspace_id", "user_id", "source")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    amount: str
+    tokens: LlmTokens
+    ttl_seconds: int
+    idle_timeout_seconds: int
+    workspace_id: str
+    user_id: str
+    source: Source
+    def __init__(self, idempotency_key: _Optional[str] = ..., amount: _Optional[str] = ..., tokens: _Optional[_Union[LlmTokens, _Mapping]] = ..., ttl_seconds: _Optional[int] = ..., idle_timeout_seconds: _Optional[int] = ..., workspace_id: _Optional[str] = ..., user_id: _Optional[str] = ..., source: _Optional[_Union[Source, str]] = ...) -> None: ...
+
+class DeductSessionChunk(_message.Message):
+    __slots__ = ("amount", "tokens")
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    amount: str
+    tokens: LlmTokens
+    def __init__(self, amount: _Optional[str] = ..., tokens: _Optional[_Union[LlmTokens, _Mapping]] = ...) -> None: ...
+
+class DeductSessionClose(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DeductSessionResponse(_message.Message):
+    __slots__ = ("opened", "chunk", "settled")
+    OPENED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    SETTLED_FIELD_NUMBER: _ClassVar[int]
+    opened: DeductSessionOpened
+    chunk: DeductSessionChunkResult
+    settled: DeductSessionSettled
+    def __init__(self, opened: _Optional[_Union[DeductSessionOpened, _Mapping]] = ..., chunk: _Optional[_Union[DeductSessionChunkResult, _Mapping]] = ..., settled: _Optional[_Union[DeductSessionSettled, _Mapping]] = ...) -> None: ...
+
+class DeductSessionOpened(_message.Message):
+    __slots__ = ("hold_id", "granted", "denial_reason", "held", "unit", "expires_at", "balance")
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    DENIAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    hold_id: str
+    granted: bool
+    denial_reason: DenialReason
+    held: str
+    unit: Unit
+    expires_at: _timestamp_pb2.Timestamp
+    balance: Balance
+    def __init__(self, hold_id: _Optional[str] = ..., granted: _Optional[bool] = ..., denial_reason: _Optional[_Union[DenialReason, str]] = ..., held: _Optional[str] = ..., unit: _Optional[_Union[Unit, str]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., balance: _Optional[_Union[Balance, _Mapping]] = ...) -> None: ...
+
+class DeductSessionChunkResult(_message.Message):
+    __slots__ = ("index", "granted", "denial_reason", "amount", "total", "hold_remaining", "available", "unit")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_FIELD_NUMBER: _ClassVar[int]
+    DENIAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    HOLD_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    granted: bool
+    denial_reason: DenialReason
+    amount: str
+    total: str
+    hold_remaining: str
+    available: str
+    unit: Unit
+    def __init__(self, index: _Optional[int] = ..., granted: _Optional[bool] = ..., denial_reason: _Optional[_Union[DenialReason, str]] = ..., amount: _Optional[str] = ..., total: _Optional[str] = ..., hold_remaining: _Optional[str] = ..., available: _Optional[str] = ..., unit: _Optional[_Union[Unit, str]] = ...) -> None: ...
+
+class DeductSessionSettled(_message.Message):
+    __slots__ = ("charged", "unit", "from_hold", "from_monthly", "from_bonus", "balance", "replayed", "created_at")
+    CHARGED_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    FROM_HOLD_FIELD_NUMBER: _ClassVar[int]
+    FROM_MONTHLY_FIELD_NUMBER: _ClassVar[int]
+    FROM_BONUS_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    charged: str
+    unit: Unit
+    from_hold: str
+    from_monthly: str
+    from_bonus: str
+    balance: Balance
+    replayed: bool
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, charged: _Optional[str] = ..., unit: _Optional[_Union[Unit, str]] = ..., from_hold: _Optional[str] = ..., from_monthly: _Optional[str] = ..., from_bonus: _Optional[str] = ..., balance: _Optional[_Union[Balance, _Mapping]] = ..., replayed: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class BillingPeriod(_message.Message):
     __slots__ = ("start", "end", "days_elapsed", "days_remaining")
     START_FIELD_NUMBER: _ClassVar[int]

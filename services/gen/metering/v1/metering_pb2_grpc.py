@@ -70,6 +70,11 @@ class MeteringServiceStub:
                 request_serializer=metering_dot_v1_dot_metering__pb2.ReleaseRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_metering__pb2.ReleaseResponse.FromString,
                 _registered_method=True)
+        self.DeductSession = channel.stream_stream(
+                '/metering.v1.MeteringService/DeductSession',
+                request_serializer=metering_dot_v1_dot_metering__pb2.DeductSessionRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_metering__pb2.DeductSessionResponse.FromString,
+                _registered_method=True)
         self.GetQuota = channel.unary_unary(
                 '/metering.v1.MeteringService/GetQuota',
                 request_serializer=metering_dot_v1_dot_metering__pb2.GetQuotaRequest.SerializeToString,
@@ -134,6 +139,18 @@ class MeteringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeductSession(self, request_iterator, context):
+        """A deduction session for one streamed response: the first message opens it (a hold on the
+        expected maximum), each `chunk` is answered with the running total or a refusal, and `close`
+        settles it: one deduction for what the chunks used, the rest of the hold released. A stream
+        that ends, breaks or stays silent for idle_timeout_seconds settles what it received. The
+        session key is an idempotency key: opening it again after the settle answers the stored
+        settlement and charges nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetQuota(self, request, context):
         """Used, limit, percent and state for the current billing period: credits (or USD for
         spend-capped organizations), or one meter's usage against the limit in force: the quota's
@@ -173,6 +190,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.Release,
                     request_deserializer=metering_dot_v1_dot_metering__pb2.ReleaseRequest.FromString,
                     response_serializer=metering_dot_v1_dot_metering__pb2.ReleaseResponse.SerializeToString,
+            ),
+            'DeductSession': grpc.stream_stream_rpc_method_handler(
+                    servicer.DeductSession,
+                    request_deserializer=metering_dot_v1_dot_metering__pb2.DeductSessionRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_metering__pb2.DeductSessionResponse.SerializeToString,
             ),
             'GetQuota': grpc.unary_unary_rpc_method_handler(
                     servicer.GetQuota,
@@ -309,6 +331,33 @@ class MeteringService:
             '/metering.v1.MeteringService/Release',
             metering_dot_v1_dot_metering__pb2.ReleaseRequest.SerializeToString,
             metering_dot_v1_dot_metering__pb2.ReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeductSession(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/metering.v1.MeteringService/DeductSession',
+            metering_dot_v1_dot_metering__pb2.DeductSessionRequest.SerializeToString,
+            metering_dot_v1_dot_metering__pb2.DeductSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,
