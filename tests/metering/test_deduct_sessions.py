@@ -16,7 +16,7 @@ import pytest
 
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.quota_limits import set_quota
 from tests.metering.clients import aio_channel
