@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -41,7 +42,7 @@ def sidecar() -> Iterator[Sidecar]:
 
 
 def start_http_server(
-    dsn: str, sidecar_url: str, timeout: float = 60.0, **env: str
+    dsn: str, sidecar_url: str, timeout: float = 60.0, output: IO[bytes] | None = None, **env: str
 ) -> tuple[str, str, subprocess.Popen[bytes]]:
     """A `metering serve` with its HTTP API on a known port: (grpc addr, http base URL, process).
 
@@ -60,6 +61,8 @@ def start_http_server(
             "METERING_HOLD_SWEEP_SECONDS": "0.5",
             **env,
         },
+        stdout=output,
+        stderr=output,
     )
     base = f"http://{http}"
     try:
