@@ -213,6 +213,7 @@ def test_dev_serves_a_round_trip_and_stops_everything_on_ctrl_c(home: Path) -> N
         assert Decimal(byom.balance.monthly_remaining) == left
         assert Decimal(byom_before.used) > 0
         assert_calls_without_a_key_are_refused(dev)
+        assert_the_banners_page_shows_figures_in_every_card(dev)
         assert_the_demo_month_fills_every_part_of_the_page(dev)
         assert_metering_call_uses_the_demo_keys(dev)
         assert_second_run_is_refused_in_one_line(home, dev.env)
@@ -276,6 +277,37 @@ def assert_the_demo_month_fills_every_part_of_the_page(dev: Dev) -> None:
                             text=True, timeout=60, env={**dev.env, "METERING_DEV_HOME": str(dev.home)})
     assert listed.returncode == 0, listed.stderr
     assert "tenant-admin of demo" in listed.stdout and "billing-contact of demo" in listed.stdout
+
+
+def assert_the_banners_page_shows_figures_in_every_card(dev: Dev) -> None:
+    """The billing page URL of the banner, in headless Chromium: no card is empty."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    url = next(line.split()[-1] for line in dev.stdout if line.strip().startswith("open "))
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            # wait_for_function evaluates script, which the page's CSP forbids: bypassed here only.
+            page = browser.new_page(viewport={"width": 1400, "height": 1800}, bypass_csp=True)
+            page.goto(url.replace("#", "?refresh=1000#"))
+            page.wait_for_selector("body[data-loaded]", timeout=30_000)
+            # The API's own requests are stored every 2 s: the card has them within a refresh or two.
+            page.wait_for_function("Number(document.getElementById('api-total').textContent) > 0",
+                                   timeout=10_000)
+            for figure in ("credits-used", "avg-per-day", "api-total", "api-latency", "api-webhooks",
+                           "agents", "agents-registered", "agents-ephemeral", "tasks", "tokens"):
+                assert Decimal(page.text_content(f"#{figure}") or "0") > 0, figure
+            assert page.get_attribute("#chart svg", "data-points") == "7"
+            for kind in ("workspaces", "workspace_groups", "users"):
+                assert page.locator(f"#top-{kind} tbody tr").count() >= 2, kind
+            assert page.get_attribute("#rl-api", "data-available") == "true"
+            assert page.text_content("#invoices tbody tr:first-child td:nth-child(4)") == "paid"
+            shots = REPO / "artifacts" / "dashboard"
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "metering-dev-fresh.png"), full_page=True)
+        finally:
+            browser.close()
 
 
 def assert_calls_without_a_key_are_refused(dev: Dev) -> None:

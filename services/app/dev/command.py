@@ -42,8 +42,8 @@ from devstack.redis import EmbeddedRedis
 from services.app.config import ConfigError, MeteringConfig
 from services.app.dev.banner import Running, print_ready
 from services.app.dev.demo_billing import stock_demo_billing
-from services.app.dev.demo_month import seed_demo_month
-from services.app.dev.keys import ensure_demo_keys, read_keys
+from services.app.dev.demo_month import look_at_the_page, seed_demo_month
+from services.app.dev.keys import PEOPLE_ROLES, ensure_demo_keys, person_entry, read_keys
 from services.app.dev.seed import DEMO_ORGANIZATIONS, seed_demo_data
 from services.billing.config import StripeSettings
 
@@ -197,6 +197,10 @@ async def _demo_data(settings: DevSettings, dsn: str, created: list[str], billin
         if org.org_id in created:
             await seed_demo_month(dsn, settings.grpc_addr, org.org_id, org.billing_model, keys[org.org_id])
             log.info("seeded a month of demo usage for %s", org.org_id)
+    first = DEMO_ORGANIZATIONS[0].organization.org_id
+    if first in created:
+        http_addr = settings.env.get("METERING_HTTP_ADDR") or MeteringConfig.http_addr
+        await look_at_the_page(http_addr, keys[person_entry(first, PEOPLE_ROLES[0])])
     if billing:
         await stock_demo_billing(dsn, settings.stripe(), [d.organization.org_id for d in DEMO_ORGANIZATIONS])
 
