@@ -112,20 +112,24 @@ async def test_past_100_requests_a_minute_from_one_ip_the_api_answers_429_and_an
         assert by_ip[BUSY]["webhook"]["used"] == 0
 
 
-async def test_with_the_sidecar_down_the_api_answers_and_logs_once(
+async def test_with_the_sidecar_down_the_api_answers_logs_once_and_limits_again_when_it_is_back(
         database_url: str, org: Seeded, tmp_path: Path) -> None:
-    dead = f"127.0.0.1:{free_port()}"  # nobody listens there
+    port = free_port()  # nobody listens there yet
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
-        await _answers_while_the_sidecar_is_down(database_url, org, dead, log)
+        await _answers_while_the_sidecar_is_down_then_back(database_url, org, port, log, tmp_path)
     text = await asyncio.to_thread(log_path.read_text)
     assert text.count("rate-limiter sidecar gave no verdict") == 1
+    assert text.count("rate-limiter sidecar answers again") == 1
 
 
-async def _answers_while_the_sidecar_is_down(database_url: str, org: Seeded, dead: str,
-                                             log: IO[bytes]) -> None:
+async def _answers_while_the_sidecar_is_down_then_back(database_url: str, org: Seeded, port: int,
+                                                       log: IO[bytes], tmp_path: Path) -> None:
+    dead = f"127.0.0.1:{port}"
     _, base, proc = start_http_server(database_url, f"http://{dead}", METERING_RATELIMITER_ADDR=dead,
                                       METERING_LOG_FORMAT="text", output=log)
+    prefix = unique_prefix("limited-api-back")
+    sidecar = Sidecar(prefix=prefix, http_port=port)
     try:
         key = org.keys[Role.TENANT_ADMIN]
         async with aiohttp.ClientSession() as session:
@@ -135,6 +139,19 @@ async def _answers_while_the_sidecar_is_down(database_url: str, org: Seeded, dea
             status, _, bars = await call(session, base, "/api/v1/rate-limits", key, BUSY)
             assert status == 200
             assert all(not b["available"] for b in bars["addresses"][0]["bars"])
+
+            # The sidecar comes up where the server expects it: within about a second the API is
+            # limited again (it asks at most once a second while the sidecar is away).
+            await asyncio.to_thread(sidecar.start, tmp_path, 60.0)
+            deadline = time.monotonic() + 10
+            headers = {}
+            while "X-RateLimit-Limit" not in headers and time.monotonic() < deadline:
+                status, headers, _ = await call(session, base, "/api/v1/usage", key, BUSY)
+                assert status == 200
+                await asyncio.sleep(0.1)
+            assert headers["X-RateLimit-Limit"] == "100"
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+        sidecar.stop()
+        delete_prefix(LOCAL_REDIS, prefix)
