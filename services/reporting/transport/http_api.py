@@ -39,6 +39,7 @@ from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
 from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
+from services.reporting.transport.rate_limiting import client_ip
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
@@ -370,8 +371,7 @@ class _Api:
 
     async def rate_limits(self, call: Call) -> web.Response:
         await self.d.reports.require_organization(call.org_id)
-        forwarded = call.request.headers.get(self.d.client_ip_header, "") if self.d.client_ip_header else ""
-        client = forwarded.split(",")[0].strip() or call.request.remote or ""
+        client = client_ip(call.request, self.d.client_ip_header)
         ips = [params.ip_address(client, "ip"), *self.d.rate_limit_ips]
         answers = [out.rate_limits(ip, await self.d.rate_limits.bars(ip)) for ip in dict.fromkeys(ips)]
         return web.json_response({"addresses": answers})

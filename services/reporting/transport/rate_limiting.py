@@ -2,13 +2,13 @@
 IP's bucket (domain `api`: 100 a minute per IP with the sidecar's built-in limits).
 
 Over the limit, the answer is 429 `{"error", "field", "code": "RESOURCE_EXHAUSTED"}` with the
-sidecar's `Retry-After`, `RateLimit-Policy`/`RateLimit` and `X-RateLimit-*` headers; allowed answers
-carry the RateLimit headers too. When the sidecar gives no verdict (down, unreachable, slow), the
-API fails open, as the sidecar's own `failure_mode: fail_open` for the `api` domain does when its
-Redis is down: requests pass unchecked, one warning is logged when such a streak starts and one line
-when it ends, each pass is counted (`metering.http.rate_limit.fail_open`), and the sidecar is asked
-again at most once a second meanwhile, so a hanging sidecar slows no request by more than one
-timeout per second.
+sidecar's `Retry-After`, `RateLimit-Policy`/`RateLimit` and `X-RateLimit-*` headers; allowed
+answers carry the RateLimit headers too (streamed downloads excepted). When the sidecar gives no
+verdict (down, unreachable, slow), the API fails open, as the sidecar's own
+`failure_mode: fail_open` for the `api` domain does when its Redis is down: requests pass
+unchecked, one warning is logged when such a streak starts and one line when it ends, each pass is
+counted (`metering.http.rate_limit.fail_open`), and the sidecar is asked again at most once a
+second meanwhile, so a hanging sidecar slows no more than one request a second by its timeout.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class RateLimiting:
                 {"error": f"rate limit exceeded for {ip}; retry after {handed_on.get('Retry-After', '1')} s",
                  "field": "", "code": "RESOURCE_EXHAUSTED"}, status=429, headers=handed_on)
         response = await handler(request)
-        for name, value in handed_on.items():
-            response.headers.setdefault(name, value)
+        if not response.prepared:  # a streamed download has sent its headers already
+            for name, value in handed_on.items():
+                response.headers.setdefault(name, value)
         return response
 
     async def _verdict_headers(self, ip: str) -> tuple[bool, dict[str, str]] | None:
