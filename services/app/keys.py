@@ -94,9 +94,10 @@ def _describe(key: Any) -> str:
 def _call(method: str, request: Any, api_key: str | None) -> Any:
     import grpc
 
+    from services.app.dev.keys import dev_platform_key
     from services.gen.metering.v1 import admin_pb2_grpc
 
-    token = api_key or _dev_platform_key()
+    token = api_key or dev_platform_key()
     if not token:
         typer.echo("metering keys: a platform admin key is needed: --api-key or METERING_API_KEY", err=True)
         raise typer.Exit(2)
@@ -112,10 +113,3 @@ def _call(method: str, request: Any, api_key: str | None) -> Any:
                      if code.name == "UNAVAILABLE" else "")
             typer.echo(f"metering keys: {code.name}: {error.details()}{where}", err=True)  # type: ignore[attr-defined]
             raise typer.Exit(1) from None
-
-
-def _dev_platform_key() -> str | None:
-    from devstack.home import DevHome
-    from services.app.dev.keys import PLATFORM_ADMIN, read_keys
-
-    return read_keys(DevHome.choose(None).api_keys).get(PLATFORM_ADMIN)

@@ -48,6 +48,16 @@ def read_keys(path: Path) -> dict[str, str]:
     return {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
 
 
+def dev_platform_key() -> str | None:
+    """The platform admin key of the `metering dev` data folder in use, if there is one (and never
+    in an image without the local development tools)."""
+    try:
+        from devstack.home import DevHome
+    except ImportError:
+        return None
+    return read_keys(DevHome.choose(None).api_keys).get(PLATFORM_ADMIN)
+
+
 def person_entry(org_id: str, role: Role) -> str:
     return f"{org_id}:{role.value}"
 
