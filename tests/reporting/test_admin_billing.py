@@ -86,6 +86,9 @@ async def test_api_metrics_count_the_http_apis_own_requests_and_agents_by_kind(
         assert (await fetch(session, base, "/api/metrics", platform_key, org_id=org.org_id))[0] == 200
         assert (await fetch(session, base, "/api/metrics", platform_key))[0] == 400
         assert (await fetch(session, base, "/api/metrics", "mk_unknown"))[0] == 401
+        async with session.post(f"{base}/api/metrics", headers={"Authorization": f"Bearer {key}"}) as post:
+            assert post.status == 405 and post.headers["Allow"] == "GET, OPTIONS"
+            assert (await post.json())["code"] == "UNIMPLEMENTED"
         for path in ("/dashboard/admin/billing", "/dashboard"):
             async with session.get(f"{base}{path}") as page:
                 assert page.status == 200 and "Billing &amp; Usage" in await page.text()

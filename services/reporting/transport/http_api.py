@@ -106,6 +106,8 @@ def build_app(deps: Deps) -> web.Application:
     # The billing page's own paths: its metrics at /api/metrics (the same answer as /api/v1/metrics)
     # and the page at /dashboard/admin/billing, /dashboard its alias.
     app.router.add_get("/api/metrics", api.guarded(_R + "GetApiMetrics", api.api_metrics))
+    app.router.add_route("OPTIONS", "/api/metrics", _options(allowed["/metrics"]))
+    app.router.add_route("*", "/api/metrics", _not_allowed(allowed["/metrics"]))
     for page_path in ("/dashboard/admin/billing", "/dashboard", "/dashboard/"):
         app.router.add_get(page_path, _dashboard_page)
     app.router.add_static("/dashboard/assets", DASHBOARD, follow_symlinks=False)
