@@ -83,12 +83,13 @@ RATE_LIMITER = Companion(
 # The billing worker runs against the bundled Stripe test server (never the real Stripe), which it
 # serves itself on METERING_STRIPE_TEST_SERVER.
 STRIPE_TEST_SERVER = Listener("Stripe test server", "METERING_STRIPE_TEST_SERVER", "127.0.0.1:12111")
+STRIPE_TEST_KEY = "sk_test_metering_dev"
 BILLING_WORKER = Companion(
     name="billing worker",
     command=("metering", "worker"),
     environment=lambda stores: {
         "METERING_DATABASE_URL": stores.database_url,
-        "STRIPE_API_KEY": "sk_test_metering_dev",
+        "STRIPE_API_KEY": STRIPE_TEST_KEY,
         "METERING_STRIPE_TEST_SERVER": STRIPE_TEST_SERVER.addr(os.environ),
     },
     listeners=(STRIPE_TEST_SERVER,),

@@ -1,4 +1,5 @@
-"""`metering`: serve, migrate, dev. Configuration comes from the environment (see README)."""
+"""`metering`: serve, migrate, worker, dev, call, keys. Configuration comes from the environment
+(see README)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 
 from services.app.config import ServerConfig
 from services.app.dev.call import call_app
+from services.app.keys import keys_app
 from services.kit.config import ConfigError
 from services.kit.observability import telemetry
 from services.kit.observability.logs import configure_logging
@@ -20,6 +22,7 @@ from services.kit.observability.logs import configure_logging
 app = typer.Typer(help="Metering server: usage, credits, quotas.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(call_app, name="call")
+app.add_typer(keys_app, name="keys")
 T = TypeVar("T")
 
 

@@ -45,6 +45,11 @@ class ServerConfig:
     """The rate-limiter sidecar's HTTP address, read for the rate-limit bars
     (`METERING_RATELIMITER_URL`)."""
 
+    ratelimiter_addr: str = ""
+    """The rate-limiter sidecar's HTTP address (host:port or URL, its RATELIMITER_HTTP_ADDR) that every
+    /api request is checked against, per client IP (`METERING_RATELIMITER_ADDR`); unset: no
+    limiting. An unreachable sidecar lets requests through (fail open)."""
+
     rate_limit_ips: tuple[str, ...] = ()
     """Client IPs whose rate-limit bars the dashboard shows besides the caller's own, comma
     separated (`METERING_RATE_LIMIT_IPS`), e.g. an office's public address behind a proxy."""
@@ -95,6 +100,7 @@ class ServerConfig:
             db_connect_seconds=seconds(env, "METERING_DB_CONNECT_SECONDS", cls.db_connect_seconds),
             http_addr=env.get("METERING_HTTP_ADDR", cls.http_addr),
             ratelimiter_url=env.get("METERING_RATELIMITER_URL", cls.ratelimiter_url),
+            ratelimiter_addr=env.get("METERING_RATELIMITER_ADDR", cls.ratelimiter_addr).strip(),
             rate_limit_ips=tuple(ip.strip() for ip in env.get("METERING_RATE_LIMIT_IPS", "").split(",")
                                  if ip.strip()),
             client_ip_header=env.get("METERING_CLIENT_IP_HEADER", cls.client_ip_header).strip(),
@@ -109,6 +115,9 @@ class ServerConfig:
             raise ConfigError(f"METERING_HTTP_ADDR must be host:port, got {config.http_addr!r}")
         if not config.ratelimiter_url.startswith(("http://", "https://")):
             raise ConfigError("METERING_RATELIMITER_URL must be an http(s):// URL")
+        if config.ratelimiter_addr and not (config.ratelimiter_addr.startswith(("http://", "https://"))
+                                            or is_host_port(config.ratelimiter_addr)):
+            raise ConfigError("METERING_RATELIMITER_ADDR must be host:port or an http(s):// URL")
         if config.public_url and not config.public_url.startswith(("http://", "https://")):
             raise ConfigError("METERING_PUBLIC_URL must be an http(s):// URL")
         if not 1 <= config.pool_min_size <= config.pool_max_size:

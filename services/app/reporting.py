@@ -9,6 +9,7 @@ from datetime import timedelta
 import asyncpg
 import grpc
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from services.app.config import ServerConfig
 from services.gen.metering.v1 import reporting_pb2_grpc
@@ -17,9 +18,11 @@ from services.metering.store.api_keys import KeyRing
 from services.reporting.service.api_metrics import ApiMetricsRecorder
 from services.reporting.service.exports import Exports
 from services.reporting.service.reports import Reports
+from services.reporting.store.rate_limit_checks import RateLimitChecks
 from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport.grpc_servicer import ReportingServicer
 from services.reporting.transport.http_api import Deps, build_app
+from services.reporting.transport.rate_limiting import RateLimiting
 
 log = logging.getLogger(__name__)
 EXPORT_SWEEP_SECONDS = 60.0
@@ -33,6 +36,8 @@ class Reporting:
         self.rate_limits = RateLimitReader(config.ratelimiter_url)
         self.metrics = ApiMetricsRecorder(pool)
         self.keys = keys
+        addr = config.ratelimiter_addr
+        self.checks = RateLimitChecks(addr if "//" in addr else f"http://{addr}") if addr else None
         self._runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -46,12 +51,13 @@ class Reporting:
         """Serves HTTP on METERING_HTTP_ADDR and starts the export runner and metric flushes."""
         app = build_app(Deps(self.reports, self.exports, self.rate_limits, self.keys, self.metrics,
                              self.config.rate_limit_ips, self.config.client_ip_header,
-                             self.config.public_url))
+                             self.config.public_url, self._middlewares()))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         host, _, port = self.config.http_addr.rpartition(":")
         await web.TCPSite(self._runner, host.strip("[]"), int(port), reuse_port=False).start()
-        log.info("metering HTTP listening on %s (/api/v1, /dashboard)", self.config.http_addr)
+        log.info("metering HTTP listening on %s (/api/v1, /dashboard); /api rate limited: %s",
+                 self.config.http_addr, self.config.ratelimiter_addr or "no")
         self._tasks = [
             asyncio.create_task(self.exports.run(self._stop, self.config.export_poll_seconds)),
             asyncio.create_task(run_periodically("API metrics flush", self.metrics.flush,
@@ -59,6 +65,11 @@ class Reporting:
             asyncio.create_task(run_periodically("expired exports swept", self.exports.sweep_expired,
                                                  EXPORT_SWEEP_SECONDS, self._stop)),
         ]
+
+    def _middlewares(self) -> tuple[Middleware, ...]:
+        if self.checks is None:
+            return ()
+        return (RateLimiting(self.checks, self.config.client_ip_header).middleware,)
 
     async def stop(self) -> None:
         """Stops taking HTTP requests, lets the jobs finish their round, keeps the last metrics."""
@@ -73,3 +84,5 @@ class Reporting:
         except Exception:
             log.exception("could not store the last API metrics")
         await self.rate_limits.close()
+        if self.checks is not None:
+            await self.checks.close()

@@ -69,6 +69,11 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
              "METERING_PUBLIC_URL": "usage.example.com"},
             "METERING_PUBLIC_URL must be an http(s):// URL",
         ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_RATELIMITER_ADDR": "ratelimiter"},
+            "METERING_RATELIMITER_ADDR must be host:port or an http(s):// URL",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

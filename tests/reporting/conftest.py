@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -39,12 +40,12 @@ def sidecar() -> Iterator[Sidecar]:
 
 
 def start_http_server(
-    dsn: str, sidecar_url: str, timeout: float = 60.0, **env: str
+    dsn: str, sidecar_url: str, timeout: float = 60.0, output: IO[bytes] | None = None, **env: str
 ) -> tuple[str, str, subprocess.Popen[bytes]]:
     """A `metering serve` with its HTTP API on a known port: (grpc addr, http base URL, process).
 
     Ready when /healthz answers (the HTTP server starts after gRPC); killed if it never does."""
-    server = metering_server("metering serve", dsn, None, ready_on_http="/healthz", **{
+    server = metering_server("metering serve", dsn, output, ready_on_http="/healthz", **{
         "METERING_LOG_FORMAT": "json",
         "METERING_RATELIMITER_URL": sidecar_url,
         "METERING_EXPORT_POLL_SECONDS": "0.3",

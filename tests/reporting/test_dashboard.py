@@ -111,7 +111,9 @@ async def test_page_shows_the_seeded_figures_toggles_and_pages(
     assert await page.text_content("#avg-per-day") == plain(spent)
     assert await page.is_hidden("#run-out-banner")
     assert await page.get_attribute("#credits-bar", "class") == ""  # under 1 %: green
-    assert await page.text_content("#api-total") == "1234"
+    # Total requests: the HTTP API's own (not the api_requests meter), as /api/metrics says.
+    total = int(await page.text_content("#api-total"))
+    assert total >= 1 and total != 1234
     assert await page.text_content("#api-webhooks") == "56"
     await page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
 

@@ -15,7 +15,7 @@ from rich.markup import escape
 from devstack.companions import Companion
 from devstack.home import KEYS_FILE
 from services.app.config import ServerConfig
-from services.app.dev.keys import read_keys
+from services.app.dev.keys import PEOPLE_ROLES, person_entry, read_keys
 from services.app.dev.seed import DEMO_ORGANIZATIONS
 
 READY_LINE = "metering dev is ready; Ctrl-C stops everything."
@@ -43,20 +43,16 @@ def print_ready(console: Console, running: Running) -> None:
     _row(console, "metering gRPC", f"{running.grpc_addr}  (metering.v1.MeteringService)")
     http = running.env.get("METERING_HTTP_ADDR") or ServerConfig.http_addr
     _row(console, "usage API", f"http://{http}/api/v1  (OpenAPI: /api/v1/openapi.json)")
-    _row(console, "dashboard", f"http://{http}/dashboard")
+    _row(console, "billing page", f"http://{http}/dashboard/admin/billing  (add #key=<API key>)")
     for companion in running.started:
         addrs = [f"{listener.label} {listener.addr(running.env)}" for listener in companion.listeners]
         _row(console, companion.name, ", ".join(addrs) or "running")
     for demo in DEMO_ORGANIZATIONS:
         _row(console, "demo org", f"{demo.organization.org_id}: {demo.summary}")
-    _row(console, "API keys", f"{running.home / KEYS_FILE} (a service key per demo org and a platform "
-                              f"admin key; `metering call` picks them up)")
-    demo_key = read_keys(running.home / KEYS_FILE).get(DEMO_ORGANIZATIONS[0].organization.org_id)
-    if demo_key:
-        # A ready-to-use key of the demo organization's service role, for clients of your own.
-        _row(console, "demo key", f"{demo_key}  (service role of "
-                                  f"{DEMO_ORGANIZATIONS[0].organization.org_id}; send as "
-                                  "'authorization: Bearer <key>')")
+    _row(console, "API keys", f"{running.home / KEYS_FILE} (a service key per demo org, the demo org's "
+                              f"tenant admin and billing contact keys, and a platform admin key; "
+                              f"`metering call` and `metering keys` pick them up)")
+    _print_demo_keys(console, running, http)
     console.print("Try:")
     command = _addr_prefix(running.grpc_addr) + _metering_command()
     console.print(f"  {command} call deduct --org demo --amount 5", markup=False)
@@ -64,8 +60,32 @@ def print_ready(console: Console, running: Running) -> None:
     console.print(READY_LINE, markup=False)
 
 
-def _row(console: Console, label: str, value: str) -> None:
-    console.print(f"  [cyan]{label:<14}[/] {escape(value)}")
+# What each printed key of the demo organization is for.
+KEY_USES = {
+    "demo key": "service role: RecordUsage, Deduct, GetQuota from your own code; "
+                "send as 'authorization: Bearer <key>'",
+    "tenant_admin": "tenant admin: the whole billing page and /api/v1, quotas and plan change requests",
+    "billing_contact": "billing contact: invoices, payment methods, costs and budget alerts",
+}
+
+
+def _print_demo_keys(console: Console, running: Running, http: str) -> None:
+    keys = read_keys(running.home / KEYS_FILE)
+    org_id = DEMO_ORGANIZATIONS[0].organization.org_id
+    if keys.get(org_id):
+        _row(console, "demo key", f"{keys[org_id]}  ({KEY_USES['demo key']} of {org_id})")
+    for role in PEOPLE_ROLES:
+        token = keys.get(person_entry(org_id, role))
+        if token:
+            _row(console, role.value.replace("_", " "), f"{token}  ({KEY_USES[role.value]} of {org_id})")
+    admin = keys.get(person_entry(org_id, PEOPLE_ROLES[0]))
+    if admin:
+        _row(console, "open", f"http://{http}/dashboard/admin/billing#key={admin}")
+
+
+def _row(console: Console, label: str, value: str, *, markup: bool = False) -> None:
+    shown = value if markup else escape(value)
+    console.print(f"  [cyan]{label:<14}[/] {shown}")
 
 
 def _metering_command() -> str:

@@ -1,9 +1,12 @@
 """`metering dev`: the whole system on one machine, with nothing but this package's `local` extra.
 
 Starts an embedded PostgreSQL and Redis (from wheels), applies migrations, seeds demo organizations,
-starts the other processes of the system (rate-limiter sidecar, billing worker) and serves metering.v1
-over gRPC. Data stays in the data folder between runs (--fresh starts over). SIGINT, SIGTERM and
-SIGHUP stop everything in order: server, companions, Redis, PostgreSQL.
+starts the other processes of the system (rate-limiter sidecar, billing worker with the
+Stripe test server) and serves metering.v1 over gRPC and the HTTP API, which the sidecar limits and
+whose payment RPCs use the Stripe test server. A new demo organization gets a month of demo usage;
+each start gives the demo organizations their Stripe side. Data stays in the data folder between
+runs (--fresh starts over). SIGINT, SIGTERM and SIGHUP stop everything in order: server,
+companions, Redis, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from pathlib import Path
 from rich.console import Console
 
 from devstack.account import postgres_account
-from devstack.companions import COMPANIONS, Stores
+from devstack.companions import (
+    COMPANIONS,
+    STRIPE_TEST_KEY,
+    STRIPE_TEST_SERVER,
+    Stores,
+)
 from devstack.errors import DevError
 from devstack.home import DevHome, HomeLock
 from devstack.ports import accepts_tcp, ensure_free
@@ -31,8 +39,11 @@ from devstack.processes import Child
 from devstack.redis import EmbeddedRedis
 from services.app.config import ServerConfig
 from services.app.dev.banner import Running, print_ready
-from services.app.dev.keys import ensure_demo_keys
+from services.app.dev.demo_billing import stock_demo_billing
+from services.app.dev.demo_month import look_at_the_page, seed_demo_month
+from services.app.dev.keys import PEOPLE_ROLES, ensure_demo_keys, person_entry, read_keys
 from services.app.dev.seed import DEMO_ORGANIZATIONS, seed_demo_data
+from services.billing.config import StripeSettings
 from services.kit.config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -56,10 +67,16 @@ class DevSettings:
     def from_env(cls, home: Path | None, fresh: bool, env: Mapping[str, str] | None = None) -> DevSettings:
         env = dict(os.environ if env is None else env)
         grpc_addr = env.get("METERING_GRPC_ADDR") or ServerConfig.grpc_addr
-        # The dashboard's rate-limit bars read the sidecar this run starts, wherever it listens.
+        # The HTTP API is limited by the sidecar this run starts, and the dashboard's rate-limit bars
+        # read it, wherever it listens.
         sidecar_http = env.get("RATELIMITER_HTTP_ADDR") or "127.0.0.1:8081"
         env.setdefault("METERING_RATELIMITER_URL", f"http://{sidecar_http}")
+        env.setdefault("METERING_RATELIMITER_ADDR", sidecar_http)
         return cls(DevHome.choose(home, env), fresh, grpc_addr, env)
+
+    def stripe(self) -> StripeSettings:
+        """The Stripe test server the billing worker serves; never the real Stripe."""
+        return StripeSettings(STRIPE_TEST_KEY, f"http://{STRIPE_TEST_SERVER.addr(self.env)}")
 
 
 def run_dev(home: Path | None, fresh: bool) -> int:
@@ -102,21 +119,21 @@ async def _run(settings: DevSettings, console: Console) -> int:
 async def _run_locked(settings: DevSettings, console: Console, stop: asyncio.Event,
                       stack: AsyncExitStack) -> int:
     _check_ports_free(settings)
-    companions = COMPANIONS
     postgres, redis = await _stores(settings)
     children = [await _started(stack, postgres.start())]
     _check(stop)
-    await _prepare_database(postgres.dsn(), settings.home)
+    created = await _prepare_database(postgres.dsn(), settings.home)
     children.append(await _started(stack, redis.start()))
-    for companion in companions:
+    for companion in COMPANIONS:
         _check(stop)
         log_path = settings.home.logs / f"{companion.command[0]}.log"
         children.append(await _started(stack, companion.start(Stores(postgres.dsn(), redis.url), log_path)))
     _check(stop)
     server = await _start_server(settings, postgres.dsn(), stop)
+    await _demo_data(settings, postgres.dsn(), created)
     print_ready(console, Running(
         settings.home.root, postgres.dsn(), redis.url, settings.grpc_addr, settings.env,
-        started=companions,
+        started=list(COMPANIONS),
         notices=_notices(postgres),
     ))
     return await _serve_until_stopped(stop, server, children)
@@ -153,7 +170,7 @@ def _check(stop: asyncio.Event) -> None:
         raise Interrupted
 
 
-async def _prepare_database(dsn: str, home: DevHome) -> None:
+async def _prepare_database(dsn: str, home: DevHome) -> list[str]:
     from services.schema.migrations import MigrationError, migrate
 
     try:
@@ -166,11 +183,30 @@ async def _prepare_database(dsn: str, home: DevHome) -> None:
         log.info("applied %d migration(s): %s", len(applied), ", ".join(applied))
     if created:
         log.info("seeded demo organization(s): %s", ", ".join(created))
+    return created
+
+
+async def _demo_data(settings: DevSettings, dsn: str, created: list[str]) -> None:
+    """A month of usage for the demo organizations created by this run; their Stripe side."""
+    keys = read_keys(settings.home.api_keys)
+    for demo in DEMO_ORGANIZATIONS:
+        org = demo.organization
+        if org.org_id in created:
+            await seed_demo_month(dsn, settings.grpc_addr, org.org_id, org.billing_model, keys[org.org_id])
+            log.info("seeded a month of demo usage for %s", org.org_id)
+    first = DEMO_ORGANIZATIONS[0].organization.org_id
+    if first in created:
+        http_addr = settings.env.get("METERING_HTTP_ADDR") or ServerConfig.http_addr
+        await look_at_the_page(http_addr, keys[person_entry(first, PEOPLE_ROLES[0])])
+    await stock_demo_billing(dsn, settings.stripe(), [d.organization.org_id for d in DEMO_ORGANIZATIONS])
 
 
 async def _start_server(settings: DevSettings, dsn: str, stop: asyncio.Event) -> asyncio.Task[None]:
     from services.app.server import serve
 
+    # The payment RPCs read Stripe's settings from the process environment.
+    stripe = settings.stripe()
+    os.environ["STRIPE_API_KEY"], os.environ["STRIPE_API_BASE"] = stripe.api_key, stripe.api_base or ""
     try:
         config = ServerConfig.from_env({**settings.env, "METERING_DATABASE_URL": dsn})
     except ConfigError as error:

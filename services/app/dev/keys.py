@@ -19,17 +19,21 @@ from services.metering.domain.access import split_token
 from services.metering.store.api_keys import create_api_key
 
 PLATFORM_ADMIN = "platform_admin"
-"""The entry of the file that holds the platform admin's key (the others are organization ids)."""
+"""The entry of the file that holds the platform admin's key. An organization id's entry holds its
+service key; `<org id>:<role>` entries the people's keys (PEOPLE_ROLES) of the first demo org."""
+PEOPLE_ROLES = (Role.TENANT_ADMIN, Role.BILLING_CONTACT)
 
 SELECT_LIVE_KEY = "SELECT 1 FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL"
 
 
 async def ensure_demo_keys(dsn: str, org_ids: list[str], path: Path) -> None:
-    """A service key per demo organization and one platform admin key, created when missing."""
+    """A service key per demo organization, a tenant admin and a billing contact key of the first
+    one, and one platform admin key, each created when missing."""
     tokens = read_keys(path)
+    people = [person_entry(org_ids[0], role) for role in PEOPLE_ROLES] if org_ids else []
     conn = await asyncpg.connect(dsn)
     try:
-        for entry in [PLATFORM_ADMIN, *org_ids]:
+        for entry in [PLATFORM_ADMIN, *org_ids, *people]:
             if not await _live(conn, tokens.get(entry)):
                 tokens[entry] = await _create(conn, entry)
     finally:
@@ -45,6 +49,20 @@ def read_keys(path: Path) -> dict[str, str]:
     return {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
 
 
+def dev_platform_key() -> str | None:
+    """The platform admin key of the `metering dev` data folder in use, if there is one (and never
+    in an image without the local development tools)."""
+    try:
+        from devstack.home import DevHome
+    except ImportError:
+        return None
+    return read_keys(DevHome.choose(None).api_keys).get(PLATFORM_ADMIN)
+
+
+def person_entry(org_id: str, role: Role) -> str:
+    return f"{org_id}:{role.value}"
+
+
 def token_for(keys: Mapping[str, str], org_id: str) -> str | None:
     """The organization's own service key, else the platform admin's."""
     return keys.get(org_id) or keys.get(PLATFORM_ADMIN)
@@ -58,6 +76,10 @@ async def _live(conn: asyncpg.Connection, token: str | None) -> bool:
 async def _create(conn: asyncpg.Connection, entry: str) -> str:
     if entry == PLATFORM_ADMIN:
         _, token = await create_api_key(conn, None, Role.PLATFORM_ADMIN, "metering dev: platform admin")
+    elif ":" in entry:
+        org_id, role = entry.split(":", 1)
+        name = f"metering dev: demo {role.replace('_', ' ')}"
+        _, token = await create_api_key(conn, org_id, Role(role), name)
     else:
         _, token = await create_api_key(conn, entry, Role.SERVICE, "metering dev: demo service")
     return token

@@ -1,10 +1,11 @@
 // The billing & usage page: reads the /api/v1 routes with the visitor's API key and refreshes
-// itself every few seconds (?refresh=ms, default 5000) so it follows usage as it arrives.
+// itself every few seconds (?refresh=ms, default 15000) so it follows usage as it arrives. Its
+// nine requests a refresh count against the viewer's API rate limit (100 a minute per IP).
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
-  const refreshMs = Math.max(500, Number(params.get("refresh")) || 5000);
+  const refreshMs = Math.max(500, Number(params.get("refresh")) || 15000);
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("key")) {
     sessionStorage.setItem("metering-key", fragment.get("key"));
@@ -16,11 +17,14 @@
   const state = { range: "7d", tables: {}, timer: null };
   const KINDS = ["workspaces", "workspace_groups", "users"];
 
+  // Paths starting with /api/ are taken as they are (the page's own /api/metrics), others under /api/v1.
   async function api(path, query) {
     const q = new URLSearchParams(query || {});
     if (org()) q.set("org_id", org());
-    const response = await fetch(`/api/v1${path}?${q}`, { headers: { Authorization: `Bearer ${key()}` } });
+    const url = path.startsWith("/api/") ? path : `/api/v1${path}`;
+    const response = await fetch(`${url}?${q}`, { headers: { Authorization: `Bearer ${key()}` } });
     const body = await response.json();
+    if (response.status === 429) throw Object.assign(new Error(body.error), { retryAfter: response.headers.get("Retry-After") });
     if (!response.ok) throw new Error(`${response.status} ${body.field || ""}: ${body.error || ""}`);
     return body;
   }
@@ -131,19 +135,32 @@
   async function refresh() {
     try {
       const [overview, chart, metrics, limits, alerts, invoices] = await Promise.all([
-        api("/credits/overview"), api("/credits/chart", { range: state.range }), api("/metrics"),
+        api("/credits/overview"), api("/credits/chart", { range: state.range }), api("/api/metrics"),
         api("/rate-limits"), api("/usage/quota-alerts", { status: "active" }), api("/billing/invoices"),
       ]);
       showOverview(overview); showChart(chart); showRateLimits(limits); showAlerts(alerts); showInvoices(invoices);
       text("api-total", metrics.api_usage.total_requests); text("api-webhooks", metrics.api_usage.webhook_events);
       text("api-latency", metrics.api_usage.average_latency_ms);
       text("agents", metrics.agent_usage.active_agents); text("tasks", metrics.agent_usage.tasks_handled);
+      text("agents-registered", metrics.agent_usage.registered_agents);
+      text("agents-ephemeral", metrics.agent_usage.ephemeral_agents);
       text("tokens", metrics.agent_usage.llm_tokens);
       await Promise.all(KINDS.map((k) => loadTable(k, false)));
       text("status", `updated ${new Date().toLocaleTimeString()}`);
       document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
     } catch (error) {
-      text("status", `could not load: ${error.message}`);
+      if (error.retryAfter) showLimited(error.retryAfter);
+      else text("status", `could not load: ${error.message}`);
+    }
+  }
+
+  // This viewer's own address is over its API limit: the API bar is full until the bucket refills.
+  function showLimited(retryAfter) {
+    text("status", `rate limited: retry in ${retryAfter} s`);
+    const box = $("rl-api");
+    if (box && box.dataset.available === "true") {
+      box.className = "bar red"; box.dataset.percentage = "100"; box.dataset.limited = "true";
+      if (box.firstChild) box.firstChild.style.width = "100%";
     }
   }
 

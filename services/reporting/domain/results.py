@@ -214,10 +214,18 @@ class ConsumerPage:
 
 @dataclass(frozen=True)
 class ApiMetrics:
+    """The HTTP API's own requests and their mean latency (one source: its request metrics
+    recorder), the webhooks the organization recorded, and agent usage this period."""
+
     total_requests: Decimal
     webhook_events: Decimal
     served_requests: int
     average_latency_ms: Decimal
-    active_agents: int
+    registered_agents: int
+    ephemeral_agents: int
     tasks_handled: int
     llm_tokens: Decimal
+
+    @property
+    def active_agents(self) -> int:
+        return self.registered_agents + self.ephemeral_agents

@@ -298,14 +298,13 @@ class Reports:
         async with self._conn() as conn:
             await store.organization(conn, org_id)
             credits = await read_usage(conn, org_id, "")
-            requests = await store.meter_all_time(conn, org_id, "api_requests")
             webhooks = await store.meter_all_time(conn, org_id, "webhook_events")
             served = await store.served(conn, org_id)
             agents = await store.agent_usage(conn, org_id, credits.period.start, credits.period.end)
-        count = int(served["requests"])
-        latency = mean(served["latency_ms_sum"], count)
-        return ApiMetrics(requests, webhooks, count, latency, agents["agents"], agents["tasks"],
-                          agents["tokens"])
+        http = int(served["http_requests"])
+        latency = mean(served["http_latency_ms_sum"], http)
+        return ApiMetrics(Decimal(http), webhooks, int(served["requests"]), latency, agents.registered,
+                          agents.ephemeral, agents.tasks, agents.tokens)
 
 
 async def _limits(conn: asyncpg.Connection, org_id: str) -> dict[str, Decimal | None]:

@@ -5,6 +5,7 @@ Money leaves here as it is stored (credits or USD, exact); conversions and share
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -108,15 +109,43 @@ LEFT JOIN deductions d ON d.org_id = w.org_id AND d.workspace_id = w.workspace_i
 WHERE w.org_id = $1
 GROUP BY w.workspace_id"""
 
+@dataclass(frozen=True)
+class AgentUsage:
+    registered: int
+    ephemeral: int
+    tasks: int
+    tokens: Decimal
+
+
+# What the API's own request metrics recorder stored: every call (HTTP and reporting RPCs) and the
+# HTTP API's alone, each with its summed latency.
 SELECT_SERVED = """
-SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(latency_ms_sum), 0) AS latency_ms_sum
+SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(latency_ms_sum), 0) AS latency_ms_sum,
+       coalesce(sum(requests) FILTER (WHERE surface = 'http'), 0) AS http_requests,
+       coalesce(sum(latency_ms_sum) FILTER (WHERE surface = 'http'), 0) AS http_latency_ms_sum
 FROM api_request_metrics WHERE org_id = $1"""
 
-# Agent usage: LLM spend this period. A task is one hold (a streamed response) or one deduction
-# that named no hold.
-SELECT_AGENT_USAGE = """
-SELECT count(DISTINCT workspace_id) AS agents,
-       count(DISTINCT coalesce('h:' || hold_id, 'd:' || idempotency_key)) AS tasks,
+# Agent usage this period. An agent is one user's assistant in one workspace: each distinct
+# (workspace, user) pair that ran LLM work (granted LLM deductions, LLM token usage events). It is
+# registered (persistent) when both the workspace and the user are registered with the
+# organization, ephemeral when either is unnamed or unknown (a one-off CLI run, a CI job). A task
+# is one LLM response: one hold (a streamed response) or one deduction that named no hold.
+SELECT_AGENTS = """
+WITH llm AS (
+    SELECT org_id, workspace_id, user_id FROM deductions
+    WHERE org_id = $1 AND granted AND model IS NOT NULL AND created_at >= $2 AND created_at < $3
+    UNION
+    SELECT org_id, workspace_id, user_id FROM usage_events
+    WHERE org_id = $1 AND meter = 'llm_tokens' AND occurred_at >= $2 AND occurred_at < $3
+)
+SELECT count(*) FILTER (WHERE w.workspace_id IS NOT NULL AND u.user_id IS NOT NULL) AS registered,
+       count(*) FILTER (WHERE w.workspace_id IS NULL OR u.user_id IS NULL) AS ephemeral
+FROM llm
+LEFT JOIN workspaces w ON w.org_id = llm.org_id AND w.workspace_id = llm.workspace_id
+LEFT JOIN users u ON u.org_id = llm.org_id AND u.user_id = llm.user_id"""
+
+SELECT_AGENT_TASKS = """
+SELECT count(DISTINCT coalesce('h:' || hold_id, 'd:' || idempotency_key)) AS tasks,
        coalesce(sum(coalesce((tokens->>'input')::numeric, 0) + coalesce((tokens->>'output')::numeric, 0)
                     + coalesce((tokens->>'cache_read')::numeric, 0)
                     + coalesce((tokens->>'cache_write')::numeric, 0)), 0) AS tokens
@@ -188,8 +217,10 @@ async def served(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
 
 
 async def agent_usage(conn: asyncpg.Connection, org_id: str, start: datetime,
-                      end: datetime) -> asyncpg.Record:
-    return await conn.fetchrow(SELECT_AGENT_USAGE, org_id, start, end)
+                      end: datetime) -> AgentUsage:
+    agents = await conn.fetchrow(SELECT_AGENTS, org_id, start, end)
+    tasks = await conn.fetchrow(SELECT_AGENT_TASKS, org_id, start, end)
+    return AgentUsage(agents["registered"], agents["ephemeral"], tasks["tasks"], tasks["tokens"])
 
 # The billing worker's per-second resources with their segments overlapping [$2, $3).
 SELECT_BILLED_SEGMENTS = """

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from services.kit import inputs
 from services.kit.caller import Principal, Role
@@ -38,6 +39,7 @@ from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
 from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
+from services.reporting.transport.rate_limiting import client_ip
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
@@ -62,6 +64,8 @@ class Deps:
     client_ip_header: str = ""
     # Base URL of this API as clients reach it; empty: from the request (X-Forwarded-*, Host).
     public_url: str = ""
+    # Run before every route, e.g. the rate limiting of /api requests (rate_limiting.py).
+    middlewares: tuple[Middleware, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def _error(status: int, field: str, message: str, code: str) -> web.Response:
 
 
 def build_app(deps: Deps) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=deps.middlewares)
     api = _Api(deps)
     allowed = allowed_methods()
     for method, path, rpc, handler in api.routes():
@@ -99,8 +103,13 @@ def build_app(deps: Deps) -> web.Application:
         app.router.add_route("OPTIONS", f"/api/v1{path}", _options(allowed[path]))
         app.router.add_route("*", f"/api/v1{path}", _not_allowed(allowed[path]))
     app.router.add_get("/api/v1/openapi.json", _openapi)
-    app.router.add_get("/dashboard", _dashboard_page)
-    app.router.add_get("/dashboard/", _dashboard_page)
+    # The billing page's own paths: its metrics at /api/metrics (the same answer as /api/v1/metrics)
+    # and the page at /dashboard/admin/billing, /dashboard its alias.
+    app.router.add_get("/api/metrics", api.guarded(_R + "GetApiMetrics", api.api_metrics))
+    app.router.add_route("OPTIONS", "/api/metrics", _options(allowed["/metrics"]))
+    app.router.add_route("*", "/api/metrics", _not_allowed(allowed["/metrics"]))
+    for page_path in ("/dashboard/admin/billing", "/dashboard", "/dashboard/"):
+        app.router.add_get(page_path, _dashboard_page)
     app.router.add_static("/dashboard/assets", DASHBOARD, follow_symlinks=False)
     app.router.add_get("/healthz", _healthz)
     return app
@@ -364,8 +373,7 @@ class _Api:
 
     async def rate_limits(self, call: Call) -> web.Response:
         await self.d.reports.require_organization(call.org_id)
-        forwarded = call.request.headers.get(self.d.client_ip_header, "") if self.d.client_ip_header else ""
-        client = forwarded.split(",")[0].strip() or call.request.remote or ""
+        client = client_ip(call.request, self.d.client_ip_header)
         ips = [params.ip_address(client, "ip"), *self.d.rate_limit_ips]
         answers = [out.rate_limits(ip, await self.d.rate_limits.bars(ip)) for ip in dict.fromkeys(ips)]
         return web.json_response({"addresses": answers})

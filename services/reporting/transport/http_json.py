@@ -162,7 +162,8 @@ def api_metrics(m: results.ApiMetrics) -> Json:
     return {"api_usage": {"total_requests": d(m.total_requests), "webhook_events": d(m.webhook_events),
                           "served_requests": m.served_requests,
                           "average_latency_ms": d(m.average_latency_ms)},
-            "agent_usage": {"active_agents": m.active_agents, "tasks_handled": m.tasks_handled,
+            "agent_usage": {"active_agents": m.active_agents, "registered_agents": m.registered_agents,
+                            "ephemeral_agents": m.ephemeral_agents, "tasks_handled": m.tasks_handled,
                             "llm_tokens": d(m.llm_tokens)}}
 
 

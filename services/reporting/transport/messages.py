@@ -191,6 +191,7 @@ def api_metrics(m: results.ApiMetrics) -> pb.GetApiMetricsResponse:
         total_requests=d(m.total_requests), webhook_events=d(m.webhook_events),
         served_requests=m.served_requests, average_latency_ms=d(m.average_latency_ms),
         active_agents=m.active_agents, tasks_handled=m.tasks_handled, llm_tokens=d(m.llm_tokens),
+        registered_agents=m.registered_agents, ephemeral_agents=m.ephemeral_agents,
     )
 
 

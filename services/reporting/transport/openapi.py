@@ -244,9 +244,11 @@ def _paths() -> Json:
              _q("page_size", f"1..{MAX_PAGE}, default 5", schema=_whole(1, MAX_PAGE)),
              _q("page_token", "From the previous page")])},
         "/metrics": {"get": _op(
-            "API metrics and agent usage (persisted)", r + "GetApiMetrics",
+            "The HTTP API's own requests and mean latency, recorded webhooks, agent usage this period "
+            "(persisted; also served at /api/metrics)", r + "GetApiMetrics",
             _obj(api_usage=_obj(total_requests=D, webhook_events=D, served_requests=N, average_latency_ms=D),
-                 agent_usage=_obj(active_agents=N, tasks_handled=N, llm_tokens=D)))},
+                 agent_usage=_obj(active_agents=N, registered_agents=N, ephemeral_agents=N,
+                                  tasks_handled=N, llm_tokens=D)))},
         "/rate-limits": {"get": _op(
             "The rate-limiter sidecar's current count for the caller's IP (read without consuming)",
             r + "GetRateLimitStatus",

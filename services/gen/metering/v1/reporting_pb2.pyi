@@ -595,7 +595,7 @@ class GetApiMetricsRequest(_message.Message):
     def __init__(self, org_id: _Optional[str] = ...) -> None: ...
 
 class GetApiMetricsResponse(_message.Message):
-    __slots__ = ("total_requests", "webhook_events", "served_requests", "average_latency_ms", "active_agents", "tasks_handled", "llm_tokens")
+    __slots__ = ("total_requests", "webhook_events", "served_requests", "average_latency_ms", "active_agents", "tasks_handled", "llm_tokens", "registered_agents", "ephemeral_agents")
     TOTAL_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_EVENTS_FIELD_NUMBER: _ClassVar[int]
     SERVED_REQUESTS_FIELD_NUMBER: _ClassVar[int]
@@ -603,6 +603,8 @@ class GetApiMetricsResponse(_message.Message):
     ACTIVE_AGENTS_FIELD_NUMBER: _ClassVar[int]
     TASKS_HANDLED_FIELD_NUMBER: _ClassVar[int]
     LLM_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    EPHEMERAL_AGENTS_FIELD_NUMBER: _ClassVar[int]
     total_requests: str
     webhook_events: str
     served_requests: int
@@ -610,7 +612,9 @@ class GetApiMetricsResponse(_message.Message):
     active_agents: int
     tasks_handled: int
     llm_tokens: str
-    def __init__(self, total_requests: _Optional[str] = ..., webhook_events: _Optional[str] = ..., served_requests: _Optional[int] = ..., average_latency_ms: _Optional[str] = ..., active_agents: _Optional[int] = ..., tasks_handled: _Optional[int] = ..., llm_tokens: _Optional[str] = ...) -> None: ...
+    registered_agents: int
+    ephemeral_agents: int
+    def __init__(self, total_requests: _Optional[str] = ..., webhook_events: _Optional[str] = ..., served_requests: _Optional[int] = ..., average_latency_ms: _Optional[str] = ..., active_agents: _Optional[int] = ..., tasks_handled: _Optional[int] = ..., llm_tokens: _Optional[str] = ..., registered_agents: _Optional[int] = ..., ephemeral_agents: _Optional[int] = ...) -> None: ...
 
 class RateLimitBar(_message.Message):
     __slots__ = ("domain", "available", "limit", "used", "remaining", "percentage", "state", "reset_seconds")
