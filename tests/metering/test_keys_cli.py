@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.metering.conftest import free_port, start_server
+from devstack.ports import free_port
+from tests.metering.conftest import start_server
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,10 @@ class Sidecar:
         return int(self.grpc_addr.rpartition(":")[2])
 
     @property
+    def http_addr(self) -> str:
+        return self.served.http_addr
+
+    @property
     def http_base(self) -> str:
         return self.served.http_base
 

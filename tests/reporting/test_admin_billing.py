@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ import pytest
 
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc
-from services.metering.domain.access import Role
+from services.kit.caller import Role
 from tests.metering.clients import aio_channel
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, unique_prefix
+from tests.ratelimiter.harness import Sidecar, delete_prefix, unique_prefix
 from tests.reporting.conftest import ARTIFACTS, start_http_server
 from tests.reporting.seed import Event, Seeded, Seeder, now
+from tests.stores import redis_url
 
 pytestmark = pytest.mark.timeout(240)
 CLIENT_IP_HEADER = "x-client-ip"
@@ -102,25 +103,14 @@ def limited(database_url: str) -> Iterator[str]:
     sidecar.start(Path(tempfile.mkdtemp(prefix="admin-billing-sidecar-")), timeout=60.0)
     try:
         _, base, proc = start_http_server(
-            database_url, sidecar.http_base, METERING_RATELIMITER_ADDR=f"127.0.0.1:{sidecar.http_port}",
+            database_url, sidecar.http_base, METERING_RATELIMITER_ADDR=sidecar.http_addr,
             METERING_CLIENT_IP_HEADER=CLIENT_IP_HEADER)
         yield base
         proc.terminate()
         proc.wait(timeout=15)
     finally:
         sidecar.stop()
-        delete_prefix(LOCAL_REDIS, prefix)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
-    from tests.reporting.test_dashboard import ARGS, CHROMIUM, playwright_api
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        await launched.close()
+        delete_prefix(redis_url(), prefix)
 
 
 async def test_the_admin_page_as_a_platform_admin_follows_real_api_traffic_to_the_limit(

@@ -4,7 +4,6 @@ Screenshots go to artifacts/dashboard/ (CI keeps them)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import aiohttp
@@ -18,29 +17,8 @@ from tests.reporting.conftest import ARTIFACTS, start_http_server
 from tests.reporting.seed import Event, Seeded, Seeder, Spend, now
 from tests.reporting.test_http_api import get, plain
 
-playwright_api = pytest.importorskip("playwright.async_api")
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ARTIFACTS / "dashboard"
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[object]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.metering.domain.access import Role
-from tests.metering.conftest import free_port
-from tests.ratelimiter.harness import LOCAL_REDIS, Sidecar, delete_prefix, unique_prefix
+from services.kit.caller import Role
+from tests.ratelimiter.harness import Sidecar, delete_prefix, unique_prefix
 from tests.reporting.conftest import start_http_server
 from tests.reporting.seed import Seeded, Seeder
+from tests.stores import redis_url
 
 pytestmark = pytest.mark.timeout(180)
 CLIENT_IP_HEADER = "x-client-ip"
@@ -37,7 +37,7 @@ def own_sidecar() -> Iterator[Sidecar]:
         yield started
     finally:
         started.stop()
-        delete_prefix(LOCAL_REDIS, prefix)
+        delete_prefix(redis_url(), prefix)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def limited_base(database_url: str, own_sidecar: Sidecar) -> Iterator[str]:
     """A server whose /api is limited by the sidecar; the bars show BUSY besides the caller."""
     _, base, proc = start_http_server(
         database_url, own_sidecar.http_base,
-        METERING_RATELIMITER_ADDR=f"127.0.0.1:{own_sidecar.http_port}",
+        METERING_RATELIMITER_ADDR=own_sidecar.http_addr,
         METERING_CLIENT_IP_HEADER=CLIENT_IP_HEADER, METERING_RATE_LIMIT_IPS=BUSY)
     yield base
     proc.terminate()
@@ -114,22 +114,20 @@ async def test_past_100_requests_a_minute_from_one_ip_the_api_answers_429_and_an
 
 async def test_with_the_sidecar_down_the_api_answers_logs_once_and_limits_again_when_it_is_back(
         database_url: str, org: Seeded, tmp_path: Path) -> None:
-    port = free_port()  # nobody listens there yet
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
-        await _answers_while_the_sidecar_is_down_then_back(database_url, org, port, log, tmp_path)
+        await _answers_while_the_sidecar_is_down_then_back(database_url, org, log, tmp_path)
     text = await asyncio.to_thread(log_path.read_text)
     assert text.count("rate-limiter sidecar gave no verdict") == 1
     assert text.count("rate-limiter sidecar answers again") == 1
 
 
-async def _answers_while_the_sidecar_is_down_then_back(database_url: str, org: Seeded, port: int,
+async def _answers_while_the_sidecar_is_down_then_back(database_url: str, org: Seeded,
                                                        log: IO[bytes], tmp_path: Path) -> None:
-    dead = f"127.0.0.1:{port}"
+    sidecar = Sidecar(prefix=unique_prefix("limited-api-back"))
+    dead = sidecar.http_addr  # nobody listens there until the sidecar starts
     _, base, proc = start_http_server(database_url, f"http://{dead}", METERING_RATELIMITER_ADDR=dead,
                                       METERING_LOG_FORMAT="text", output=log)
-    prefix = unique_prefix("limited-api-back")
-    sidecar = Sidecar(prefix=prefix, http_port=port)
     try:
         key = org.keys[Role.TENANT_ADMIN]
         async with aiohttp.ClientSession() as session:
@@ -154,4 +152,4 @@ async def _answers_while_the_sidecar_is_down_then_back(database_url: str, org: S
         proc.terminate()
         proc.wait(timeout=15)
         sidecar.stop()
-        delete_prefix(LOCAL_REDIS, prefix)
+        delete_prefix(redis_url(), sidecar.prefix)
