@@ -178,6 +178,24 @@ class Overview:
         run_out = self.projection.run_out_in_days
         return run_out is not None and run_out < self.usage.period.exact_days_remaining(self.usage.now)
 
+    @property
+    def monthly_used(self) -> Decimal:
+        """What this period's use took from the monthly grant: it is spent before bonus credits."""
+        drawn = max(ZERO, self.allowance - self.usage.monthly_remaining)
+        return min(self.usage.used, drawn)
+
+    @property
+    def bonus_used(self) -> Decimal:
+        return self.usage.used - self.monthly_used
+
+    @property
+    def monthly_percent(self) -> Decimal:
+        return percent_used(self.monthly_used, self.total)
+
+    @property
+    def bonus_percent(self) -> Decimal:
+        return self.percent - self.monthly_percent
+
 
 @dataclass(frozen=True)
 class ChartPoint:

@@ -58,6 +58,7 @@ from services.reporting.domain.results import (
     ResourceReport,
     Summary,
 )
+from services.reporting.domain.usage_bar import UsageBar, usage_bar
 from services.reporting.service import invoices as billing
 from services.reporting.store import reads as store
 
@@ -254,6 +255,10 @@ class Reports:
             allowance = usage.monthly_remaining
         projection = project(usage.used, usage.left, usage.limit, usage.period, usage.now)
         return Overview(org, usage, allowance, projection)
+
+    async def usage_bar(self, org_id: str) -> UsageBar:
+        """The in-editor bar, from the overview's own figures."""
+        return usage_bar(await self.overview(org_id))
 
     async def chart(self, org_id: str, chart: ChartRange) -> Chart:
         async with self._conn() as conn:

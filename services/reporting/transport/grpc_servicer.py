@@ -140,6 +140,11 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
 
     @measured
     @rpc
+    async def GetUsageBar(self, request: pb.GetUsageBarRequest, context: Context) -> pb.GetUsageBarResponse:
+        return out.usage_bar(await self.reports.usage_bar(valid_org(request.org_id)))
+
+    @measured
+    @rpc
     async def GetUsageChart(self, request: pb.GetUsageChartRequest,
                             context: Context) -> pb.GetUsageChartResponse:
         org = valid_org(request.org_id)
