@@ -296,6 +296,11 @@ class Reports:
             await store.organization(conn, org_id)
             return await billing.invoices(conn, org_id)
 
+    async def invoice(self, org_id: str, invoice_id: str) -> billing.InvoiceDetail:
+        async with self._conn() as conn:
+            await store.organization(conn, org_id)
+            return await billing.invoice_detail(conn, org_id, invoice_id)
+
     async def subscription(self, org_id: str) -> Statement:
         async with self._conn() as conn:
             await store.organization(conn, org_id)

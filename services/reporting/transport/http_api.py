@@ -37,6 +37,8 @@ from services.reporting.service.reports import Reports
 from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
+from services.reporting.transport.http_billing import ROUTES as BILLING_ROUTES
+from services.reporting.transport.http_billing import BillingRoutes
 from services.reporting.transport.http_plans import ROUTES as PLAN_ROUTES
 from services.reporting.transport.http_plans import PlanRoutes
 from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
@@ -184,10 +186,11 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/metrics", _R + "GetApiMetrics", "api_metrics"),
     ("GET", "/rate-limits", _R + "GetRateLimitStatus", "rate_limits"),
     *PLAN_ROUTES,
+    *BILLING_ROUTES,
 )
 
 
-class _Api(PlanRoutes):
+class _Api(PlanRoutes, BillingRoutes):
     def __init__(self, deps: Deps) -> None:
         self.d = deps
 

@@ -7,6 +7,7 @@ from typing import Any
 from services.reporting.domain.catalogue import ALIASES, BY_NAME, CREDITS
 from services.reporting.domain.figures import MAX_PAGE
 from services.reporting.domain.periods import ChartRange, Granularity, Period
+from services.reporting.transport.openapi_billing import billing_paths
 from services.reporting.transport.openapi_plans import plan_paths
 from services.reporting.transport.params import ALERT_SEVERITIES, ALERT_STATUSES, KINDS
 
@@ -257,6 +258,7 @@ def _paths() -> Json:
                 remaining=NI, percentage=NULLABLE_DECIMAL,
                 state=NS, reset_seconds=NULLABLE_DECIMAL))))))},
         **plan_paths(_op, _obj, _arr, _p, _q),
+        **billing_paths(_op, _obj, _arr, _p),
     }
 
 
