@@ -39,6 +39,7 @@ from services.reporting.transport import http_json as out
 from services.reporting.transport import params
 from services.reporting.transport.http_billing import ROUTES as BILLING_ROUTES
 from services.reporting.transport.http_billing import BillingRoutes
+from services.reporting.transport.http_pages import add_pages
 from services.reporting.transport.http_plans import ROUTES as PLAN_ROUTES
 from services.reporting.transport.http_plans import PlanRoutes
 from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
@@ -110,6 +111,7 @@ def build_app(deps: Deps) -> web.Application:
     app.router.add_get("/dashboard", _dashboard_page)
     app.router.add_get("/dashboard/", _dashboard_page)
     app.router.add_static("/dashboard/assets", DASHBOARD, follow_symlinks=False)
+    add_pages(app, DASHBOARD, PAGE_HEADERS)
     app.router.add_get("/healthz", _healthz)
     return app
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _A = "/metering.v1.MeteringAdminService/"
 ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    # Who the key is, so a page shows each role what it may do.
+    ("GET", "/session", _A + "GetOrganization", "session"),
     ("GET", "/credits/usage-bar", "/metering.v1.ReportingService/GetUsageBar", "usage_bar"),
     ("GET", "/plans", _A + "ListPlans", "plans"),
     ("GET", "/plans/requests", _A + "ListPlanChangeRequests", "plan_requests"),
@@ -38,6 +40,11 @@ class PlanRoutes:
     @property
     def _plans(self) -> PlanRequests:
         return PlanRequests(self.d.reports.pool)
+
+    async def session(self, call: Call) -> web.Response:
+        await self.d.reports.require_organization(call.org_id)
+        return web.json_response({"organization_id": call.org_id, "role": call.principal.role.value,
+                                  "key_id": call.principal.key_id})
 
     async def usage_bar(self, call: Call) -> web.Response:
         return web.json_response(out.usage_bar(await self.d.reports.usage_bar(call.org_id)))

@@ -22,6 +22,10 @@ def plan_paths(op: Any, obj: Any, arr: Any, p: Any, q: Any) -> Json:
     request_id = p("request_id", "From GET /plans/requests", max_length=19)
     text = {"type": "string", "maxLength": 200}
     return {
+        "/session": {"get": op("The calling key: its role and organization", a + "GetOrganization",
+                               obj(organization_id=s, role={"enum": ["platform_admin", "tenant_admin",
+                                                                     "billing_contact", "service"]},
+                                   key_id=s))},
         "/credits/usage-bar": {"get": op(
             "The in-editor usage bar: percent used and which buttons to show (referral invite from "
             "50 %, upgrade from 75 % and always on the free tier)",
