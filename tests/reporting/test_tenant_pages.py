@@ -4,6 +4,7 @@ do. Figures are worked out here from what was seeded. Screenshots go to artifact
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,8 +15,12 @@ import pytest
 from devstack.stripe_test_server import StripeTestServer
 from services.billing.domain.invoices import InvoiceRecord
 from services.billing.store.invoices import save_invoices
+from services.gen.metering.v1 import admin_pb2 as apb
+from services.gen.metering.v1 import admin_pb2_grpc
 from services.metering.domain.access import Role
+from services.metering.store.api_keys import create_api_key
 from tests.billing.stripe_harness import control, new_key
+from tests.metering.clients import aio_channel
 from tests.ratelimiter.harness import Sidecar
 from tests.reporting.conftest import ARTIFACTS, start_http_server
 from tests.reporting.seed import Seeded, Seeder, Spend
@@ -202,4 +207,35 @@ async def test_an_enterprise_billing_contact_chooses_net_30_invoices_in_a_phone_
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     await page.screenshot(path=str(SHOTS / "billing-phone.png"), full_page=True)
+    await page.close()
+
+
+async def test_a_byom_organization_sees_dollars_everywhere_and_no_credit_buttons(
+    browser: object, served: tuple[str, str], platform_key: str, pool: asyncpg.Pool
+) -> None:
+    org_id = f"byom-{uuid.uuid4().hex[:10]}"
+    async with aio_channel(served[0], platform_key) as channel:
+        admin = admin_pb2_grpc.MeteringAdminServiceStub(channel)
+        await admin.CreateOrganization(apb.CreateOrganizationRequest(
+            org_id=org_id, name="BYOM", billing_model=apb.BILLING_MODEL_BYOM, monthly_spend_cap_usd="200"))
+    async with pool.acquire() as conn:
+        keys = {r: (await create_api_key(conn, org_id, r, r.value))[1]
+                for r in (Role.SERVICE, Role.TENANT_ADMIN)}
+    # $150.255 of a $200 cap: 75.1275 % -> 75.13 %.
+    seeder = Seeder(served[0], platform_key, pool)
+    await seeder.spend(Seeded(org_id, keys), [Spend(D("150.255"), "w", "", "web")])
+    page = await _open(browser, served[1], "usage", keys[Role.TENANT_ADMIN])
+    assert await page.text_content("#allocation-title") == "Spend this cycle"
+    assert await page.text_content("#used") == "$150.26" and await page.text_content("#total") == "$200.00"
+    assert await page.text_content("#monthly-text") == "$150.26 used of $200.00"
+    assert await page.is_hidden("#bonus-part")
+    assert await page.text_content("#avg-per-day") == "$150.26"
+    assert await page.text_content("#chart-unit") == "(USD)"
+    assert await page.text_content("#top-workspaces th.unit") == "USD"
+    assert await page.text_content("#top-workspaces tbody td:nth-child(3)") == "$150.26"
+    # Over 75 %, but a spend cap is not a plan's credits: neither button.
+    assert await page.text_content("#editor-percent") == "75.1 % used"
+    assert await page.is_hidden("#editor-upgrade") and await page.is_hidden("#editor-referral")
+    assert "credit" not in await page.inner_text("#allocation")
+    await page.screenshot(path=str(SHOTS / "usage-byom.png"), full_page=True)
     await page.close()
