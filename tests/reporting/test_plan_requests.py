@@ -173,3 +173,17 @@ async def test_the_overview_splits_use_into_monthly_then_bonus_credits(
     assert (overview["monthly_used"], overview["bonus_used"]) == ("9900", "50")
     assert (overview["percentage"], overview["monthly_percentage"], overview["bonus_percentage"]) == (
         "99.5", "99", "0.5")
+
+
+PAGE_ROUTES = ["/session", "/credits/usage-bar", "/plans/requests", "/billing/invoices/in_x",
+               "/billing/payment-methods"]
+
+
+@pytest.mark.parametrize("path", PAGE_ROUTES)
+async def test_the_page_routes_refuse_another_tenants_organization(
+    http_server: tuple[str, str], http_base: str, platform_key: str, pool: asyncpg.Pool, path: str
+) -> None:
+    org = await _org(http_server, platform_key, pool)
+    other = await _org(http_server, platform_key, pool)
+    status, body = await get(http_base, path, org.keys[Role.TENANT_ADMIN], org_id=other.org_id)
+    assert (status, body["code"]) == (403, "PERMISSION_DENIED")
