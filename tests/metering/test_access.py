@@ -82,6 +82,7 @@ EXPECTED: dict[str, set[Role]] = {
     "ReportingService/GetCostAnalysis": {P, T, B},
     "ReportingService/ListRecommendations": {P, T, B},
     "ReportingService/ListInvoices": {P, T, B},
+    "ReportingService/GetInvoice": {P, T, B},
     "ReportingService/GetSubscription": {P, T, B},
     # Billing: resources are run by services (and tenant admins); payment and invoices per doc 003.
     "ResourceService/CreateResource": {P, T, S},

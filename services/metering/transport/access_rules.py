@@ -115,5 +115,6 @@ RULES: dict[str, Rule] = {
     _REPORTING + "GetCostAnalysis": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "ListRecommendations": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "ListInvoices": _rule(PLATFORM, ADMIN, BILLING),
+    _REPORTING + "GetInvoice": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "GetSubscription": _rule(PLATFORM, ADMIN, BILLING),
 }

@@ -48,12 +48,31 @@ async def subscription(conn: asyncpg.Connection, org_id: str) -> Statement:
 
 
 @dataclass(frozen=True)
+class InvoiceLine:
+    description: str
+    meter: str  # "" for the plan's price
+    quantity: Decimal | None
+    unit: str
+    unit_price: Decimal | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class InvoiceDetail:
     """An invoice and what it billed: the plan's price and each meter's period figure, as the
     billing worker computed them for Stripe from its hourly roll-ups."""
 
     invoice: Invoice
     billed: Statement
+
+    @property
+    def lines(self) -> list[InvoiceLine]:
+        price = self.billed.plan_price_usd
+        lines = [InvoiceLine("Plan", "", None, "", price, price)] if price else []
+        for m in self.billed.meters:
+            quantity, unit = m.display_usage()
+            lines.append(InvoiceLine(m.display_name, m.meter, quantity, unit, m.unit_price_usd, m.cost_usd))
+        return lines
 
 
 async def invoice_detail(conn: asyncpg.Connection, org_id: str, invoice_id: str) -> InvoiceDetail:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 _B = "/metering.v1.BillingService/"
 ROUTES: tuple[tuple[str, str, str, str], ...] = (
-    ("GET", "/billing/invoices/{invoice_id}", "/metering.v1.ReportingService/ListInvoices", "invoice_detail"),
+    ("GET", "/billing/invoices/{invoice_id}", "/metering.v1.ReportingService/GetInvoice", "invoice_detail"),
     ("GET", "/billing/payment-methods", _B + "ListPaymentMethods", "payment_methods"),
     ("POST", "/billing/payment-methods/setup", _B + "CreatePaymentSetupSession", "payment_setup"),
     ("POST", "/billing/collection", _B + "SetCollectionMethod", "set_collection"),
@@ -88,16 +88,11 @@ class BillingRoutes:
 
 
 def detail(found: InvoiceDetail) -> dict[str, Any]:
-    s = found.billed
-    price = out.d(s.plan_price_usd)
-    lines = [{"description": "Plan", "meter": None, "quantity": None, "unit": None, "unit_price": price,
-              "amount": price}] if s.plan_price_usd else []
-    for m in s.meters:
-        quantity, unit = m.display_usage()
-        lines.append({"description": m.display_name, "meter": m.meter, "quantity": out.d(quantity),
-                      "unit": unit, "unit_price": out.d(m.unit_price_usd), "amount": out.d(m.cost_usd)})
-    return {**out.invoice(found.invoice), "plan": s.plan_id, "lines": lines,
-            "lines_total": out.d(s.total_usd)}
+    lines = [{"description": line.description, "meter": line.meter or None, "quantity": out.d(line.quantity),
+              "unit": line.unit or None, "unit_price": out.d(line.unit_price), "amount": out.d(line.amount)}
+             for line in found.lines]
+    return {**out.invoice(found.invoice), "plan": found.billed.plan_id, "lines": lines,
+            "lines_total": out.d(found.billed.total_usd)}
 
 
 async def _stripe_call(pending: Any) -> Any:

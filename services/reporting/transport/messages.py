@@ -21,7 +21,7 @@ from services.reporting.domain.catalogue import BY_NAME
 from services.reporting.domain.periods import ChartRange, Period, Range
 from services.reporting.domain.usage_bar import UsageBar
 from services.reporting.service.exports import Export
-from services.reporting.service.invoices import Invoice
+from services.reporting.service.invoices import Invoice, InvoiceDetail
 from services.reporting.store.rate_limits import Bar
 
 UNITS = {Unit.CREDITS: mpb.UNIT_CREDITS, Unit.USD: mpb.UNIT_USD}
@@ -216,6 +216,16 @@ def invoice(i: Invoice) -> pb.Invoice:
                       amount_usd=d(i.amount) if i.currency == "usd" else "", amount=d(i.amount),
                       currency=i.currency, status=i.status, due_date=optional_timestamp(i.due_date),
                       pdf_url=i.pdf_url)
+
+
+def invoice_detail(found: InvoiceDetail) -> pb.GetInvoiceResponse:
+    return pb.GetInvoiceResponse(
+        invoice=invoice(found.invoice), plan_id=found.billed.plan_id,
+        lines=[pb.InvoiceLineItem(description=line.description, meter=line.meter,
+                                  quantity=decimal_or_empty(line.quantity), unit=line.unit,
+                                  unit_price_usd=decimal_or_empty(line.unit_price), amount_usd=d(line.amount))
+               for line in found.lines],
+        lines_total_usd=format(found.billed.total_usd, "f"))
 
 
 def subscription(s: Statement) -> pb.GetSubscriptionResponse:

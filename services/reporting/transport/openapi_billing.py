@@ -22,7 +22,7 @@ def billing_paths(op: Any, obj: Any, arr: Any, p: Any) -> Json:
     return {
         "/billing/invoices/{invoice_id}": {"get": op(
             "An invoice with its lines: the plan and each meter's period figure as billed",
-            "metering.v1.ReportingService/ListInvoices",
+            "metering.v1.ReportingService/GetInvoice",
             obj(invoice_id=s, period_start=t, period_end=t, amount=d, currency=s,
                 status={"enum": ["paid", "pending", "overdue", "void"]}, due_date=nt, pdf_url=ns, plan=s,
                 lines=arr(line), lines_total=d),

@@ -714,6 +714,42 @@ class ListInvoicesResponse(_message.Message):
     invoices: _containers.RepeatedCompositeFieldContainer[Invoice]
     def __init__(self, invoices: _Optional[_Iterable[_Union[Invoice, _Mapping]]] = ...) -> None: ...
 
+class GetInvoiceRequest(_message.Message):
+    __slots__ = ("org_id", "invoice_id")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    invoice_id: str
+    def __init__(self, org_id: _Optional[str] = ..., invoice_id: _Optional[str] = ...) -> None: ...
+
+class InvoiceLineItem(_message.Message):
+    __slots__ = ("description", "meter", "quantity", "unit", "unit_price_usd", "amount_usd")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    METER_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_USD_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_USD_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    meter: str
+    quantity: str
+    unit: str
+    unit_price_usd: str
+    amount_usd: str
+    def __init__(self, description: _Optional[str] = ..., meter: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., unit_price_usd: _Optional[str] = ..., amount_usd: _Optional[str] = ...) -> None: ...
+
+class GetInvoiceResponse(_message.Message):
+    __slots__ = ("invoice", "plan_id", "lines", "lines_total_usd")
+    INVOICE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    LINES_TOTAL_USD_FIELD_NUMBER: _ClassVar[int]
+    invoice: Invoice
+    plan_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[InvoiceLineItem]
+    lines_total_usd: str
+    def __init__(self, invoice: _Optional[_Union[Invoice, _Mapping]] = ..., plan_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[InvoiceLineItem, _Mapping]]] = ..., lines_total_usd: _Optional[str] = ...) -> None: ...
+
 class UsageMetric(_message.Message):
     __slots__ = ("name", "display_name", "usage", "unit", "price_per_unit")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -121,6 +121,11 @@ class ReportingServiceStub:
                 request_serializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesResponse.FromString,
                 _registered_method=True)
+        self.GetInvoice = channel.unary_unary(
+                '/metering.v1.ReportingService/GetInvoice',
+                request_serializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceResponse.FromString,
+                _registered_method=True)
         self.GetSubscription = channel.unary_unary(
                 '/metering.v1.ReportingService/GetSubscription',
                 request_serializer=metering_dot_v1_dot_reporting__pb2.GetSubscriptionRequest.SerializeToString,
@@ -260,6 +265,14 @@ class ReportingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetInvoice(self, request, context):
+        """One invoice with its lines: the plan's price and each meter's period figure as the billing
+        worker computed them for Stripe. An invoice id of another organization is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSubscription(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -356,6 +369,11 @@ def add_ReportingServiceServicer_to_server(servicer, server):
                     servicer.ListInvoices,
                     request_deserializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesRequest.FromString,
                     response_serializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'GetInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoice,
+                    request_deserializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceResponse.SerializeToString,
             ),
             'GetSubscription': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSubscription,
@@ -790,6 +808,33 @@ class ReportingService:
             '/metering.v1.ReportingService/ListInvoices',
             metering_dot_v1_dot_reporting__pb2.ListInvoicesRequest.SerializeToString,
             metering_dot_v1_dot_reporting__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.ReportingService/GetInvoice',
+            metering_dot_v1_dot_reporting__pb2.GetInvoiceRequest.SerializeToString,
+            metering_dot_v1_dot_reporting__pb2.GetInvoiceResponse.FromString,
             options,
             channel_credentials,
             insecure,
