@@ -187,3 +187,21 @@ async def test_the_page_routes_refuse_another_tenants_organization(
     other = await _org(http_server, platform_key, pool)
     status, body = await get(http_base, path, org.keys[Role.TENANT_ADMIN], org_id=other.org_id)
     assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+
+
+async def test_grpc_and_http_give_the_same_split(
+    http_server: tuple[str, str], http_base: str, platform_key: str, pool: asyncpg.Pool
+) -> None:
+    # 120 spent of the free tier's 500 and 30 bonus credits: 120 monthly, nothing from the bonus.
+    org = await _org(http_server, platform_key, pool, "free", "30", "120")
+    key = org.keys[Role.TENANT_ADMIN]
+    overview = (await get(http_base, "/credits/overview", key))[1]
+    async with aio_channel(http_server[0], key) as channel:
+        reply = await reporting_pb2_grpc.ReportingServiceStub(channel).GetCreditOverview(
+            rpb.GetCreditOverviewRequest(org_id=org.org_id))
+    # 120 / 530 = 22.641...% -> 22.64 %.
+    expected = ("120", "0", "22.64", "0")
+    split = (reply.monthly_used, reply.bonus_used, reply.monthly_percentage, reply.bonus_percentage)
+    assert split == expected
+    assert (overview["monthly_used"], overview["bonus_used"], overview["monthly_percentage"],
+            overview["bonus_percentage"]) == expected

@@ -239,3 +239,11 @@ async def test_a_byom_organization_sees_dollars_everywhere_and_no_credit_buttons
     assert "credit" not in await page.inner_text("#allocation")
     await page.screenshot(path=str(SHOTS / "usage-byom.png"), full_page=True)
     await page.close()
+
+
+async def test_the_usage_page_fits_a_phone(browser: object, served: tuple[str, str], org: Seeded) -> None:
+    page = await _open(browser, served[1], "usage", org.keys[Role.BILLING_CONTACT], width=390)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert await page.is_visible("#split-bar") and await page.is_visible("#plans")
+    await page.screenshot(path=str(SHOTS / "usage-phone.png"), full_page=True)
+    await page.close()
