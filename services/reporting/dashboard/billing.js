@@ -141,8 +141,8 @@
     if ($("alert-percent").value) body.alert_at_percent = Number($("alert-percent").value);
     try {
       await api(`/usage/quotas/${$("alert-resource").value}/alert`, {}, { body });
-      $("alert-result").className = "notice"; text("alert-result", "Saved.");
       showAlertSettings(await api("/usage/quotas"));
+      $("alert-result").className = "notice"; text("alert-result", "Saved.");
     } catch (error) { $("alert-result").className = "error"; text("alert-result", error.message); }
   }
 
