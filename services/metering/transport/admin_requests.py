@@ -170,12 +170,7 @@ def webhook_url(raw: str) -> str | None:
 
 
 def plan_request_id(raw: str, field: str = "request_id") -> int:
-    if not raw:
-        raise FieldError(field, "is required")
-    value = inputs.count(raw, field)
-    if not 0 < value < 2**63:
-        raise FieldError(field, "is not a plan change request id")
-    return value
+    return inputs.row_id(raw, field)
 
 
 def plan_change_status(value: int, field: str = "status") -> str:

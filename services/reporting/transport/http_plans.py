@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from aiohttp import web
 
+from services.kit import inputs
 from services.kit.errors import FieldError
 from services.metering.service.plan_requests import PlanRequests
-from services.metering.transport.admin_requests import name, plan_request_id
-from services.metering.transport.requests import slug
 from services.reporting.transport import http_json as out
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ class PlanRoutes:
 
     async def ask_plan_change(self, call: Call) -> web.Response:
         body = await _body(call)
-        plan_id = slug(_text(body, "plan_id"), "plan_id")
+        plan_id = inputs.slug(_text(body, "plan_id"), "plan_id")
         note = _optional_text(body, "note")
         row = await self._plans.ask(call.org_id, plan_id, note, call.principal.key_id)
         return web.json_response(request(row), status=201)
@@ -92,7 +91,7 @@ def request(r: asyncpg.Record) -> dict[str, Any]:
 
 
 async def _decision(call: Call, field: str) -> tuple[int, str]:
-    request_id = plan_request_id(call.request.match_info["request_id"])
+    request_id = inputs.row_id(call.request.match_info["request_id"], "request_id")
     body = await _body(call, required=False)
     return request_id, _optional_text(body, field)
 
@@ -121,5 +120,5 @@ def _text(body: dict[str, Any], field: str) -> str:
 
 
 def _optional_text(body: dict[str, Any], field: str) -> str:
-    value = _text(body, field)
-    return name(value, field) if value else ""
+    """Free text of at most 200 characters (a note, a reason), "" when left out."""
+    return inputs.text(_text(body, field), field, 200).strip()
