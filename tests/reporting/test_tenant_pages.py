@@ -144,7 +144,10 @@ async def test_a_platform_admin_approves_the_request_and_the_plan_changes(
 async def test_a_billing_contact_sees_no_plan_changes_and_manages_payment_invoices_and_alerts(
     browser: object, served: tuple[str, str], platform_key: str, pool: asyncpg.Pool, stripe: tuple[str, str]
 ) -> None:
-    org = await Seeder(served[0], platform_key, pool).organization("starter")
+    seeder = Seeder(served[0], platform_key, pool)
+    org = await seeder.organization("starter")
+    await seeder.tenancy(org, {"team": ["ws1"]}, ["ana"])
+    await seeder.spend(org, [Spend(D("1234.5"), "ws1", "ana", "web")])
     base, key = served[1], org.keys[Role.BILLING_CONTACT]
     usage = await _open(browser, base, "usage", key)
     assert await usage.query_selector("#plan-cards button") is None
@@ -164,6 +167,11 @@ async def test_a_billing_contact_sees_no_plan_changes_and_manages_payment_invoic
     assert await page.text_content("#dimension-llm_tokens td:nth-child(3)") == "500,000"
     assert await page.text_content("#dimension-seats td:nth-child(1)") == "Users"
     assert await page.text_content("#dimension-seats td:nth-child(3)") == "5"
+    # 1,234.5 credits at 100 credits a dollar: $12.345, the agent's compute, all by ana.
+    assert await page.text_content("#cost-total") == "$12.35"
+    assert await page.text_content("#service-ai_service-compute_cost td:nth-child(3)") == "$12.35"
+    assert await page.text_content("#service-ml_service-training_cost td:nth-child(3)") == "$0.00"
+    assert await page.text_content("#by-user tbody") == "User ana$12.35"
     assert await page.text_content("#invoice-PAGE-1 td:nth-child(3)") == "$99.00"
     assert await page.get_attribute("#invoice-PAGE-1 a", "href") == "https://pay.stripe.com/invoice/in_page_1/pdf"
     await page.click("#invoice-PAGE-1 button")

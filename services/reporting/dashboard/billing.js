@@ -8,7 +8,7 @@
   const DIMENSIONS = [["llm_tokens", "LLM tokens"], ["queries", "Queries"], ["storage_gb", "Storage (GB)"],
     ["seats", "Users"], ["api_requests", "API requests"]];
   const ALERT_RESOURCES = ["credits", "llm_tokens", "queries", "storage_gb", "seats", "api_requests"];
-  const SERVICES = { ai_service: "AI service", query_engine: "Query engine", ml_service: "ML service" };
+  const SERVICES = { ai_service: "AI service", query_engine: "Query engine", ml_service: "ML service", platform: "Platform" };
   const state = { plan: "" };
 
   function bar(percentage) {
@@ -38,7 +38,10 @@
     const services = [];
     for (const [service, categories] of Object.entries(c.by_service)) {
       for (const [category, cost] of Object.entries(categories)) {
-        if (category !== "total_cost") services.push(P.row([SERVICES[service] || service, category.replace(/_/g, " "), P.usd(cost)]));
+        if (category === "total_cost") continue;
+        const tr = P.row([SERVICES[service] || service, category.replace(/_/g, " "), P.usd(cost)]);
+        tr.id = `service-${service}-${category}`;
+        services.push(tr);
       }
     }
     document.querySelector("#by-service tbody").replaceChildren(...services);

@@ -15,7 +15,7 @@ from services.metering.domain.credits import Unit
 from services.metering.domain.quota import Projection, QuotaState, percent_used, quota_state
 from services.metering.store.quota import Usage
 from services.metering.store.quota_limits import QuotaView
-from services.reporting.domain.catalogue import AGENT_CREDITS, BY_NAME
+from services.reporting.domain.catalogue import AGENT_CREDITS, BREAKDOWN_SKELETON, BY_NAME
 from services.reporting.domain.figures import share, total
 from services.reporting.domain.periods import ChartRange, Period, Range
 
@@ -148,6 +148,9 @@ class CostReport:
 
     def by_service(self) -> dict[str, dict[str, Decimal]]:
         services: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        for service, categories in BREAKDOWN_SKELETON.items():
+            for category in categories:
+                services[service][category] = ZERO
         for line in self.lines:
             resource = BY_NAME.get(line.resource, AGENT_CREDITS)
             services[resource.service][resource.category] += line.cost
