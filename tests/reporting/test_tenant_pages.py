@@ -163,6 +163,7 @@ async def test_a_billing_contact_sees_no_plan_changes_and_manages_payment_invoic
             D("99.00"), D("99.00"), "paid", None, "https://pay.stripe.com/invoice/in_page_1/pdf", None, start,
         )], datetime.now(UTC))
     page = await _open(browser, base, "billing", key)
+    assert await page.is_hidden("#change-plan")
     # The plan against its limits: Starter's 500,000 LLM tokens, 10,000 queries, 10 GB, 5 users.
     assert await page.text_content("#dimension-llm_tokens td:nth-child(3)") == "500,000"
     assert await page.text_content("#dimension-seats td:nth-child(1)") == "Users"

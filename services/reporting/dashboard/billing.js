@@ -164,7 +164,9 @@
     }
   }
 
-  P.boot(async () => {
+  P.boot(async (session) => {
+    // The permission table's "Update plan": billing contacts have no say.
+    $("change-plan").hidden = session.role === "billing_contact";
     $("alert-resource").replaceChildren(...ALERT_RESOURCES.map((r) => {
       const o = document.createElement("option"); o.value = r; o.textContent = r.replace(/_/g, " "); return o;
     }));
