@@ -35,3 +35,10 @@ class NotFoundError(FieldError):
     """A request names an organization, meter, model or hold that does not exist (NOT_FOUND)."""
 
     code = "NOT_FOUND"
+
+
+class StateConflictError(FieldError):
+    """The request names something in a state that does not allow it, e.g. a request already
+    decided (FAILED_PRECONDITION)."""
+
+    code = "FAILED_PRECONDITION"

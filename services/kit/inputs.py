@@ -168,3 +168,13 @@ def rfc3339(raw: str, field: str) -> datetime:
     if when is None:
         raise FieldError(field, "must be an RFC 3339 timestamp like 2024-11-01T00:00:00Z")
     return instant(when, field)
+
+
+def row_id(raw: str, field: str) -> int:
+    """A generated row id (a positive bigint) written in ASCII digits."""
+    if not raw:
+        raise FieldError(field, "is required")
+    value = count(raw, field)
+    if not 0 < value < 2**63:
+        raise FieldError(field, "is not an id that exists")
+    return value

@@ -48,6 +48,9 @@ EXPECTED: dict[str, set[Role]] = {
     "MeteringAdminService/ListPlans": ALL,
     "MeteringAdminService/ChangePlan": {P},
     "MeteringAdminService/RequestPlanChange": {T},
+    "MeteringAdminService/ListPlanChangeRequests": {P, T},
+    "MeteringAdminService/ApprovePlanChange": {P},
+    "MeteringAdminService/RefusePlanChange": {P},
     "MeteringAdminService/SetLlmPrice": {P},
     "MeteringAdminService/ListLlmPrices": ALL,
     "MeteringAdminService/SetCreditRate": {P},
@@ -70,6 +73,7 @@ EXPECTED: dict[str, set[Role]] = {
     "ReportingService/ListQuotaAlerts": ALL,
     "ReportingService/GetProjections": ALL,
     "ReportingService/GetCreditOverview": ALL,
+    "ReportingService/GetUsageBar": ALL,
     "ReportingService/GetUsageChart": ALL,
     "ReportingService/ListTopConsumers": ALL,
     "ReportingService/GetApiMetrics": ALL,
@@ -79,6 +83,7 @@ EXPECTED: dict[str, set[Role]] = {
     "ReportingService/GetCostAnalysis": {P, T, B},
     "ReportingService/ListRecommendations": {P, T, B},
     "ReportingService/ListInvoices": {P, T, B},
+    "ReportingService/GetInvoice": {P, T, B},
     "ReportingService/GetSubscription": {P, T, B},
     # Billing: resources are run by services (and tenant admins); payment and invoices by the
     # roles that manage payment and view invoices.

@@ -310,6 +310,15 @@ BAD_ADMIN_REQUESTS = [
         "routes[0].severity",
     ),
     ("RequestPlanChange", apb.RequestPlanChangeRequest(org_id="{org}", plan_id="nope"), "plan_id"),
+    ("ListPlanChangeRequests", apb.ListPlanChangeRequestsRequest(org_id="{org}", status=9), "status"),
+    ("ApprovePlanChange", apb.ApprovePlanChangeRequest(org_id="{org}", request_id="1.5"), "request_id"),
+    ("ApprovePlanChange", apb.ApprovePlanChangeRequest(org_id="{org}", request_id="77"), "request_id"),
+    ("RefusePlanChange", apb.RefusePlanChangeRequest(org_id="{org}", request_id=""), "request_id"),
+    (
+        "RefusePlanChange",
+        apb.RefusePlanChangeRequest(org_id="{org}", request_id="1", reason="x" * 5000),
+        "reason",
+    ),
 ]
 
 

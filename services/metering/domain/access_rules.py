@@ -63,6 +63,9 @@ RULES: dict[str, Rule] = {
     _ADMIN + "ListPlans": _rule(PLATFORM, ADMIN, BILLING, SERVICE, tenant=False),
     _ADMIN + "ChangePlan": _rule(PLATFORM),
     _ADMIN + "RequestPlanChange": _rule(ADMIN),
+    _ADMIN + "ListPlanChangeRequests": _rule(PLATFORM, ADMIN),
+    _ADMIN + "ApprovePlanChange": _rule(PLATFORM),
+    _ADMIN + "RefusePlanChange": _rule(PLATFORM),
     # Global price tables: platform admins set them, everyone may read them.
     _ADMIN + "SetLlmPrice": _rule(PLATFORM, tenant=False),
     _ADMIN + "ListLlmPrices": _rule(PLATFORM, ADMIN, BILLING, SERVICE, tenant=False),
@@ -104,6 +107,7 @@ RULES: dict[str, Rule] = {
     _REPORTING + "ListQuotaAlerts": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _REPORTING + "GetProjections": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _REPORTING + "GetCreditOverview": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
+    _REPORTING + "GetUsageBar": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _REPORTING + "GetUsageChart": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _REPORTING + "ListTopConsumers": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _REPORTING + "GetApiMetrics": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
@@ -113,5 +117,6 @@ RULES: dict[str, Rule] = {
     _REPORTING + "GetCostAnalysis": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "ListRecommendations": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "ListInvoices": _rule(PLATFORM, ADMIN, BILLING),
+    _REPORTING + "GetInvoice": _rule(PLATFORM, ADMIN, BILLING),
     _REPORTING + "GetSubscription": _rule(PLATFORM, ADMIN, BILLING),
 }

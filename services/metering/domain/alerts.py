@@ -21,6 +21,7 @@ class Severity(enum.Enum):
     CRITICAL = "critical"
     OVERAGE = "overage"
     BUDGET = "budget"
+    PLAN_CHANGE = "plan_change"  # a notice: a plan change request was decided
 
 
 THRESHOLDS = {Severity.WARNING: 80, Severity.CRITICAL: 95, Severity.OVERAGE: 100}
@@ -31,6 +32,7 @@ DEFAULT_ROUTES: dict[Severity, tuple[str, ...]] = {
     Severity.CRITICAL: ("in_app", "email", "webhook"),
     Severity.OVERAGE: ("in_app", "email", "webhook"),
     Severity.BUDGET: ("in_app", "email"),
+    Severity.PLAN_CHANGE: ("in_app", "email", "webhook"),
 }
 
 

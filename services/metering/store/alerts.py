@@ -106,3 +106,24 @@ async def set_channels(conn: asyncpg.Connection, org_id: str, routes: dict[str, 
                        webhook_secret: str | None) -> asyncpg.Record:
     return await conn.fetchrow(UPSERT_CHANNELS, org_id, json.dumps(routes), recipients, webhook_url,
                                webhook_secret)
+
+
+SELECT_NOW = "SELECT statement_timestamp()"
+
+INSERT_NOTICE = """
+INSERT INTO alerts (org_id, alert_id, resource, severity, status, threshold_percent, current_usage,
+                    quota_limit, usage_percent, message, triggered_at)
+VALUES ($1, $2, $3, 'plan_change', 'active', 0, 0, 0, 0, $4, statement_timestamp())
+RETURNING triggered_at"""
+
+
+async def raise_notice(conn: asyncpg.Connection, org_id: str, resource: str, message: str) -> str:
+    """A `plan_change` notice, active (shown in-app) until the next one of its resource replaces
+    it, delivered on the channels the organization routes that severity to; returns its id."""
+    now = await conn.fetchval(SELECT_NOW)
+    await conn.execute(RESOLVE_ALERTS, org_id, resource, [Severity.PLAN_CHANGE.value], now)
+    alert_id = uuid.uuid4().hex
+    raised = await conn.fetchval(INSERT_NOTICE, org_id, alert_id, resource, message)
+    channels = await _channels(conn, org_id, Severity.PLAN_CHANGE)
+    await conn.execute(INSERT_DELIVERIES, org_id, alert_id, channels, raised)
+    return alert_id

@@ -46,7 +46,7 @@ UPDATE balances SET monthly_remaining = monthly_remaining + $2, updated_at = $3 
 
 INSERT_PLAN_REQUEST = """
 INSERT INTO plan_change_requests (org_id, plan_id, note, requested_by) VALUES ($1, $2, $3, $4)
-RETURNING org_id, request_id, plan_id, note, requested_at"""
+RETURNING *"""
 
 SELECT_NEGOTIATED = """
 SELECT p.negotiated FROM organizations o JOIN plans p USING (plan_id) WHERE o.org_id = $1"""

@@ -28,7 +28,11 @@ SEVERITIES: dict[Any, str] = {
     apb.ALERT_SEVERITY_CRITICAL: "critical",
     apb.ALERT_SEVERITY_OVERAGE: "overage",
     apb.ALERT_SEVERITY_BUDGET: "budget",
+    apb.ALERT_SEVERITY_PLAN_CHANGE: "plan_change",
 }
+PLAN_CHANGE_STATUSES: dict[Any, str] = {apb.PLAN_CHANGE_STATUS_PENDING: "pending",
+                                        apb.PLAN_CHANGE_STATUS_APPROVED: "approved",
+                                        apb.PLAN_CHANGE_STATUS_REFUSED: "refused"}
 STATUSES: dict[Any, str] = {apb.ALERT_STATUS_ACTIVE: "active", apb.ALERT_STATUS_RESOLVED: "resolved"}
 CHANNELS: dict[Any, str] = {apb.ALERT_CHANNEL_IN_APP: "in_app", apb.ALERT_CHANNEL_EMAIL: "email",
             apb.ALERT_CHANNEL_WEBHOOK: "webhook"}
@@ -152,3 +156,13 @@ def webhook_url(raw: str) -> str | None:
     if not _URL.match(inputs.text(raw, "webhook_url", 2000)):
         raise FieldError("webhook_url", "must be an http(s) URL")
     return raw
+
+
+def plan_request_id(raw: str, field: str = "request_id") -> int:
+    return inputs.row_id(raw, field)
+
+
+def plan_change_status(value: int, field: str = "status") -> str:
+    if value and value not in PLAN_CHANGE_STATUSES:
+        raise FieldError(field, f"unknown status {value}")
+    return PLAN_CHANGE_STATUSES.get(value, "")

@@ -13,10 +13,17 @@ from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 from services.metering.domain.readings import QuotaView
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.plan_changes import Allowance
-from services.metering.transport.admin_requests import CHANNELS, ROLE_VALUES, SEVERITIES, STATUSES
+from services.metering.transport.admin_requests import (
+    CHANNELS,
+    PLAN_CHANGE_STATUSES,
+    ROLE_VALUES,
+    SEVERITIES,
+    STATUSES,
+)
 
 _MODELS = {"credits": apb.BILLING_MODEL_CREDITS, "byom": apb.BILLING_MODEL_BYOM}
 _SEVERITY_VALUES = {v: k for k, v in SEVERITIES.items()}
+_PLAN_CHANGE_STATUS_VALUES = {v: k for k, v in PLAN_CHANGE_STATUSES.items()}
 _STATUS_VALUES = {v: k for k, v in STATUSES.items()}
 _CHANNEL_VALUES = {v: k for k, v in CHANNELS.items()}
 
@@ -67,7 +74,10 @@ def plans(rows: Sequence[asyncpg.Record], limits: Sequence[asyncpg.Record]) -> l
 def plan_change_request(row: asyncpg.Record) -> apb.PlanChangeRequest:
     return apb.PlanChangeRequest(org_id=row["org_id"], request_id=str(row["request_id"]),
                                  plan_id=row["plan_id"], note=row["note"],
-                                 requested_at=timestamp(row["requested_at"]))
+                                 requested_at=timestamp(row["requested_at"]),
+                                 status=_PLAN_CHANGE_STATUS_VALUES[row["status"]],
+                                 requested_by=row["requested_by"], decided_by=row["decided_by"] or "",
+                                 decided_at=optional_timestamp(row["decided_at"]), reason=row["reason"])
 
 
 def llm_price(row: asyncpg.Record) -> apb.LlmPrice:

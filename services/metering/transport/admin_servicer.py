@@ -21,6 +21,7 @@ from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
+from services.metering.service.plan_requests import PlanRequests
 from services.metering.store import (
     alerts,
     api_keys,
@@ -41,6 +42,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     def __init__(self, pool: asyncpg.Pool, keys: api_keys.KeyRing) -> None:
         self.pool = pool
         self.keys = keys
+        self.plan_requests = PlanRequests(pool)
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -208,9 +210,33 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
                                 context: Context) -> apb.RequestPlanChangeResponse:
         org, plan = valid_org(request.org_id), slug(request.plan_id, "plan_id")
         note = req.name(request.note, "note") if request.note else ""
-        async with self._conn() as conn:
-            row = await plan_changes.request_plan_change(conn, org, plan, note, CALLER.get().key_id)
+        row = await self.plan_requests.ask(org, plan, note, CALLER.get().key_id)
         return apb.RequestPlanChangeResponse(plan_change_request=out.plan_change_request(row))
+
+    @rpc
+    async def ListPlanChangeRequests(self, request: apb.ListPlanChangeRequestsRequest,
+                                     context: Context) -> apb.ListPlanChangeRequestsResponse:
+        org = valid_org(request.org_id) if request.org_id else ""
+        rows = await self.plan_requests.list(org, req.plan_change_status(request.status))
+        found = [out.plan_change_request(r) for r in rows]
+        return apb.ListPlanChangeRequestsResponse(plan_change_requests=found)
+
+    @rpc
+    async def ApprovePlanChange(self, request: apb.ApprovePlanChangeRequest,
+                                context: Context) -> apb.ApprovePlanChangeResponse:
+        org, request_id = valid_org(request.org_id), req.plan_request_id(request.request_id)
+        note = req.name(request.note, "note") if request.note else ""
+        row, organization = await self.plan_requests.approve(org, request_id, CALLER.get().key_id, note)
+        return apb.ApprovePlanChangeResponse(plan_change_request=out.plan_change_request(row),
+                                             organization=out.organization(organization))
+
+    @rpc
+    async def RefusePlanChange(self, request: apb.RefusePlanChangeRequest,
+                               context: Context) -> apb.RefusePlanChangeResponse:
+        org, request_id = valid_org(request.org_id), req.plan_request_id(request.request_id)
+        reason = req.name(request.reason, "reason") if request.reason else ""
+        row = await self.plan_requests.refuse(org, request_id, CALLER.get().key_id, reason)
+        return apb.RefusePlanChangeResponse(plan_change_request=out.plan_change_request(row))
 
     @rpc
     async def SetLlmPrice(self, request: apb.SetLlmPriceRequest, context: Context) -> apb.SetLlmPriceResponse:

@@ -52,6 +52,14 @@ ALIASES = {
     "backups": "backups_gb",
 }
 
+# The services and categories the cost breakdown always shows (doc 003's shape), at zero when
+# nothing was spent on them; other services appear as they are spent on.
+BREAKDOWN_SKELETON: dict[str, tuple[str, ...]] = {
+    "ai_service": ("llm_cost", "compute_cost"),
+    "query_engine": ("query_cost", "storage_cost"),
+    "ml_service": ("training_cost", "serving_cost"),
+}
+
 # Direct credit spend without a model (a Deduct with an amount) is attributed to the agent.
 AGENT_CREDITS = Resource("agent_credits", "Agent credits", "ai_service", "compute_cost")
 # LLM spend comes from the ledger (priced tokens), never from a unit price.

@@ -14,7 +14,7 @@ from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.quota import Projection, QuotaState, percent_used, quota_state
 from services.metering.domain.readings import QuotaView, Usage
-from services.reporting.domain.catalogue import AGENT_CREDITS, BY_NAME
+from services.reporting.domain.catalogue import AGENT_CREDITS, BREAKDOWN_SKELETON, BY_NAME
 from services.reporting.domain.figures import share, total
 from services.reporting.domain.periods import ChartRange, Period, Range
 
@@ -147,6 +147,9 @@ class CostReport:
 
     def by_service(self) -> dict[str, dict[str, Decimal]]:
         services: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        for service, categories in BREAKDOWN_SKELETON.items():
+            for category in categories:
+                services[service][category] = ZERO
         for line in self.lines:
             resource = BY_NAME.get(line.resource, AGENT_CREDITS)
             services[resource.service][resource.category] += line.cost
@@ -176,6 +179,24 @@ class Overview:
     def run_out_warning(self) -> bool:
         run_out = self.projection.run_out_in_days
         return run_out is not None and run_out < self.usage.period.exact_days_remaining(self.usage.now)
+
+    @property
+    def monthly_used(self) -> Decimal:
+        """What this period's use took from the monthly grant: it is spent before bonus credits."""
+        drawn = max(ZERO, self.allowance - self.usage.monthly_remaining)
+        return min(self.usage.used, drawn)
+
+    @property
+    def bonus_used(self) -> Decimal:
+        return self.usage.used - self.monthly_used
+
+    @property
+    def monthly_percent(self) -> Decimal:
+        return percent_used(self.monthly_used, self.total)
+
+    @property
+    def bonus_percent(self) -> Decimal:
+        return self.percent - self.monthly_percent
 
 
 @dataclass(frozen=True)

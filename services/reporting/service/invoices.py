@@ -17,6 +17,7 @@ import asyncpg
 from services.billing.domain.invoices import display_status
 from services.billing.store import invoices as invoice_store
 from services.billing.store.statement import Statement, statement
+from services.kit.errors import NotFoundError
 
 NOW = "SELECT statement_timestamp()"
 
@@ -44,3 +45,38 @@ async def invoices(conn: asyncpg.Connection, org_id: str) -> list[Invoice]:
 
 async def subscription(conn: asyncpg.Connection, org_id: str) -> Statement:
     return await statement(conn, org_id)
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    description: str
+    meter: str  # "" for the plan's price
+    quantity: Decimal | None
+    unit: str
+    unit_price: Decimal | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    """An invoice and what it billed: the plan's price and each meter's period figure, as the
+    billing worker computed them for Stripe from its hourly roll-ups."""
+
+    invoice: Invoice
+    billed: Statement
+
+    @property
+    def lines(self) -> list[InvoiceLine]:
+        price = self.billed.plan_price_usd
+        lines = [InvoiceLine("Plan", "", None, "", price, price)] if price else []
+        for m in self.billed.meters:
+            quantity, unit = m.display_usage()
+            lines.append(InvoiceLine(m.display_name, m.meter, quantity, unit, m.unit_price_usd, m.cost_usd))
+        return lines
+
+
+async def invoice_detail(conn: asyncpg.Connection, org_id: str, invoice_id: str) -> InvoiceDetail:
+    found = next((i for i in await invoices(conn, org_id) if i.invoice_id == invoice_id), None)
+    if found is None:
+        raise NotFoundError("invoice_id", f"invoice {invoice_id!r} does not exist")
+    return InvoiceDetail(found, await statement(conn, org_id, now=found.period_start))

@@ -57,6 +57,7 @@ from services.reporting.domain.results import (
     ResourceReport,
     Summary,
 )
+from services.reporting.domain.usage_bar import UsageBar, usage_bar
 from services.reporting.service import invoices as billing
 from services.reporting.store import reads as store
 
@@ -253,6 +254,10 @@ class Reports:
         projection = project(usage.used, usage.left, usage.limit, usage.period, usage.now)
         return Overview(org, usage, allowance, projection)
 
+    async def usage_bar(self, org_id: str) -> UsageBar:
+        """The in-editor bar, from the overview's own figures."""
+        return usage_bar(await self.overview(org_id))
+
     async def chart(self, org_id: str, chart: ChartRange) -> Chart:
         async with self._conn() as conn:
             org = await store.organization(conn, org_id)
@@ -288,6 +293,11 @@ class Reports:
         async with self._conn() as conn:
             await store.organization(conn, org_id)
             return await billing.invoices(conn, org_id)
+
+    async def invoice(self, org_id: str, invoice_id: str) -> billing.InvoiceDetail:
+        async with self._conn() as conn:
+            await store.organization(conn, org_id)
+            return await billing.invoice_detail(conn, org_id, invoice_id)
 
     async def subscription(self, org_id: str) -> Statement:
         async with self._conn() as conn:

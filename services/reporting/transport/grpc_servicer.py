@@ -15,6 +15,7 @@ import grpc
 
 from services.gen.metering.v1 import reporting_pb2 as pb
 from services.gen.metering.v1 import reporting_pb2_grpc as pb_grpc
+from services.kit import inputs
 from services.kit.caller import CALLER
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
@@ -140,6 +141,11 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
 
     @measured
     @rpc
+    async def GetUsageBar(self, request: pb.GetUsageBarRequest, context: Context) -> pb.GetUsageBarResponse:
+        return out.usage_bar(await self.reports.usage_bar(valid_org(request.org_id)))
+
+    @measured
+    @rpc
     async def GetUsageChart(self, request: pb.GetUsageChartRequest,
                             context: Context) -> pb.GetUsageChartResponse:
         org = valid_org(request.org_id)
@@ -174,6 +180,13 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
                            context: Context) -> pb.ListInvoicesResponse:
         found = await self.reports.invoices(valid_org(request.org_id))
         return pb.ListInvoicesResponse(invoices=[out.invoice(i) for i in found])
+
+    @measured
+    @rpc
+    async def GetInvoice(self, request: pb.GetInvoiceRequest, context: Context) -> pb.GetInvoiceResponse:
+        org = valid_org(request.org_id)
+        invoice_id = inputs.text(request.invoice_id, "invoice_id", 255)
+        return out.invoice_detail(await self.reports.invoice(org, invoice_id))
 
     @measured
     @rpc

@@ -38,6 +38,11 @@ from services.reporting.service.reports import Reports
 from services.reporting.store.rate_limits import RateLimitReader
 from services.reporting.transport import http_json as out
 from services.reporting.transport import params
+from services.reporting.transport.http_billing import ROUTES as BILLING_ROUTES
+from services.reporting.transport.http_billing import BillingRoutes
+from services.reporting.transport.http_pages import add_pages
+from services.reporting.transport.http_plans import ROUTES as PLAN_ROUTES
+from services.reporting.transport.http_plans import PlanRoutes
 from services.reporting.transport.openapi import BUDGET_ALERT_FIELDS, QUOTA_FIELDS, openapi_document
 from services.reporting.transport.rate_limiting import client_ip
 
@@ -85,7 +90,8 @@ class ApiError(Exception):
         self.status, self.field, self.code = status, field, code
 
 
-STATUS_OF_CODE = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "RESOURCE_EXHAUSTED": 429}
+STATUS_OF_CODE = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "RESOURCE_EXHAUSTED": 429,
+                  "FAILED_PRECONDITION": 409}
 
 
 def _error(status: int, field: str, message: str, code: str) -> web.Response:
@@ -96,8 +102,11 @@ def build_app(deps: Deps) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=deps.middlewares)
     api = _Api(deps)
     allowed = allowed_methods()
-    for method, path, rpc, handler in api.routes():
+    routes = api.routes()
+    for i, (method, path, rpc, handler) in enumerate(routes):
         app.router.add_route(method, f"/api/v1{path}", api.guarded(rpc, handler))
+        if any(later == path for _, later, _, _ in routes[i + 1:]):
+            continue
         # Right behind the path's own routes, so that no later pattern (/usage/{resource_type})
         # answers a method the path does not have.
         app.router.add_route("OPTIONS", f"/api/v1{path}", _options(allowed[path]))
@@ -111,6 +120,7 @@ def build_app(deps: Deps) -> web.Application:
     for page_path in ("/dashboard/admin/billing", "/dashboard", "/dashboard/"):
         app.router.add_get(page_path, _dashboard_page)
     app.router.add_static("/dashboard/assets", DASHBOARD, follow_symlinks=False)
+    add_pages(app, DASHBOARD, PAGE_HEADERS)
     app.router.add_get("/healthz", _healthz)
     return app
 
@@ -186,10 +196,12 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/credits/top/{kind}", _R + "ListTopConsumers", "top"),
     ("GET", "/metrics", _R + "GetApiMetrics", "api_metrics"),
     ("GET", "/rate-limits", _R + "GetRateLimitStatus", "rate_limits"),
+    *PLAN_ROUTES,
+    *BILLING_ROUTES,
 )
 
 
-class _Api:
+class _Api(PlanRoutes, BillingRoutes):
     def __init__(self, deps: Deps) -> None:
         self.d = deps
 

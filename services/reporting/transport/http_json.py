@@ -17,6 +17,7 @@ from services.kit.decimals import format_decimal
 from services.metering.domain.readings import QuotaView
 from services.reporting.domain import results
 from services.reporting.domain.advice import Advice
+from services.reporting.domain.usage_bar import UsageBar
 from services.reporting.service.exports import Export
 from services.reporting.service.invoices import Invoice
 from services.reporting.store.rate_limits import Bar
@@ -141,8 +142,16 @@ def overview(o: results.Overview) -> Json:
         "total": d(o.total), "percentage": d(o.percent),
         "days_remaining": u.period.days_remaining(u.now), "days_elapsed": u.period.days_elapsed(u.now),
         "average_per_day": d(p.average_per_day), "run_out_in_days": d(p.run_out_in_days),
-        "run_out_warning": o.run_out_warning,
+        "run_out_warning": o.run_out_warning, "monthly_used": d(o.monthly_used),
+        "bonus_used": d(o.bonus_used), "monthly_percentage": d(o.monthly_percent),
+        "bonus_percentage": d(o.bonus_percent),
     }
+
+
+def usage_bar(b: UsageBar) -> Json:
+    return {"organization_id": b.org_id, "unit": b.unit.value, "used": d(b.used), "total": d(b.total),
+            "percentage": d(b.percent), "free_tier": b.free_tier, "show_upgrade": b.show_upgrade,
+            "show_referral": b.show_referral}
 
 
 def chart(c: results.Chart) -> Json:

@@ -19,8 +19,9 @@ from services.reporting.domain import results
 from services.reporting.domain.advice import Advice
 from services.reporting.domain.catalogue import BY_NAME
 from services.reporting.domain.periods import ChartRange, Period, Range
+from services.reporting.domain.usage_bar import UsageBar
 from services.reporting.service.exports import Export
-from services.reporting.service.invoices import Invoice
+from services.reporting.service.invoices import Invoice, InvoiceDetail
 from services.reporting.store.rate_limits import Bar
 
 UNITS = {Unit.CREDITS: mpb.UNIT_CREDITS, Unit.USD: mpb.UNIT_USD}
@@ -165,8 +166,15 @@ def overview(o: results.Overview) -> pb.GetCreditOverviewResponse:
         reserved=d(u.reserved), used=d(u.used), total=d(o.total), percentage=d(o.percent),
         days_remaining=u.period.days_remaining(u.now), days_elapsed=u.period.days_elapsed(u.now),
         average_per_day=d(p.average_per_day), run_out_in_days=decimal_or_empty(p.run_out_in_days),
-        run_out_warning=o.run_out_warning,
+        run_out_warning=o.run_out_warning, monthly_used=d(o.monthly_used), bonus_used=d(o.bonus_used),
+        monthly_percentage=d(o.monthly_percent), bonus_percentage=d(o.bonus_percent),
     )
+
+
+def usage_bar(b: UsageBar) -> pb.GetUsageBarResponse:
+    return pb.GetUsageBarResponse(org_id=b.org_id, unit=UNITS[b.unit], used=d(b.used), total=d(b.total),
+                                  percentage=d(b.percent), free_tier=b.free_tier,
+                                  show_upgrade=b.show_upgrade, show_referral=b.show_referral)
 
 
 def chart(c: results.Chart) -> pb.GetUsageChartResponse:
@@ -209,6 +217,16 @@ def invoice(i: Invoice) -> pb.Invoice:
                       amount_usd=d(i.amount) if i.currency == "usd" else "", amount=d(i.amount),
                       currency=i.currency, status=i.status, due_date=optional_timestamp(i.due_date),
                       pdf_url=i.pdf_url)
+
+
+def invoice_detail(found: InvoiceDetail) -> pb.GetInvoiceResponse:
+    return pb.GetInvoiceResponse(
+        invoice=invoice(found.invoice), plan_id=found.billed.plan_id,
+        lines=[pb.InvoiceLineItem(description=line.description, meter=line.meter,
+                                  quantity=decimal_or_empty(line.quantity), unit=line.unit,
+                                  unit_price_usd=decimal_or_empty(line.unit_price), amount_usd=d(line.amount))
+               for line in found.lines],
+        lines_total_usd=format(found.billed.total_usd, "f"))
 
 
 def subscription(s: Statement) -> pb.GetSubscriptionResponse:

@@ -7,6 +7,8 @@ from typing import Any
 from services.reporting.domain.catalogue import ALIASES, BY_NAME, CREDITS
 from services.reporting.domain.figures import MAX_PAGE
 from services.reporting.domain.periods import ChartRange, Granularity, Period
+from services.reporting.transport.openapi_billing import billing_paths
+from services.reporting.transport.openapi_plans import plan_paths
 from services.reporting.transport.params import ALERT_SEVERITIES, ALERT_STATUSES, KINDS
 
 Json = dict[str, Any]
@@ -50,7 +52,7 @@ MOMENT: Json = {"type": "string", "format": "date-time",
 
 
 ERRORS = (("400", "BadRequest"), ("401", "Unauthorized"), ("403", "Forbidden"), ("404", "NotFound"),
-          ("429", "TooManyRequests"), ("503", "Unavailable"))
+          ("409", "Conflict"), ("429", "TooManyRequests"), ("503", "Unavailable"))
 
 
 def _op(summary: str, rpc: str, response: Json, parameters: list[Json] | None = None,
@@ -231,7 +233,8 @@ def _paths() -> Json:
                  unit={"enum": ["credits", "usd"]}, period_start=TIME, period_end=TIME, monthly_allowance=D,
                  monthly_remaining=D, bonus_remaining=D, reserved=D, used=D, total=D, percentage=D,
                  days_remaining=N, days_elapsed=N, average_per_day=D, run_out_in_days=NULLABLE_DECIMAL,
-                 run_out_warning=B))},
+                 run_out_warning=B, monthly_used=D, bonus_used=D, monthly_percentage=D,
+                 bonus_percentage=D))},
         "/credits/chart": {"get": _op(
             "Credit (or USD) consumption split by source", r + "GetUsageChart",
             _obj(range=S, unit=S, points=_arr(_obj(start=TIME, end=TIME, web=D, cli=D, other=D))),
@@ -256,6 +259,8 @@ def _paths() -> Json:
                 domain=S, available=B, limit=NI, used=NI,
                 remaining=NI, percentage=NULLABLE_DECIMAL,
                 state=NS, reset_seconds=NULLABLE_DECIMAL))))))},
+        **plan_paths(_op, _obj, _arr, _p, _q),
+        **billing_paths(_op, _obj, _arr, _p),
     }
 
 
@@ -298,6 +303,7 @@ def openapi_document() -> Json:
                 "Unauthorized": _response("Missing, unknown or revoked API key"),
                 "Forbidden": _response("The key's role or organization may not do this"),
                 "NotFound": _response("Export, organization or resource does not exist"),
+                "Conflict": _response("The request's subject is in a state that does not allow it"),
                 "TooManyRequests": _response("A hard limit or rate limit was reached"),
                 "Unavailable": _response("The database is unreachable; retry"),
             },

@@ -24,6 +24,13 @@ class BillingModel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BILLING_MODEL_CREDITS: _ClassVar[BillingModel]
     BILLING_MODEL_BYOM: _ClassVar[BillingModel]
 
+class PlanChangeStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLAN_CHANGE_STATUS_UNSPECIFIED: _ClassVar[PlanChangeStatus]
+    PLAN_CHANGE_STATUS_PENDING: _ClassVar[PlanChangeStatus]
+    PLAN_CHANGE_STATUS_APPROVED: _ClassVar[PlanChangeStatus]
+    PLAN_CHANGE_STATUS_REFUSED: _ClassVar[PlanChangeStatus]
+
 class AlertSeverity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ALERT_SEVERITY_UNSPECIFIED: _ClassVar[AlertSeverity]
@@ -31,6 +38,7 @@ class AlertSeverity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALERT_SEVERITY_CRITICAL: _ClassVar[AlertSeverity]
     ALERT_SEVERITY_OVERAGE: _ClassVar[AlertSeverity]
     ALERT_SEVERITY_BUDGET: _ClassVar[AlertSeverity]
+    ALERT_SEVERITY_PLAN_CHANGE: _ClassVar[AlertSeverity]
 
 class AlertStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -52,11 +60,16 @@ ROLE_SERVICE: Role
 BILLING_MODEL_UNSPECIFIED: BillingModel
 BILLING_MODEL_CREDITS: BillingModel
 BILLING_MODEL_BYOM: BillingModel
+PLAN_CHANGE_STATUS_UNSPECIFIED: PlanChangeStatus
+PLAN_CHANGE_STATUS_PENDING: PlanChangeStatus
+PLAN_CHANGE_STATUS_APPROVED: PlanChangeStatus
+PLAN_CHANGE_STATUS_REFUSED: PlanChangeStatus
 ALERT_SEVERITY_UNSPECIFIED: AlertSeverity
 ALERT_SEVERITY_WARNING: AlertSeverity
 ALERT_SEVERITY_CRITICAL: AlertSeverity
 ALERT_SEVERITY_OVERAGE: AlertSeverity
 ALERT_SEVERITY_BUDGET: AlertSeverity
+ALERT_SEVERITY_PLAN_CHANGE: AlertSeverity
 ALERT_STATUS_UNSPECIFIED: AlertStatus
 ALERT_STATUS_ACTIVE: AlertStatus
 ALERT_STATUS_RESOLVED: AlertStatus
@@ -352,18 +365,76 @@ class RequestPlanChangeRequest(_message.Message):
     def __init__(self, org_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class PlanChangeRequest(_message.Message):
-    __slots__ = ("org_id", "request_id", "plan_id", "note", "requested_at")
+    __slots__ = ("org_id", "request_id", "plan_id", "note", "requested_at", "status", "requested_by", "decided_by", "decided_at", "reason")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     request_id: str
     plan_id: str
     note: str
     requested_at: _timestamp_pb2.Timestamp
-    def __init__(self, org_id: _Optional[str] = ..., request_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., note: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    status: PlanChangeStatus
+    requested_by: str
+    decided_by: str
+    decided_at: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, org_id: _Optional[str] = ..., request_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., note: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[PlanChangeStatus, str]] = ..., requested_by: _Optional[str] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListPlanChangeRequestsRequest(_message.Message):
+    __slots__ = ("org_id", "status")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    status: PlanChangeStatus
+    def __init__(self, org_id: _Optional[str] = ..., status: _Optional[_Union[PlanChangeStatus, str]] = ...) -> None: ...
+
+class ListPlanChangeRequestsResponse(_message.Message):
+    __slots__ = ("plan_change_requests",)
+    PLAN_CHANGE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    plan_change_requests: _containers.RepeatedCompositeFieldContainer[PlanChangeRequest]
+    def __init__(self, plan_change_requests: _Optional[_Iterable[_Union[PlanChangeRequest, _Mapping]]] = ...) -> None: ...
+
+class ApprovePlanChangeRequest(_message.Message):
+    __slots__ = ("org_id", "request_id", "note")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    request_id: str
+    note: str
+    def __init__(self, org_id: _Optional[str] = ..., request_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ApprovePlanChangeResponse(_message.Message):
+    __slots__ = ("plan_change_request", "organization")
+    PLAN_CHANGE_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    plan_change_request: PlanChangeRequest
+    organization: Organization
+    def __init__(self, plan_change_request: _Optional[_Union[PlanChangeRequest, _Mapping]] = ..., organization: _Optional[_Union[Organization, _Mapping]] = ...) -> None: ...
+
+class RefusePlanChangeRequest(_message.Message):
+    __slots__ = ("org_id", "request_id", "reason")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    request_id: str
+    reason: str
+    def __init__(self, org_id: _Optional[str] = ..., request_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RefusePlanChangeResponse(_message.Message):
+    __slots__ = ("plan_change_request",)
+    PLAN_CHANGE_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    plan_change_request: PlanChangeRequest
+    def __init__(self, plan_change_request: _Optional[_Union[PlanChangeRequest, _Mapping]] = ...) -> None: ...
 
 class LlmPrice(_message.Message):
     __slots__ = ("model", "effective_from", "input_usd_per_mtok", "output_usd_per_mtok", "cache_read_usd_per_mtok", "cache_write_usd_per_mtok")

@@ -131,6 +131,21 @@ class MeteringAdminServiceStub:
                 request_serializer=metering_dot_v1_dot_admin__pb2.RequestPlanChangeRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_admin__pb2.RequestPlanChangeResponse.FromString,
                 _registered_method=True)
+        self.ListPlanChangeRequests = channel.unary_unary(
+                '/metering.v1.MeteringAdminService/ListPlanChangeRequests',
+                request_serializer=metering_dot_v1_dot_admin__pb2.ListPlanChangeRequestsRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_admin__pb2.ListPlanChangeRequestsResponse.FromString,
+                _registered_method=True)
+        self.ApprovePlanChange = channel.unary_unary(
+                '/metering.v1.MeteringAdminService/ApprovePlanChange',
+                request_serializer=metering_dot_v1_dot_admin__pb2.ApprovePlanChangeRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_admin__pb2.ApprovePlanChangeResponse.FromString,
+                _registered_method=True)
+        self.RefusePlanChange = channel.unary_unary(
+                '/metering.v1.MeteringAdminService/RefusePlanChange',
+                request_serializer=metering_dot_v1_dot_admin__pb2.RefusePlanChangeRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_admin__pb2.RefusePlanChangeResponse.FromString,
+                _registered_method=True)
         self.SetLlmPrice = channel.unary_unary(
                 '/metering.v1.MeteringAdminService/SetLlmPrice',
                 request_serializer=metering_dot_v1_dot_admin__pb2.SetLlmPriceRequest.SerializeToString,
@@ -324,6 +339,29 @@ class MeteringAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlanChangeRequests(self, request, context):
+        """Plan change requests, newest first: a tenant admin lists its own organization's; a platform
+        admin names one organization, or none for all organizations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApprovePlanChange(self, request, context):
+        """Platform admins decide a pending request: approving changes the plan as ChangePlan does;
+        refusing keeps it. Either way the tenant is told through its alert channels (a notice of
+        severity ALERT_SEVERITY_PLAN_CHANGE). A request already decided is FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefusePlanChange(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetLlmPrice(self, request, context):
         """Prices take effect from `effective_from` on and never rewrite what earlier usage cost.
         """
@@ -503,6 +541,21 @@ def add_MeteringAdminServiceServicer_to_server(servicer, server):
                     servicer.RequestPlanChange,
                     request_deserializer=metering_dot_v1_dot_admin__pb2.RequestPlanChangeRequest.FromString,
                     response_serializer=metering_dot_v1_dot_admin__pb2.RequestPlanChangeResponse.SerializeToString,
+            ),
+            'ListPlanChangeRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlanChangeRequests,
+                    request_deserializer=metering_dot_v1_dot_admin__pb2.ListPlanChangeRequestsRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_admin__pb2.ListPlanChangeRequestsResponse.SerializeToString,
+            ),
+            'ApprovePlanChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApprovePlanChange,
+                    request_deserializer=metering_dot_v1_dot_admin__pb2.ApprovePlanChangeRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_admin__pb2.ApprovePlanChangeResponse.SerializeToString,
+            ),
+            'RefusePlanChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefusePlanChange,
+                    request_deserializer=metering_dot_v1_dot_admin__pb2.RefusePlanChangeRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_admin__pb2.RefusePlanChangeResponse.SerializeToString,
             ),
             'SetLlmPrice': grpc.unary_unary_rpc_method_handler(
                     servicer.SetLlmPrice,
@@ -1046,6 +1099,87 @@ class MeteringAdminService:
             '/metering.v1.MeteringAdminService/RequestPlanChange',
             metering_dot_v1_dot_admin__pb2.RequestPlanChangeRequest.SerializeToString,
             metering_dot_v1_dot_admin__pb2.RequestPlanChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlanChangeRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.MeteringAdminService/ListPlanChangeRequests',
+            metering_dot_v1_dot_admin__pb2.ListPlanChangeRequestsRequest.SerializeToString,
+            metering_dot_v1_dot_admin__pb2.ListPlanChangeRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApprovePlanChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.MeteringAdminService/ApprovePlanChange',
+            metering_dot_v1_dot_admin__pb2.ApprovePlanChangeRequest.SerializeToString,
+            metering_dot_v1_dot_admin__pb2.ApprovePlanChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefusePlanChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.MeteringAdminService/RefusePlanChange',
+            metering_dot_v1_dot_admin__pb2.RefusePlanChangeRequest.SerializeToString,
+            metering_dot_v1_dot_admin__pb2.RefusePlanChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -475,7 +475,7 @@ class GetCreditOverviewRequest(_message.Message):
     def __init__(self, org_id: _Optional[str] = ...) -> None: ...
 
 class GetCreditOverviewResponse(_message.Message):
-    __slots__ = ("org_id", "plan_id", "plan_name", "plan_price_usd", "unit", "period", "monthly_allowance", "monthly_remaining", "bonus_remaining", "reserved", "used", "total", "percentage", "days_remaining", "days_elapsed", "average_per_day", "run_out_in_days", "run_out_warning")
+    __slots__ = ("org_id", "plan_id", "plan_name", "plan_price_usd", "unit", "period", "monthly_allowance", "monthly_remaining", "bonus_remaining", "reserved", "used", "total", "percentage", "days_remaining", "days_elapsed", "average_per_day", "run_out_in_days", "run_out_warning", "monthly_used", "bonus_used", "monthly_percentage", "bonus_percentage")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -494,6 +494,10 @@ class GetCreditOverviewResponse(_message.Message):
     AVERAGE_PER_DAY_FIELD_NUMBER: _ClassVar[int]
     RUN_OUT_IN_DAYS_FIELD_NUMBER: _ClassVar[int]
     RUN_OUT_WARNING_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_USED_FIELD_NUMBER: _ClassVar[int]
+    BONUS_USED_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
+    BONUS_PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     plan_id: str
     plan_name: str
@@ -512,7 +516,37 @@ class GetCreditOverviewResponse(_message.Message):
     average_per_day: str
     run_out_in_days: str
     run_out_warning: bool
-    def __init__(self, org_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., plan_name: _Optional[str] = ..., plan_price_usd: _Optional[str] = ..., unit: _Optional[_Union[_metering_pb2.Unit, str]] = ..., period: _Optional[_Union[TimeRange, _Mapping]] = ..., monthly_allowance: _Optional[str] = ..., monthly_remaining: _Optional[str] = ..., bonus_remaining: _Optional[str] = ..., reserved: _Optional[str] = ..., used: _Optional[str] = ..., total: _Optional[str] = ..., percentage: _Optional[str] = ..., days_remaining: _Optional[int] = ..., days_elapsed: _Optional[int] = ..., average_per_day: _Optional[str] = ..., run_out_in_days: _Optional[str] = ..., run_out_warning: _Optional[bool] = ...) -> None: ...
+    monthly_used: str
+    bonus_used: str
+    monthly_percentage: str
+    bonus_percentage: str
+    def __init__(self, org_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., plan_name: _Optional[str] = ..., plan_price_usd: _Optional[str] = ..., unit: _Optional[_Union[_metering_pb2.Unit, str]] = ..., period: _Optional[_Union[TimeRange, _Mapping]] = ..., monthly_allowance: _Optional[str] = ..., monthly_remaining: _Optional[str] = ..., bonus_remaining: _Optional[str] = ..., reserved: _Optional[str] = ..., used: _Optional[str] = ..., total: _Optional[str] = ..., percentage: _Optional[str] = ..., days_remaining: _Optional[int] = ..., days_elapsed: _Optional[int] = ..., average_per_day: _Optional[str] = ..., run_out_in_days: _Optional[str] = ..., run_out_warning: _Optional[bool] = ..., monthly_used: _Optional[str] = ..., bonus_used: _Optional[str] = ..., monthly_percentage: _Optional[str] = ..., bonus_percentage: _Optional[str] = ...) -> None: ...
+
+class GetUsageBarRequest(_message.Message):
+    __slots__ = ("org_id",)
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    def __init__(self, org_id: _Optional[str] = ...) -> None: ...
+
+class GetUsageBarResponse(_message.Message):
+    __slots__ = ("org_id", "unit", "used", "total", "percentage", "free_tier", "show_upgrade", "show_referral")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
+    FREE_TIER_FIELD_NUMBER: _ClassVar[int]
+    SHOW_UPGRADE_FIELD_NUMBER: _ClassVar[int]
+    SHOW_REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    unit: _metering_pb2.Unit
+    used: str
+    total: str
+    percentage: str
+    free_tier: bool
+    show_upgrade: bool
+    show_referral: bool
+    def __init__(self, org_id: _Optional[str] = ..., unit: _Optional[_Union[_metering_pb2.Unit, str]] = ..., used: _Optional[str] = ..., total: _Optional[str] = ..., percentage: _Optional[str] = ..., free_tier: _Optional[bool] = ..., show_upgrade: _Optional[bool] = ..., show_referral: _Optional[bool] = ...) -> None: ...
 
 class ChartPoint(_message.Message):
     __slots__ = ("start", "end", "web", "cli", "other")
@@ -683,6 +717,42 @@ class ListInvoicesResponse(_message.Message):
     INVOICES_FIELD_NUMBER: _ClassVar[int]
     invoices: _containers.RepeatedCompositeFieldContainer[Invoice]
     def __init__(self, invoices: _Optional[_Iterable[_Union[Invoice, _Mapping]]] = ...) -> None: ...
+
+class GetInvoiceRequest(_message.Message):
+    __slots__ = ("org_id", "invoice_id")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    invoice_id: str
+    def __init__(self, org_id: _Optional[str] = ..., invoice_id: _Optional[str] = ...) -> None: ...
+
+class InvoiceLineItem(_message.Message):
+    __slots__ = ("description", "meter", "quantity", "unit", "unit_price_usd", "amount_usd")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    METER_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_USD_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_USD_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    meter: str
+    quantity: str
+    unit: str
+    unit_price_usd: str
+    amount_usd: str
+    def __init__(self, description: _Optional[str] = ..., meter: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., unit_price_usd: _Optional[str] = ..., amount_usd: _Optional[str] = ...) -> None: ...
+
+class GetInvoiceResponse(_message.Message):
+    __slots__ = ("invoice", "plan_id", "lines", "lines_total_usd")
+    INVOICE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    LINES_TOTAL_USD_FIELD_NUMBER: _ClassVar[int]
+    invoice: Invoice
+    plan_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[InvoiceLineItem]
+    lines_total_usd: str
+    def __init__(self, invoice: _Optional[_Union[Invoice, _Mapping]] = ..., plan_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[InvoiceLineItem, _Mapping]]] = ..., lines_total_usd: _Optional[str] = ...) -> None: ...
 
 class UsageMetric(_message.Message):
     __slots__ = ("name", "display_name", "usage", "unit", "price_per_unit")

@@ -91,6 +91,11 @@ class ReportingServiceStub:
                 request_serializer=metering_dot_v1_dot_reporting__pb2.GetCreditOverviewRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_reporting__pb2.GetCreditOverviewResponse.FromString,
                 _registered_method=True)
+        self.GetUsageBar = channel.unary_unary(
+                '/metering.v1.ReportingService/GetUsageBar',
+                request_serializer=metering_dot_v1_dot_reporting__pb2.GetUsageBarRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_reporting__pb2.GetUsageBarResponse.FromString,
+                _registered_method=True)
         self.GetUsageChart = channel.unary_unary(
                 '/metering.v1.ReportingService/GetUsageChart',
                 request_serializer=metering_dot_v1_dot_reporting__pb2.GetUsageChartRequest.SerializeToString,
@@ -115,6 +120,11 @@ class ReportingServiceStub:
                 '/metering.v1.ReportingService/ListInvoices',
                 request_serializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesRequest.SerializeToString,
                 response_deserializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesResponse.FromString,
+                _registered_method=True)
+        self.GetInvoice = channel.unary_unary(
+                '/metering.v1.ReportingService/GetInvoice',
+                request_serializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceRequest.SerializeToString,
+                response_deserializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceResponse.FromString,
                 _registered_method=True)
         self.GetSubscription = channel.unary_unary(
                 '/metering.v1.ReportingService/GetSubscription',
@@ -212,6 +222,15 @@ class ReportingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsageBar(self, request, context):
+        """The in-editor usage bar: the share of this period's credits (or USD cap) used, and which
+        buttons the editor shows: the referral invite from 50 %, the upgrade button from 75 % (always
+        on the free tier). Spend-capped (BYOM) organizations get neither: their cap is not a plan's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetUsageChart(self, request, context):
         """Credit (or USD) consumption over 24 hours, 7 days or 30 days, split by source.
         """
@@ -242,6 +261,14 @@ class ReportingServiceServicer:
 
     def ListInvoices(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoice(self, request, context):
+        """One invoice with its lines: the plan's price and each meter's period figure as the billing
+        worker computed them for Stripe. An invoice id of another organization is NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -313,6 +340,11 @@ def add_ReportingServiceServicer_to_server(servicer, server):
                     request_deserializer=metering_dot_v1_dot_reporting__pb2.GetCreditOverviewRequest.FromString,
                     response_serializer=metering_dot_v1_dot_reporting__pb2.GetCreditOverviewResponse.SerializeToString,
             ),
+            'GetUsageBar': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsageBar,
+                    request_deserializer=metering_dot_v1_dot_reporting__pb2.GetUsageBarRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_reporting__pb2.GetUsageBarResponse.SerializeToString,
+            ),
             'GetUsageChart': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUsageChart,
                     request_deserializer=metering_dot_v1_dot_reporting__pb2.GetUsageChartRequest.FromString,
@@ -337,6 +369,11 @@ def add_ReportingServiceServicer_to_server(servicer, server):
                     servicer.ListInvoices,
                     request_deserializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesRequest.FromString,
                     response_serializer=metering_dot_v1_dot_reporting__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'GetInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoice,
+                    request_deserializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceRequest.FromString,
+                    response_serializer=metering_dot_v1_dot_reporting__pb2.GetInvoiceResponse.SerializeToString,
             ),
             'GetSubscription': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSubscription,
@@ -620,6 +657,33 @@ class ReportingService:
             _registered_method=True)
 
     @staticmethod
+    def GetUsageBar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.ReportingService/GetUsageBar',
+            metering_dot_v1_dot_reporting__pb2.GetUsageBarRequest.SerializeToString,
+            metering_dot_v1_dot_reporting__pb2.GetUsageBarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetUsageChart(request,
             target,
             options=(),
@@ -744,6 +808,33 @@ class ReportingService:
             '/metering.v1.ReportingService/ListInvoices',
             metering_dot_v1_dot_reporting__pb2.ListInvoicesRequest.SerializeToString,
             metering_dot_v1_dot_reporting__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/metering.v1.ReportingService/GetInvoice',
+            metering_dot_v1_dot_reporting__pb2.GetInvoiceRequest.SerializeToString,
+            metering_dot_v1_dot_reporting__pb2.GetInvoiceResponse.FromString,
             options,
             channel_credentials,
             insecure,
