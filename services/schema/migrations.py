@@ -3,6 +3,11 @@
 Safe to run from several replicas at once: a session-level advisory lock serializes runners and
 each one applies only what is not yet recorded in `schema_migrations`, one transaction per file.
 An applied file whose text has changed is refused (its checksum no longer matches).
+
+Versions run without gaps. A new migration takes the next number, whatever context its tables
+belong to, and is never edited once released: a change is a new file. Files once numbered
+differently are listed in RENUMBERED, so a database that applied them under their former
+version is recognised instead of migrated twice.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at timestamptz NOT NULL DEFAULT now()
 )"""
 SELECT_APPLIED = "SELECT version, checksum FROM schema_migrations"
+RENUMBER_APPLIED = "UPDATE schema_migrations SET version = $3 WHERE version = $1 AND name = $2"
+
+# (former version, name) -> version: the numbering closed its gaps at 0006 and 0010. Listed in
+# ascending order, so each row moves to a version the one before it has just freed.
+RENUMBERED: tuple[tuple[str, str, str], ...] = (
+    ("0007", "reporting", "0006"),
+    ("0008", "usage_aggregation", "0007"),
+    ("0009", "deductions_usage", "0008"),
+    ("0010", "export_kinds", "0009"),
+    ("0012", "replayed_requests", "0010"),
+    ("0013", "api_keys_reference", "0011"),
+    ("0014", "plan_change_decisions", "0012"),
+)
 INSERT_APPLIED = "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -71,6 +89,9 @@ async def migrate(dsn: str, through: str | None = None) -> list[str]:
 
 async def _apply_pending(conn: asyncpg.Connection, through: str | None) -> list[str]:
     await conn.execute(CREATE_LEDGER_TABLE)
+    async with conn.transaction():
+        for former, name, version in RENUMBERED:
+            await conn.execute(RENUMBER_APPLIED, former, name, version)
     applied = {r["version"]: r["checksum"] for r in await conn.fetch(SELECT_APPLIED)}
     done = []
     for migration in available_migrations():
