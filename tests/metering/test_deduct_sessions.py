@@ -4,6 +4,7 @@ never overdraws across replicas, settles dropped streams and strands no hold pas
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from decimal import Decimal
@@ -440,3 +441,28 @@ async def test_a_stopping_server_settles_its_live_sessions_before_it_exits(
     assert (row["idempotency_key"], row["amount"]) == ("draining", 6)
     balance = await pool.fetchrow("SELECT * FROM balances WHERE org_id = $1", org)
     assert (balance["monthly_remaining"], balance["reserved"]) == (494, 0)
+
+
+async def test_the_readme_examples_charge_what_the_pricing_rules_say(
+    server_addrs: list[str], pool: asyncpg.Pool, make_org
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    org = await make_org()
+    async with pool.acquire() as conn:
+        service_key = (await create_api_key(conn, org, Role.SERVICE, "readme"))[1]
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    code = "\n".join(blocks).replace("127.0.0.1:50051", server_addrs[0]).replace('"demo"', f'"{org}"')
+    namespace: dict[str, Any] = {}
+    os.environ["METERING_API_KEY"] = service_key
+    try:
+        await asyncio.to_thread(exec, compile(code, "README.md", "exec"), namespace)
+    finally:
+        del os.environ["METERING_API_KEY"]
+    # 12,000 input tokens at $3/M and 1,050 output tokens at $15/M: $0.05175 = 5.175 credits.
+    assert (namespace["settled"].charged, namespace["settled"].replayed) == ("5.175", False)
+    assert namespace["spent"].granted
+    # 500 monthly credits - 5.175 - 5.
+    assert await pool.fetchval("SELECT monthly_remaining FROM balances WHERE org_id = $1", org) == Decimal(
+        "489.825")
+    recorded = "SELECT quantity FROM usage_events WHERE org_id = $1 AND idempotency_key = 'req-42-queries'"
+    assert await pool.fetchval(recorded, org) == 3
