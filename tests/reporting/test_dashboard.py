@@ -171,7 +171,8 @@ async def test_run_out_banner_and_unavailable_rate_limits(
     try:
         page = await _open(browser, base, poor.keys[Role.BILLING_CONTACT])
         assert await page.is_visible("#run-out-banner")
-        assert await page.text_content("#run-out-in") == "0.25 days"  # 100 left at 400 a day
+        assert await page.text_content("#run-out-in") == "less than a day"  # 100 left at 400 a day
+        assert await page.get_attribute("#banner-link", "href") == "/dashboard/usage#plans"
         assert await page.get_attribute("#rl-api", "data-available") == "false"
         assert "unavailable" in (await page.text_content("#rate-limits"))
         assert await page.locator("#rl-api div").count() == 0  # no bar, no made-up numbers

@@ -49,18 +49,17 @@
     bar.dataset.percentage = o.percentage;
     text("days-remaining", o.days_remaining); text("days-elapsed", o.days_elapsed);
     text("avg-per-day", o.average_per_day);
-    text("run-out-in", o.run_out_in_days === null ? "—" : `${o.run_out_in_days} days`);
+    text("run-out-in", window.Pages.days(o.run_out_in_days));
     $("run-out-banner").hidden = !o.run_out_warning;
-    text("banner-days", o.run_out_in_days);
+    text("banner-days", window.Pages.days(o.run_out_in_days));
   }
 
   function showChart(c) {
     text("chart-unit", c.unit === "usd" ? "(USD)" : "(credits)");
     const labels = c.points.map((p) => (c.range === "24h" ? p.start.slice(11, 16) : p.start.slice(5, 10)));
-    window.drawLineChart($("chart"), labels, [
-      { name: "web", values: c.points.map((p) => parseFloat(p.web)) },
-      { name: "cli", values: c.points.map((p) => parseFloat(p.cli)) },
-    ]);
+    // Spend without a source (an API caller that named none) is drawn too, as "other".
+    window.drawLineChart($("chart"), labels, ["web", "cli", "other"].map((name) => (
+      { name, values: c.points.map((p) => parseFloat(p[name])) })));
     $("chart").dataset.range = c.range;
   }
 
