@@ -58,9 +58,9 @@ async def test_the_page_runs_under_its_content_security_policy(
     await page.close()
 
 
-async def _open(browser: object, base: str, key: str, refresh_ms: int = 800) -> object:
+async def _open(browser: object, base: str, key: str, refresh_ms: int = 800, width: int = 1400) -> object:
     # The page forbids eval (CSP); Playwright's wait_for_function needs it, so the test bypasses it.
-    page = await browser.new_page(viewport={"width": 1400, "height": 1800}, bypass_csp=True)  # type: ignore[attr-defined]
+    page = await browser.new_page(viewport={"width": width, "height": 1800}, bypass_csp=True)  # type: ignore[attr-defined]
     response = await page.goto(f"{base}/dashboard?refresh={refresh_ms}#key={key}")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     await page.wait_for_selector("body[data-loaded]")
@@ -192,3 +192,12 @@ async def test_run_out_banner_and_unavailable_rate_limits(
 @pytest.fixture
 def free_port_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
+
+
+async def test_the_admin_page_fits_a_phone(
+        browser: object, http_server: tuple[str, str], org: Seeded) -> None:
+    page = await _open(browser, http_server[1], org.keys[Role.TENANT_ADMIN], refresh_ms=60_000, width=390)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
+    assert await page.is_visible("#credits-bar") and await page.is_visible("#chart")  # type: ignore[attr-defined]
+    await page.screenshot(path=str(SHOTS / "admin-phone.png"), full_page=True)  # type: ignore[attr-defined]
+    await page.close()  # type: ignore[attr-defined]
