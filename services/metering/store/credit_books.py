@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
+from services.kit.row_sets import RowSet, column
 from services.metering.domain.credits import (
     ON_ACCOUNT,
     Attribution,
@@ -23,6 +25,7 @@ from services.metering.domain.credits import (
     DenialReason,
     Grant,
     Hold,
+    LedgerEntry,
     ReserveOp,
     Unit,
 )
@@ -52,50 +55,104 @@ SELECT
         WHERE org_id = $1 AND (remaining > 0 OR grant_id IN (SELECT grant_id FROM open_allocations))
      ) g) AS grants"""
 
-WRITE_BOOK = """
+@dataclass(frozen=True)
+class LedgerRow:
+    kind: str = column("text")
+    grant_id: int | None = column("bigint")
+    hold_id: str | None = column("text")
+    amount: Decimal | None = column("numeric")
+    hold_amount: Decimal | None = column("numeric")
+    reference: str | None = column("text")
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    grant_id: int = column("bigint")
+    remaining: Decimal = column("numeric")
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    hold_id: str = column("text")
+    amount: Decimal = column("numeric")
+    remaining: Decimal = column("numeric")
+    status: str = column("text")
+    expires_at: datetime = column("timestamptz")
+    created_at: datetime = column("timestamptz")
+    # What the Reserve asked and answered (NULL for holds stored before these were kept).
+    model: str | None = column("text")
+    tokens: str | None = column("text", cast="jsonb")
+    denial_reason: str | None = column("text")
+    monthly_remaining: Decimal | None = column("numeric")
+    bonus_remaining: Decimal | None = column("numeric")
+    reserved: Decimal | None = column("numeric")
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    hold_id: str = column("text")
+    grant_id: int = column("bigint")
+    remaining: Decimal = column("numeric")
+
+
+@dataclass(frozen=True)
+class DeductionRow:
+    idempotency_key: str = column("text")
+    amount: Decimal = column("numeric")
+    unit: str = column("text")
+    granted: bool = column("bool")
+    denial_reason: str | None = column("text")
+    from_hold: Decimal = column("numeric")
+    from_monthly: Decimal = column("numeric")
+    from_bonus: Decimal = column("numeric")
+    hold_id: str | None = column("text")
+    monthly_remaining: Decimal = column("numeric")
+    bonus_remaining: Decimal = column("numeric")
+    reserved: Decimal = column("numeric")
+    workspace_id: str | None = column("text")
+    user_id: str | None = column("text")
+    source: str | None = column("text")
+    model: str | None = column("text")
+    tokens: str | None = column("text", cast="jsonb")
+
+
+# $1 is the organization and $2 the batch's time; then each row set's columns, then the balance.
+LEDGER = RowSet(LedgerRow, 3, "e")
+GRANTS = RowSet(GrantRow, LEDGER.next_param, "u")
+HOLDS = RowSet(HoldRow, GRANTS.next_param, "h")
+ALLOCATIONS = RowSet(AllocationRow, HOLDS.next_param, "a")
+DEDUCTIONS = RowSet(DeductionRow, ALLOCATIONS.next_param, "d")
+_BALANCE = DEDUCTIONS.next_param
+
+WRITE_BOOK = f"""
 WITH ledger AS (
-    INSERT INTO ledger_entries (org_id, kind, grant_id, hold_id, amount, hold_amount, reference, created_at)
-    SELECT $1, e.kind, e.grant_id, e.hold_id, e.amount, e.hold_amount, e.reference, $2
-    FROM unnest($3::text[], $4::bigint[], $5::text[], $6::numeric[], $7::numeric[], $8::text[])
-         AS e(kind, grant_id, hold_id, amount, hold_amount, reference)
+    INSERT INTO ledger_entries (org_id, {LEDGER.names}, created_at)
+    SELECT $1, {LEDGER.values}, $2
+    FROM {LEDGER.source}
 ), grants AS (
     UPDATE credit_grants g SET remaining = u.remaining
-    FROM unnest($9::bigint[], $10::numeric[]) AS u(grant_id, remaining)
+    FROM {GRANTS.source}
     WHERE g.org_id = $1 AND g.grant_id = u.grant_id
 ), held AS (
-    INSERT INTO holds (org_id, hold_id, amount, remaining, status, expires_at, created_at, closed_at,
-                       model, tokens, denial_reason, monthly_remaining, bonus_remaining, reserved)
-    SELECT $1, h.hold_id, h.amount, h.remaining, h.status, h.expires_at, h.created_at,
-           CASE WHEN h.status IN ('released', 'expired') THEN $2 END,
-           h.model, h.tokens::jsonb, h.denial_reason, h.monthly_remaining, h.bonus_remaining, h.reserved
-    FROM unnest($11::text[], $12::numeric[], $13::numeric[], $14::text[], $15::timestamptz[],
-                $16::timestamptz[], $41::text[], $42::text[], $43::text[], $44::numeric[], $45::numeric[],
-                $46::numeric[])
-         AS h(hold_id, amount, remaining, status, expires_at, created_at, model, tokens, denial_reason,
-              monthly_remaining, bonus_remaining, reserved)
+    INSERT INTO holds (org_id, {HOLDS.names}, closed_at)
+    SELECT $1, {HOLDS.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
+    FROM {HOLDS.source}
     ON CONFLICT (org_id, hold_id) DO UPDATE
     SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,
         expires_at = EXCLUDED.expires_at
 ), allocations AS (
-    INSERT INTO hold_allocations (org_id, hold_id, grant_id, remaining)
-    SELECT $1, a.hold_id, a.grant_id, a.remaining
-    FROM unnest($17::text[], $18::bigint[], $19::numeric[]) AS a(hold_id, grant_id, remaining)
+    INSERT INTO hold_allocations (org_id, {ALLOCATIONS.names})
+    SELECT $1, {ALLOCATIONS.values}
+    FROM {ALLOCATIONS.source}
     ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining
 ), deducted AS (
-    INSERT INTO deductions (org_id, idempotency_key, amount, unit, granted, denial_reason, from_hold,
-                            from_monthly, from_bonus, hold_id, monthly_remaining, bonus_remaining,
-                            reserved, workspace_id, user_id, source, model, tokens, created_at)
-    SELECT $1, d.key, d.amount, d.unit, d.granted, d.denial_reason, d.from_hold, d.from_monthly,
-           d.from_bonus, d.hold_id, d.monthly_remaining, d.bonus_remaining, d.reserved,
-           d.workspace_id, d.user_id, d.source, d.model, d.tokens::jsonb, $2
-    FROM unnest($20::text[], $21::numeric[], $22::text[], $23::bool[], $24::text[], $25::numeric[],
-                $26::numeric[], $27::numeric[], $28::text[], $29::numeric[], $30::numeric[],
-                $31::numeric[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[])
-         AS d(key, amount, unit, granted, denial_reason, from_hold, from_monthly, from_bonus, hold_id,
-              monthly_remaining, bonus_remaining, reserved, workspace_id, user_id, source, model, tokens)
+    INSERT INTO deductions (org_id, {DEDUCTIONS.names}, created_at)
+    SELECT $1, {DEDUCTIONS.values}, $2
+    FROM {DEDUCTIONS.source}
 )
 UPDATE balances
-SET monthly_remaining = $37, bonus_remaining = $38, reserved = $39, period_used = $40, updated_at = $2
+SET monthly_remaining = ${_BALANCE}, bonus_remaining = ${_BALANCE + 1}, reserved = ${_BALANCE + 2},
+    period_used = ${_BALANCE + 3}, updated_at = $2
 WHERE org_id = $1"""
 
 
@@ -158,42 +215,47 @@ def deduction_from_json(d: Mapping[str, Any]) -> Deduction:
 
 async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> None:
     """Writes the batch's ledger rows, grant and hold changes, deductions and the balance."""
-    e, ds = book.entries, book.new_deductions
-    grant_ids = sorted(book.changed_grants)
     holds = [book.holds[h] for h in sorted(book.changed_holds)]
-    allocations = [(h.hold_id, g, left) for h in holds for g, left in sorted(h.allocations.items())]
     balance = book.balance()
     await conn.execute(
         WRITE_BOOK, org_id, book.now,
-        [x.kind for x in e], [None if x.grant_id == ON_ACCOUNT else x.grant_id for x in e],
-        [x.hold_id for x in e], [x.amount for x in e],
-        [x.hold_amount for x in e], [x.reference for x in e],
-        grant_ids, [book.grants[i].remaining for i in grant_ids],
-        [h.hold_id for h in holds], [h.amount for h in holds], [h.remaining for h in holds],
-        [h.status for h in holds], [h.expires_at for h in holds], [h.created_at for h in holds],
-        [a[0] for a in allocations], [a[1] for a in allocations], [a[2] for a in allocations],
-        [d.idempotency_key for d in ds], [d.amount for d in ds], [d.unit.value for d in ds],
-        [d.granted for d in ds], [d.denial_reason.value if d.denial_reason else None for d in ds],
-        [d.from_hold for d in ds], [d.from_monthly for d in ds], [d.from_bonus for d in ds],
-        [d.hold_id for d in ds], [d.balance.monthly_remaining for d in ds],
-        [d.balance.bonus_remaining for d in ds], [d.balance.reserved for d in ds],
-        [d.attribution.workspace_id for d in ds], [d.attribution.user_id for d in ds],
-        [d.attribution.source for d in ds], [d.llm.model if d.llm else None for d in ds],
-        [json.dumps(d.llm.tokens.as_json()) if d.llm else None for d in ds],
+        *LEDGER.arguments([_ledger_row(x) for x in book.entries]),
+        *GRANTS.arguments([GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]),
+        *HOLDS.arguments([_hold_row(h) for h in holds]),
+        *ALLOCATIONS.arguments([AllocationRow(h.hold_id, g, left)
+                                for h in holds for g, left in sorted(h.allocations.items())]),
+        *DEDUCTIONS.arguments([_deduction_row(d) for d in book.new_deductions]),
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
-        *_reserve_columns(holds),
     )
 
 
-def _reserve_columns(holds: list[Hold]) -> tuple[list[Any], ...]:
-    """What each new hold's Reserve asked and answered (holds already stored keep theirs)."""
-    llm = [h.request.cost if h.request and isinstance(h.request.cost, LlmUsage) else None for h in holds]
-    after = [h.balance_after for h in holds]
-    return (
-        [u.model if u else None for u in llm],
-        [json.dumps(u.tokens.as_json()) if u else None for u in llm],
-        [h.denial_reason.value if h.denial_reason else None for h in holds],
-        [b.monthly_remaining if b else None for b in after],
-        [b.bonus_remaining if b else None for b in after],
-        [b.reserved if b else None for b in after],
+def _ledger_row(entry: LedgerEntry) -> LedgerRow:
+    return LedgerRow(entry.kind, None if entry.grant_id == ON_ACCOUNT else entry.grant_id, entry.hold_id,
+                     entry.amount, entry.hold_amount, entry.reference)
+
+
+def _tokens_json(llm: LlmUsage | None) -> str | None:
+    return json.dumps(llm.tokens.as_json()) if llm else None
+
+
+def _hold_row(hold: Hold) -> HoldRow:
+    """The hold, with what its Reserve asked and answered when it is new (stored ones keep theirs)."""
+    asked = hold.request.cost if hold.request and isinstance(hold.request.cost, LlmUsage) else None
+    after = hold.balance_after
+    return HoldRow(
+        hold.hold_id, hold.amount, hold.remaining, hold.status, hold.expires_at, hold.created_at,
+        asked.model if asked else None, _tokens_json(asked),
+        hold.denial_reason.value if hold.denial_reason else None,
+        after.monthly_remaining if after else None, after.bonus_remaining if after else None,
+        after.reserved if after else None,
+    )
+
+
+def _deduction_row(d: Deduction) -> DeductionRow:
+    return DeductionRow(
+        d.idempotency_key, d.amount, d.unit.value, d.granted,
+        d.denial_reason.value if d.denial_reason else None,
+        d.from_hold, d.from_monthly, d.from_bonus, d.hold_id, d.balance.monthly_remaining,
+        d.balance.bonus_remaining, d.balance.reserved, d.attribution.workspace_id, d.attribution.user_id,
+        d.attribution.source, d.llm.model if d.llm else None, _tokens_json(d.llm),
     )
