@@ -20,10 +20,10 @@ from services.metering.domain.credits import (
     Unit,
 )
 from services.metering.domain.readings import Usage
+from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
 from services.metering.service.streaming import DeductionSessions
 from services.metering.store.catalogue import Catalogue
-from services.metering.store.credit_ledger import CreditLedger
 from services.metering.store.deduction_usage import CREDITS_SPENT
 from services.metering.store.quota import read_usage
 from services.metering.store.usage import NewEvent, StoredEvent, UsageRecorder

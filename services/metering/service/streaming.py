@@ -33,8 +33,8 @@ from services.metering.domain.sessions import (
     Tally,
     token_cost,
 )
+from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
-from services.metering.store.credit_ledger import CreditLedger
 from services.metering.store.session_prices import price_in_force
 
 log = logging.getLogger(__name__)

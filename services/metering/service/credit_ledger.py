@@ -1,0 +1,244 @@
+"""Deduct, Reserve and Release with group commit.
+
+Concurrent operations for the same organization queue up inside this process; one transaction at
+a time per organization takes the balance row FOR UPDATE, replays idempotency keys already stored,
+applies the new operations in arrival order on the organization's CreditBook, writes every ledger
+row in one statement and commits once. Across replicas the row lock serializes batches, so
+PostgreSQL still decides: no organization is overdrawn however many processes race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from services.kit.errors import FieldError, NotFoundError
+from services.metering.domain.alerts import QuotaLimits
+from services.metering.domain.credits import (
+    CreditBook,
+    Deduction,
+    DeductOp,
+    Operation,
+    Release,
+    ReleaseOp,
+    Reservation,
+    ReserveOp,
+    Unit,
+    period_allowance,
+)
+from services.metering.domain.pricing import LlmPrice, LlmUsage, llm_cost_usd, usd_to_credits
+from services.metering.domain.replays import replayed_deduction, replayed_reservation
+from services.metering.domain.sessions import (
+    SESSION_OPS,
+    SessionOp,
+    SessionOutcome,
+    SettleOp,
+    apply_session_op,
+    session_key_of,
+    tokens_of,
+)
+from services.metering.domain.usage_limits import MeterCounter
+from services.metering.store import alerts, quota_limits
+from services.metering.store import credit_ledger as ledger_store
+from services.metering.store.credit_books import load_book, save_book
+from services.metering.store.deduction_usage import LLM_TOKENS, record_deductions_as_usage
+from services.metering.store.periods import roll_period_if_due
+from services.metering.store.quota_limits import CREDITS
+
+Outcome = Deduction | Reservation | Release | SessionOutcome
+
+
+@dataclass
+class _Pending:
+    op: Operation | SessionOp | None  # None: a sweep that only expires lapsed holds
+    future: asyncio.Future[Any]
+
+
+class CreditLedger:
+    """Per-process front of the credit ledger; one instance per server process."""
+
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 1) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        # One batch per organization at a time: the server is CPU-bound long before PostgreSQL
+        # is, and whatever queues behind a batch joins the next one, so batches grow with the
+        # load (a second batch in flight measured 10-15 % slower: smaller batches, a lock wait).
+        self._batches_in_flight = batches_in_flight
+        self._queues: dict[str, list[_Pending]] = defaultdict(list)
+        self._draining: dict[str, int] = defaultdict(int)
+
+    async def deduct(self, org_id: str, op: DeductOp) -> Deduction:
+        result: Deduction = await self._submit(org_id, op)
+        return result
+
+    async def reserve(self, org_id: str, op: ReserveOp) -> Reservation:
+        result: Reservation = await self._submit(org_id, op)
+        return result
+
+    async def release(self, org_id: str, op: ReleaseOp) -> Release:
+        result: Release = await self._submit(org_id, op)
+        return result
+
+    async def apply_session_op(self, org_id: str, op: SessionOp) -> SessionOutcome:
+        """Opens, extends or settles a deduction session's hold (see domain.sessions)."""
+        result: SessionOutcome = await self._submit(org_id, op)
+        return result
+
+    async def expire_lapsed_holds(self, limit: int = 100) -> int:
+        """Releases holds past their expiry (each exactly once); returns the organizations swept."""
+        async with self._pool.acquire() as conn:
+            org_ids = await ledger_store.organizations_with_expired_holds(conn, limit)
+        await asyncio.gather(*(self._submit(org_id, None) for org_id in org_ids))
+        return len(org_ids)
+
+    async def _submit(self, org_id: str, op: Operation | SessionOp | None) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queues[org_id].append(_Pending(op, future))
+        if self._draining[org_id] < self._batches_in_flight:
+            self._draining[org_id] += 1
+            asyncio.get_running_loop().create_task(self._drain(org_id))
+        return await future
+
+    async def _drain(self, org_id: str) -> None:
+        try:
+            while queue := self._queues.get(org_id):
+                batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
+                try:
+                    outcomes = await self._apply(org_id, batch)
+                except Exception as error:  # the transaction rolled back: nothing was applied
+                    outcomes = [error] * len(batch)
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    if pending.future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        pending.future.set_exception(outcome)
+                    else:
+                        pending.future.set_result(outcome)
+        finally:
+            self._draining[org_id] -= 1
+            if not self._draining[org_id]:
+                del self._draining[org_id]
+                if not self._queues.get(org_id):
+                    self._queues.pop(org_id, None)
+
+    async def _apply(self, org_id: str, batch: list[_Pending]) -> list[Outcome | Exception | None]:
+        ops = [p.op for p in batch]
+        # The unit of work: the whole batch commits, or none of it does.
+        async with self._pool.acquire() as conn, conn.transaction():
+            org = await ledger_store.lock_balance(conn, org_id)
+            if org is None:
+                return [NotFoundError("org_id", f"organization {org_id!r} does not exist")] * len(ops)
+            org = await roll_period_if_due(conn, org_id, org)
+            unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
+            keys = [k for op in ops if (k := _deduction_key(op))]
+            hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
+            book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
+            book.tokens = await _lock_token_counter(conn, org_id, ops)
+            prices, rate = await _load_prices(conn, ops, book.now)
+            outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
+            await save_book(conn, org_id, book)
+            await record_deductions_as_usage(conn, org_id, book.new_deductions)
+            if book.tokens is not None:
+                await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
+            await _raise_alerts(conn, org_id, org, book)
+        return outcomes
+
+
+def _deduction_key(op: Operation | SessionOp | None) -> str | None:
+    if isinstance(op, DeductOp):
+        return op.idempotency_key
+    return session_key_of(op) if isinstance(op, SESSION_OPS) else None
+
+
+def _tokens(op: Operation | SessionOp | None) -> LlmUsage | None:
+    """The tokens an operation prices or counts, if any."""
+    if isinstance(op, SESSION_OPS):
+        return tokens_of(op)
+    if isinstance(op, DeductOp | ReserveOp) and isinstance(op.cost, LlmUsage):
+        return op.cost
+    return None
+
+
+def _apply_one(book: CreditBook, op: Operation | SessionOp | None, stored: dict[str, Deduction],
+               prices: dict[str, LlmPrice], rate: Decimal | None) -> Outcome | Exception | None:
+    try:
+        if op is None:
+            return None
+        if isinstance(op, SESSION_OPS):
+            return apply_session_op(book, op, stored, lambda cost: _price(cost, book.unit, prices, rate))
+        if isinstance(op, ReleaseOp):
+            hold = book.holds.get(op.hold_id)
+            if hold is None or hold.status == "denied":
+                raise NotFoundError("hold_id", f"hold {op.hold_id!r} does not exist")
+            return book.release(hold)
+        if isinstance(op, ReserveOp):
+            existing = book.holds.get(op.hold_id)
+            if existing is not None:
+                return replayed_reservation(existing, op, book.unit, book.balance())
+            return book.reserve(op, _price(op.cost, book.unit, prices, rate))
+        if op.idempotency_key in stored:
+            return replayed_deduction(stored[op.idempotency_key], op)
+        if op.hold_id and op.hold_id not in book.holds:
+            raise NotFoundError("hold_id", f"hold {op.hold_id!r} does not exist")
+        amount = _price(op.cost, book.unit, prices, rate)
+        result = book.deduct(op, amount, op.cost if isinstance(op.cost, LlmUsage) else None)
+        stored[op.idempotency_key] = dataclasses.replace(result, replayed=True)
+        return result
+    except FieldError as error:  # NotFoundError included
+        return error
+
+
+
+def _price(cost: Decimal | LlmUsage, unit: Unit, prices: dict[str, LlmPrice],
+           rate: Decimal | None) -> Decimal:
+    if isinstance(cost, Decimal):
+        return cost
+    price = prices.get(cost.model)
+    if price is None:
+        raise NotFoundError("tokens.model", f"no price for model {cost.model!r}")
+    usd = llm_cost_usd(price, cost.tokens)
+    if unit is Unit.USD:
+        return usd
+    if rate is None:
+        raise NotFoundError("tokens", "no credit rate is in force")
+    return usd_to_credits(usd, rate)
+
+
+async def _lock_token_counter(conn: asyncpg.Connection, org_id: str,
+                              ops: list[Operation | SessionOp | None]) -> MeterCounter | None:
+    """Locks the `llm_tokens` quota row (after the balance row, as every writer does) when the
+    batch prices tokens and a quota tracks them; RecordUsage takes the same lock."""
+    if not any(_tokens(op) for op in ops):
+        return None
+    return (await quota_limits.lock_counters(conn, [(org_id, LLM_TOKENS)])).get((org_id, LLM_TOKENS))
+
+
+async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | SessionOp | None],
+                       now: datetime) -> tuple[dict[str, LlmPrice], Decimal | None]:
+    # A settlement counts tokens priced chunk by chunk already.
+    models = sorted({usage.model for op in ops if (usage := _tokens(op)) and not isinstance(op, SettleOp)})
+    if not models:
+        return {}, None
+    return await ledger_store.prices_at(conn, models, now), await ledger_store.credit_rate_at(conn, now)
+
+
+async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
+                        book: CreditBook) -> None:
+    balance = book.balance()
+    # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
+    overspent = await ledger_store.overspent(conn, org_id) if book.unit is Unit.USD else Decimal(0)
+    limits = QuotaLimits(
+        org["soft_limit"], org["hard_limit"],
+        None if book.unlimited else period_allowance(book.period_used, balance.reserved,
+                                                     balance.available, overspent),
+        org["alert_at_percent"], org["alert_enabled"],
+    )
+    await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now)
