@@ -15,10 +15,10 @@ from typing import Any, Generic, TypeVar
 Row = TypeVar("Row")
 
 
-def column(sql_type: str, *, cast: str | None = None) -> Any:
+def column(sql_type: str, *, cast: str | None = None, default: Any = dataclasses.MISSING) -> Any:
     """A dataclass field written as `sql_type[]` through unnest; `cast` converts it in the
     statement's value list (e.g. text sent as `jsonb`)."""
-    return dataclasses.field(metadata={"sql_type": sql_type, "cast": cast})
+    return dataclasses.field(default=default, metadata={"sql_type": sql_type, "cast": cast})
 
 
 class RowSet(Generic[Row]):
