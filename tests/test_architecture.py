@@ -1,8 +1,10 @@
 """The dependency rule (the import-linter contracts in pyproject.toml) holds, and it bites: the same
-contracts, evaluated on a copy of the code with one wrong-way import added, are broken."""
+contracts, evaluated on a copy of the code with one wrong-way import added, are broken.
+Store functions leave the unit of work to the service layer."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -71,3 +73,14 @@ def test_a_wrong_way_import_breaks_its_contract(copy_of_the_code: Path, module: 
     assert result.returncode != 0, result.stdout
     assert f"{contract} BROKEN" in result.stdout, result.stdout
     assert module.removesuffix(".py").replace("/", ".") in result.stdout, result.stdout
+
+
+def test_store_functions_never_open_a_transaction() -> None:
+    """The service layer owns the unit of work; a store function only takes the connection."""
+    opened = []
+    for path in sorted(Path(__file__).resolve().parents[1].glob("services/*/store/*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "transaction":
+                opened.append(f"{path.name}:{node.lineno}")
+    assert opened == []

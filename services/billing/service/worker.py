@@ -14,7 +14,8 @@ import asyncpg
 
 from services.billing.config import WorkerConfig
 from services.billing.domain.invoices import from_stripe
-from services.billing.store import accounts, invoices, outbox, rollup
+from services.billing.service import scheduling
+from services.billing.store import accounts, invoices, rollup
 from services.billing.store.stripe_gateway import StripeFailure, StripeGateway
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,10 @@ async def schedule(pool: asyncpg.Pool, config: WorkerConfig, now: datetime) -> d
     """Late events, due roll-ups and due days, on one replica at a time."""
     async def work(conn: asyncpg.Connection) -> dict[str, int]:
         late = await rollup.mark_late_events(conn)
-        hours = await rollup.roll_up_due_hours(conn, now, config.rollup_minute)
-        rerolled = await rollup.roll_up_dirty_hours(conn)
-        days = await outbox.plan_due_days(conn, now, config.sync_hour)
-        corrections = await outbox.plan_reconciliations(conn, now)
+        hours = await scheduling.roll_up_due_hours(conn, now, config.rollup_minute)
+        rerolled = await scheduling.roll_up_dirty_hours(conn)
+        days = await scheduling.plan_due_days(conn, now, config.sync_hour)
+        corrections = await scheduling.plan_reconciliations(conn, now)
         return {"late_hours": late, "hours_rolled": len(hours), "hours_rerolled": rerolled,
                 "days_planned": len(days), "corrections": corrections}
 

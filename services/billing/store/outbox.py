@@ -16,8 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from services.billing.domain.proration import HOUR
-from services.billing.domain.schedule import DAY, day_start, days_due, utc_day
+from services.billing.domain.schedule import DAY, day_start
 from services.billing.domain.stripe_units import event_timestamp, identifier, stripe_value
 from services.metering.domain.billing_period import period_containing
 from services.metering.domain.usage_model import Aggregation, span_figure
@@ -142,42 +141,41 @@ async def _gauge_value(conn: asyncpg.Connection, org_id: str, meter: str, day: d
     return stripe_value(span_figure(kind, ((r["hour_start"], r["quantity"]) for r in rows)), scale)
 
 
-async def plan_due_days(conn: asyncpg.Connection, now: datetime, sync_hour: int) -> list[date]:
-    """Plans every day whose sync time has come and whose 24 hours are rolled up, oldest first."""
+async def rolled_span(conn: asyncpg.Connection) -> tuple[datetime | None, datetime | None]:
+    """The first and the last hour rolled up (None, None before any)."""
     first, last = await conn.fetchrow(SELECT_ROLLED)
-    if first is None:
-        return []
-    planned = await conn.fetchval(SELECT_PLANNED)
-    next_day = utc_day(planned) + DAY if planned is not None else utc_day(first)
-    rolled_until = last + HOUR
-    done: list[date] = []
-    for day in days_due(next_day, now, sync_hour):
-        if day_start(day) + DAY > rolled_until:
-            break
-        async with conn.transaction():
-            await plan_day(conn, day, now)
-            await conn.execute(SAVE_PLANNED, day_start(day))
-        done.append(day)
-    return done
+    return first, last
 
 
-async def plan_reconciliations(conn: asyncpg.Connection, now: datetime, limit: int = 1000) -> int:
-    """Re-plans (organization, day) pairs that late events changed after the day was planned."""
-    planned = await conn.fetchval(SELECT_PLANNED)
-    if planned is None:
-        return 0
-    added = 0
-    for row in await conn.fetch(SELECT_RECONCILE, utc_day(planned), limit):
-        async with conn.transaction():
-            added += await plan_day(conn, row["usage_day"], now, row["org_id"])
-            # A `last` meter's later days carry the period's figure so far: a late reading of
-            # this day may change theirs too.
-            later = row["usage_day"] + DAY
-            while later <= utc_day(planned) and later - row["usage_day"] <= LAST_REPLAN:
-                added += await plan_day(conn, later, now, row["org_id"], "last")
-                later += DAY
-            await conn.execute(DELETE_RECONCILE, row["org_id"], row["usage_day"])
+async def planned_until(conn: asyncpg.Connection) -> datetime | None:
+    """The start of the last day planned, None before any."""
+    planned: datetime | None = await conn.fetchval(SELECT_PLANNED)
+    return planned
+
+
+async def plan_next_day(conn: asyncpg.Connection, day: date, now: datetime) -> None:
+    """Plans the day's pushes and records it as the last day planned."""
+    await plan_day(conn, day, now)
+    await conn.execute(SAVE_PLANNED, day_start(day))
+
+
+async def reconciliations_due(conn: asyncpg.Connection, planned_day: date,
+                              limit: int) -> list[tuple[str, date]]:
+    """(organization, day) pairs that late events changed after the day was planned."""
+    return [(r["org_id"], r["usage_day"]) for r in await conn.fetch(SELECT_RECONCILE, planned_day, limit)]
+
+
+async def replan(conn: asyncpg.Connection, org_id: str, usage_day: date, planned_day: date,
+                 now: datetime) -> int:
+    """Plans the organization's day again, and the later days a `last` meter carries it into."""
+    added = await plan_day(conn, usage_day, now, org_id)
+    later = usage_day + DAY
+    while later <= planned_day and later - usage_day <= LAST_REPLAN:
+        added += await plan_day(conn, later, now, org_id, "last")
+        later += DAY
+    await conn.execute(DELETE_RECONCILE, org_id, usage_day)
     return added
+
 
 
 async def due_lanes(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[str, str]]:

@@ -87,49 +87,46 @@ async def create_resource(conn: asyncpg.Connection, new: NewResource,
                           now: datetime | None = None) -> tuple[ResourceView, bool]:
     """Starts billing at `now` (default: the database's time, whole seconds); (view, replayed)."""
     await get_organization(conn, new.org_id)
-    async with conn.transaction():
-        at = now or await conn.fetchval(NOW)
-        rate = await _rate(conn, new.kind, new.tier, at)
-        meter = await _ensure_meter(conn, new.kind, new.tier)
-        created = await conn.fetchval(INSERT_RESOURCE, new.org_id, new.resource_id, new.kind, new.name,
-                                      new.tier, new.quantity, new.user_id, at)
-        if created is None:
-            await _same_as_existing(conn, new)
-        else:
-            await conn.execute(INSERT_SEGMENT, new.org_id, new.resource_id, 1, meter.meter, new.tier,
-                               new.quantity, rate, at)
+    at = now or await conn.fetchval(NOW)
+    rate = await _rate(conn, new.kind, new.tier, at)
+    meter = await _ensure_meter(conn, new.kind, new.tier)
+    created = await conn.fetchval(INSERT_RESOURCE, new.org_id, new.resource_id, new.kind, new.name,
+                                  new.tier, new.quantity, new.user_id, at)
+    if created is None:
+        await _same_as_existing(conn, new)
+    else:
+        await conn.execute(INSERT_SEGMENT, new.org_id, new.resource_id, 1, meter.meter, new.tier,
+                           new.quantity, rate, at)
     return await get_resource(conn, new.org_id, new.resource_id, at), created is None
 
 
 async def resize_resource(conn: asyncpg.Connection, org_id: str, resource_id: str, tier: str | None,
                           quantity: Decimal | None, now: datetime | None = None) -> tuple[ResourceView, bool]:
-    async with conn.transaction():
-        current = await _locked(conn, org_id, resource_id)
-        if current["status"] == "deleted":
-            raise FieldError("resource_id", f"resource {resource_id!r} is deleted")
-        new_tier = current["tier"] if tier is None else tier
-        new_quantity = current["quantity"] if quantity is None else quantity
-        at = now or await conn.fetchval(NOW)
-        replayed = (new_tier, new_quantity) == (current["tier"], current["quantity"])
-        if not replayed:
-            rate = await _rate(conn, current["kind"], new_tier, at)
-            meter = await _ensure_meter(conn, current["kind"], new_tier)
-            closed = await conn.fetchval(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
-            await conn.execute(INSERT_SEGMENT, org_id, resource_id, closed + 1, meter.meter, new_tier,
-                               new_quantity, rate, at)
-            await conn.execute(RESIZE_RESOURCE, org_id, resource_id, new_tier, new_quantity, at)
+    current = await _locked(conn, org_id, resource_id)
+    if current["status"] == "deleted":
+        raise FieldError("resource_id", f"resource {resource_id!r} is deleted")
+    new_tier = current["tier"] if tier is None else tier
+    new_quantity = current["quantity"] if quantity is None else quantity
+    at = now or await conn.fetchval(NOW)
+    replayed = (new_tier, new_quantity) == (current["tier"], current["quantity"])
+    if not replayed:
+        rate = await _rate(conn, current["kind"], new_tier, at)
+        meter = await _ensure_meter(conn, current["kind"], new_tier)
+        closed = await conn.fetchval(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
+        await conn.execute(INSERT_SEGMENT, org_id, resource_id, closed + 1, meter.meter, new_tier,
+                           new_quantity, rate, at)
+        await conn.execute(RESIZE_RESOURCE, org_id, resource_id, new_tier, new_quantity, at)
     return await get_resource(conn, org_id, resource_id, at), replayed
 
 
 async def delete_resource(conn: asyncpg.Connection, org_id: str, resource_id: str,
                           now: datetime | None = None) -> tuple[ResourceView, bool]:
-    async with conn.transaction():
-        current = await _locked(conn, org_id, resource_id)
-        at = now or await conn.fetchval(NOW)
-        replayed = current["status"] == "deleted"
-        if not replayed:
-            await conn.execute(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
-            await conn.execute(DELETE_RESOURCE, org_id, resource_id, at)
+    current = await _locked(conn, org_id, resource_id)
+    at = now or await conn.fetchval(NOW)
+    replayed = current["status"] == "deleted"
+    if not replayed:
+        await conn.execute(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
+        await conn.execute(DELETE_RESOURCE, org_id, resource_id, at)
     return await get_resource(conn, org_id, resource_id, at), replayed
 
 

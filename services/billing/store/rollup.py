@@ -15,7 +15,6 @@ import asyncpg
 
 from services.billing.domain.proration import floor_hour
 from services.billing.domain.rollup import SegmentInHour, resource_hour
-from services.billing.domain.schedule import hours_due
 from services.metering.store.usage_figures import readings_figure
 
 # A transaction that began before a roll-up read its hour and committed after it: its events
@@ -97,34 +96,28 @@ ON CONFLICT DO NOTHING"""
 async def roll_up_hour(conn: asyncpg.Connection, hour: datetime, org_id: str | None = None) -> None:
     """(Re)writes one hour: every organization's, or one organization's when a late event came."""
     hour = floor_hour(hour)
-    async with conn.transaction():
-        await conn.execute(DELETE_HOUR, hour, org_id)
-        await conn.execute(INSERT_EVENTS_HOUR, hour, org_id)
-        rows = await conn.fetch(SELECT_SEGMENTS_IN_HOUR, hour, org_id)
-        totals = resource_hour(hour, (SegmentInHour(**dict(r)) for r in rows))
-        if totals:
-            keys = list(totals)
-            await conn.execute(
-                INSERT_RESOURCE_HOUR, hour, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
-                [totals[k].quantity for k in keys], [totals[k].cost_usd for k in keys],
-                [totals[k].segments for k in keys],
-            )
-        if org_id is None:
-            await conn.execute(RECORD_HOUR, hour)
-        else:
-            await conn.execute(CLEAR_DIRTY, org_id, hour)
-            await conn.execute(QUEUE_RECONCILE, org_id, hour)
+    await conn.execute(DELETE_HOUR, hour, org_id)
+    await conn.execute(INSERT_EVENTS_HOUR, hour, org_id)
+    rows = await conn.fetch(SELECT_SEGMENTS_IN_HOUR, hour, org_id)
+    totals = resource_hour(hour, (SegmentInHour(**dict(r)) for r in rows))
+    if totals:
+        keys = list(totals)
+        await conn.execute(
+            INSERT_RESOURCE_HOUR, hour, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+            [totals[k].quantity for k in keys], [totals[k].cost_usd for k in keys],
+            [totals[k].segments for k in keys],
+        )
+    if org_id is None:
+        await conn.execute(RECORD_HOUR, hour)
+    else:
+        await conn.execute(CLEAR_DIRTY, org_id, hour)
+        await conn.execute(QUEUE_RECONCILE, org_id, hour)
 
 
-async def roll_up_due_hours(conn: asyncpg.Connection, now: datetime, minute: int) -> list[datetime]:
-    """Every hour whose roll-up time has passed and that is not rolled yet, oldest first."""
-    start = await conn.fetchval(SELECT_NEXT_HOUR) or await conn.fetchval(SELECT_FIRST_USAGE)
-    if start is None:
-        return []
-    due = hours_due(start, now, minute, MAX_HOURS_PER_RUN)
-    for hour in due:
-        await roll_up_hour(conn, hour)
-    return due
+async def first_hour_to_roll(conn: asyncpg.Connection) -> datetime | None:
+    """The hour after the last one rolled up, or the first hour with usage; None without usage."""
+    start: datetime | None = await conn.fetchval(SELECT_NEXT_HOUR) or await conn.fetchval(SELECT_FIRST_USAGE)
+    return start
 
 
 async def mark_late_events(conn: asyncpg.Connection) -> int:
@@ -136,8 +129,7 @@ async def mark_late_events(conn: asyncpg.Connection) -> int:
     return len(marked)
 
 
-async def roll_up_dirty_hours(conn: asyncpg.Connection, limit: int = 10_000) -> int:
-    rows = await conn.fetch(SELECT_DIRTY, limit)
-    for row in rows:
-        await roll_up_hour(conn, row["hour_start"], row["org_id"])
-    return len(rows)
+async def dirty_hours(conn: asyncpg.Connection, limit: int) -> list[tuple[str, datetime]]:
+    """(organization, hour) pairs whose roll-up late events changed, to roll up again."""
+    return [(r["org_id"], r["hour_start"]) for r in await conn.fetch(SELECT_DIRTY, limit)]
+

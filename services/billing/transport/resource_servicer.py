@@ -8,6 +8,7 @@ import asyncpg
 import grpc
 
 from services.billing.domain import resources as valid
+from services.billing.service.resources import Resources
 from services.billing.store import resources as store
 from services.billing.transport import requests as req
 from services.billing.transport import wire
@@ -21,7 +22,7 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 class ResourceServicer(bpb_grpc.ResourceServiceServicer):
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
+        self.resources = Resources(pool)
 
     @rpc
     async def CreateResource(self, request: bpb.CreateResourceRequest,
@@ -33,8 +34,7 @@ class ResourceServicer(bpb_grpc.ResourceServiceServicer):
             name=req.name(request.name) if request.name else request.resource_id,
             user_id=req.ident(request.user_id, "user_id") if request.user_id else None,
         )
-        async with self.pool.acquire() as conn:
-            view, replayed = await store.create_resource(conn, new)
+        view, replayed = await self.resources.create(new)
         return bpb.CreateResourceResponse(resource=wire.resource(view), replayed=replayed)
 
     @rpc
@@ -43,23 +43,20 @@ class ResourceServicer(bpb_grpc.ResourceServiceServicer):
         org, resource_id = valid_org(request.org_id), req.ident(request.resource_id, "resource_id")
         tier = valid.tier(request.tier) if request.tier else None
         quantity = valid.quantity(request.quantity) if request.quantity else None
-        async with self.pool.acquire() as conn:
-            view, replayed = await store.resize_resource(conn, org, resource_id, tier, quantity)
+        view, replayed = await self.resources.resize(org, resource_id, tier, quantity)
         return bpb.ResizeResourceResponse(resource=wire.resource(view), replayed=replayed)
 
     @rpc
     async def DeleteResource(self, request: bpb.DeleteResourceRequest,
                              context: Context) -> bpb.DeleteResourceResponse:
         org, resource_id = valid_org(request.org_id), req.ident(request.resource_id, "resource_id")
-        async with self.pool.acquire() as conn:
-            view, replayed = await store.delete_resource(conn, org, resource_id)
+        view, replayed = await self.resources.delete(org, resource_id)
         return bpb.DeleteResourceResponse(resource=wire.resource(view), replayed=replayed)
 
     @rpc
     async def GetResource(self, request: bpb.GetResourceRequest, context: Context) -> bpb.GetResourceResponse:
         org, resource_id = valid_org(request.org_id), req.ident(request.resource_id, "resource_id")
-        async with self.pool.acquire() as conn:
-            view = await store.get_resource(conn, org, resource_id)
+        view = await self.resources.get(org, resource_id)
         return bpb.GetResourceResponse(resource=wire.resource(view))
 
     @rpc
@@ -67,6 +64,5 @@ class ResourceServicer(bpb_grpc.ResourceServiceServicer):
                             context: Context) -> bpb.ListResourcesResponse:
         org = valid_org(request.org_id)
         kind = valid.kind(request.kind) if request.kind else ""
-        async with self.pool.acquire() as conn:
-            views = await store.list_resources(conn, org, kind=kind, include_deleted=request.include_deleted)
+        views = await self.resources.list(org, kind, request.include_deleted)
         return bpb.ListResourcesResponse(resources=[wire.resource(v) for v in views])

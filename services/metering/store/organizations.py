@@ -60,23 +60,18 @@ class NewOrganization:
 
 async def create_organization(conn: asyncpg.Connection, org: NewOrganization) -> bool:
     """Creates the organization with its balance and first period's grant; False if it existed."""
-    if org.billing_model not in ("credits", "byom"):
-        raise FieldError("billing_model", "must be 'credits' or 'byom'")
-    if org.billing_model == "byom" and org.monthly_spend_cap_usd is None:
-        raise FieldError("monthly_spend_cap_usd", "is required for BYOM organizations")
     if await conn.fetchval(SELECT_PLAN, org.plan_id) is None:
         raise NotFoundError("plan_id", f"plan {org.plan_id!r} does not exist")
-    async with conn.transaction():
-        anchor = org.billing_anchor or await conn.fetchval("SELECT statement_timestamp()")
-        created = await conn.fetchval(INSERT_ORGANIZATION, org.org_id, org.name, org.plan_id,
-                                      org.billing_model, org.monthly_spend_cap_usd, anchor)
-        if created is None:
-            return False
-        row = await conn.fetchrow(SELECT_ORG_FOR_PERIOD, org.org_id)
-        period = period_containing(anchor, row["now"])
-        await conn.execute(INSERT_BALANCE, org.org_id, period.start, period.end, period_grant(row)[1])
-        await open_period(conn, org.org_id, row, period, row["now"])
-        await ensure_plan_quotas(conn, org.org_id)
+    anchor = org.billing_anchor or await conn.fetchval("SELECT statement_timestamp()")
+    created = await conn.fetchval(INSERT_ORGANIZATION, org.org_id, org.name, org.plan_id,
+                                  org.billing_model, org.monthly_spend_cap_usd, anchor)
+    if created is None:
+        return False
+    row = await conn.fetchrow(SELECT_ORG_FOR_PERIOD, org.org_id)
+    period = period_containing(anchor, row["now"])
+    await conn.execute(INSERT_BALANCE, org.org_id, period.start, period.end, period_grant(row)[1])
+    await open_period(conn, org.org_id, row, period, row["now"])
+    await ensure_plan_quotas(conn, org.org_id)
     return True
 
 
@@ -87,20 +82,17 @@ async def add_bonus_grant(conn: asyncpg.Connection, org_id: str, amount: Decimal
 
     (grant_id, replayed): with an idempotency key already used, the grant it made and True (see
     `replayed_grant`)."""
-    if amount <= 0:
-        raise FieldError("amount", "must be greater than 0")
-    async with conn.transaction():
-        org = await conn.fetchrow(LOCK_BALANCE, org_id)
-        if org is None:
-            raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
-        earlier = await replayed_grant(conn, org_id, idempotency_key, amount, source, expires_at)
-        if earlier is not None:
-            return earlier, True
-        grant_id: int = await conn.fetchval(INSERT_BONUS_GRANT, org_id, amount, expires_at, source,
-                                            org["now"], idempotency_key)
-        await conn.execute(INSERT_GRANT_ENTRY, org_id, grant_id, amount, source, org["now"])
-        await conn.execute(ADD_BONUS_TO_BALANCE, org_id, amount, org["now"])
-        await reconcile_alerts(conn, org_id)
+    org = await conn.fetchrow(LOCK_BALANCE, org_id)
+    if org is None:
+        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+    earlier = await replayed_grant(conn, org_id, idempotency_key, amount, source, expires_at)
+    if earlier is not None:
+        return earlier, True
+    grant_id: int = await conn.fetchval(INSERT_BONUS_GRANT, org_id, amount, expires_at, source,
+                                        org["now"], idempotency_key)
+    await conn.execute(INSERT_GRANT_ENTRY, org_id, grant_id, amount, source, org["now"])
+    await conn.execute(ADD_BONUS_TO_BALANCE, org_id, amount, org["now"])
+    await reconcile_alerts(conn, org_id)
     return grant_id, False
 
 

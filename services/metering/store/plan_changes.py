@@ -78,58 +78,55 @@ class Allowance:
 
 
 async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> asyncpg.Record:
-    async with conn.transaction():
-        org = await _lock(conn, org_id)
-        plan = await conn.fetchrow(SELECT_PLAN, plan_id)
-        if plan is None:
-            raise NotFoundError("plan_id", f"plan {plan_id!r} does not exist")
-        if plan_id == org["plan_id"]:
-            await conn.execute(SET_NEXT_PLAN, org_id, None)
-        elif org["monthly_credits"] is not None and plan["monthly_credits"] > org["monthly_credits"]:
-            await conn.execute(SET_PLAN_NOW, org_id, plan_id)
-            await ensure_plan_quotas(conn, org_id)
-            if org["billing_model"] == "credits":
-                extra = _prorated(org, plan["monthly_credits"] - org["monthly_credits"])
-                await _resize(conn, org_id, org, "monthly", extra, f"upgrade to {plan_id}")
-        else:
-            await conn.execute(SET_NEXT_PLAN, org_id, plan_id)
-        await reconcile_alerts(conn, org_id)
+    org = await _lock(conn, org_id)
+    plan = await conn.fetchrow(SELECT_PLAN, plan_id)
+    if plan is None:
+        raise NotFoundError("plan_id", f"plan {plan_id!r} does not exist")
+    if plan_id == org["plan_id"]:
+        await conn.execute(SET_NEXT_PLAN, org_id, None)
+    elif org["monthly_credits"] is not None and plan["monthly_credits"] > org["monthly_credits"]:
+        await conn.execute(SET_PLAN_NOW, org_id, plan_id)
+        await ensure_plan_quotas(conn, org_id)
+        if org["billing_model"] == "credits":
+            extra = _prorated(org, plan["monthly_credits"] - org["monthly_credits"])
+            await _resize(conn, org_id, org, "monthly", extra, f"upgrade to {plan_id}")
+    else:
+        await conn.execute(SET_NEXT_PLAN, org_id, plan_id)
+    await reconcile_alerts(conn, org_id)
     return await get_organization(conn, org_id)
 
 
 async def set_spend_cap(conn: asyncpg.Connection, org_id: str, cap: Decimal) -> asyncpg.Record:
-    async with conn.transaction():
-        org = await _lock(conn, org_id)
-        if org["billing_model"] != "byom":
-            raise FieldError("org_id", "spend caps apply to BYOM organizations only")
-        await conn.execute(SET_SPEND_CAP, org_id, cap)
-        await _resize(conn, org_id, org, "spend_cap", cap - org["monthly_spend_cap_usd"], "spend cap change")
-        await reconcile_alerts(conn, org_id)
+    org = await _lock(conn, org_id)
+    if org["billing_model"] != "byom":
+        raise FieldError("org_id", "spend caps apply to BYOM organizations only")
+    await conn.execute(SET_SPEND_CAP, org_id, cap)
+    await _resize(conn, org_id, org, "spend_cap", cap - org["monthly_spend_cap_usd"], "spend cap change")
+    await reconcile_alerts(conn, org_id)
     return await get_organization(conn, org_id)
 
 
 async def set_allowance(conn: asyncpg.Connection, org_id: str, monthly_credits: Decimal,
                         limits: dict[str, Decimal | None], at_once: bool) -> Allowance:
     """Sets the negotiated allowance in force from now (`at_once`) or from the next period."""
-    async with conn.transaction():
-        org = await _lock(conn, org_id)
-        if not await conn.fetchval(SELECT_NEGOTIATED, org_id):
-            raise FieldError("org_id", "negotiated allowances apply to organizations on a negotiated "
-                                       "plan (Enterprise)")
-        unknown = [r["m"] for r in await conn.fetch(SELECT_UNKNOWN_METERS, list(limits))]
-        if unknown:
-            index = list(limits).index(unknown[0])
-            raise NotFoundError(f"limits[{index}].meter", f"meter {unknown[0]!r} does not exist")
-        effective: datetime = org["now"] if at_once else org["period_end"]
-        await conn.execute(UPSERT_ALLOWANCE, org_id, effective, monthly_credits)
-        await conn.execute(DELETE_LIMITS, org_id, effective)
-        await conn.execute(INSERT_LIMITS, org_id, effective, list(limits), list(limits.values()))
-        if at_once and org["billing_model"] == "credits":
-            before = org["monthly_credits"] or Decimal(0)  # none in force yet: no credits granted
-            await _resize(conn, org_id, org, "monthly", _prorated(org, monthly_credits - before),
-                          "negotiated allowance")
-        await ensure_plan_quotas(conn, org_id)
-        await reconcile_alerts(conn, org_id)
+    org = await _lock(conn, org_id)
+    if not await conn.fetchval(SELECT_NEGOTIATED, org_id):
+        raise FieldError("org_id", "negotiated allowances apply to organizations on a negotiated "
+                                   "plan (Enterprise)")
+    unknown = [r["m"] for r in await conn.fetch(SELECT_UNKNOWN_METERS, list(limits))]
+    if unknown:
+        index = list(limits).index(unknown[0])
+        raise NotFoundError(f"limits[{index}].meter", f"meter {unknown[0]!r} does not exist")
+    effective: datetime = org["now"] if at_once else org["period_end"]
+    await conn.execute(UPSERT_ALLOWANCE, org_id, effective, monthly_credits)
+    await conn.execute(DELETE_LIMITS, org_id, effective)
+    await conn.execute(INSERT_LIMITS, org_id, effective, list(limits), list(limits.values()))
+    if at_once and org["billing_model"] == "credits":
+        before = org["monthly_credits"] or Decimal(0)  # none in force yet: no credits granted
+        await _resize(conn, org_id, org, "monthly", _prorated(org, monthly_credits - before),
+                      "negotiated allowance")
+    await ensure_plan_quotas(conn, org_id)
+    await reconcile_alerts(conn, org_id)
     return Allowance(org_id, effective, monthly_credits, limits)
 
 

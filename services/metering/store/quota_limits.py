@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from services.kit.errors import FieldError, NotFoundError
+from services.kit.errors import NotFoundError
 from services.metering.domain.alerts import QuotaLimits
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import period_allowance
@@ -184,20 +184,16 @@ async def reconcile_alerts(conn: asyncpg.Connection, org_id: str) -> None:
 async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
                     hard: Decimal | None, alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
     await _require_resource(conn, resource)
-    if soft is not None and hard is not None and soft > hard:
-        raise FieldError("soft_limit", "must not be greater than hard_limit")
-    async with conn.transaction():
-        await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
-        return await _settle(conn, org_id, resource)
+    await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
+    return await _settle(conn, org_id, resource)
 
 
 async def set_budget_alert(conn: asyncpg.Connection, org_id: str, resource: str,
                            alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
     """The custom alert threshold and whether alerts fire; the soft and hard limits stay as set."""
     await _require_resource(conn, resource)
-    async with conn.transaction():
-        await conn.execute(UPSERT_BUDGET_ALERT, org_id, resource, alert_at_percent, alert_enabled)
-        return await _settle(conn, org_id, resource)
+    await conn.execute(UPSERT_BUDGET_ALERT, org_id, resource, alert_at_percent, alert_enabled)
+    return await _settle(conn, org_id, resource)
 
 
 async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:

@@ -21,12 +21,12 @@ from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
+from services.metering.service.administration import Administration
 from services.metering.service.plan_requests import PlanRequests
 from services.metering.store import (
     alerts,
     api_keys,
     organizations,
-    plan_changes,
     prices,
     quota_limits,
     tenancy,
@@ -43,6 +43,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         self.pool = pool
         self.keys = keys
         self.plan_requests = PlanRequests(pool)
+        self.administration = Administration(pool)
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -61,10 +62,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             monthly_spend_cap_usd=req.money(request.monthly_spend_cap_usd, "monthly_spend_cap_usd",
                                             required=model == "byom"),
         )
-        async with self._conn() as conn:
-            if not await organizations.create_organization(conn, new):
-                raise FieldError("org_id", f"organization {new.org_id!r} already exists")
-            row = await organizations.get_organization(conn, new.org_id)
+        row = await self.administration.create_organization(new)
         return apb.CreateOrganizationResponse(organization=out.organization(row))
 
     @rpc
@@ -201,8 +199,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     @rpc
     async def ChangePlan(self, request: apb.ChangePlanRequest, context: Context) -> apb.ChangePlanResponse:
         org, plan = valid_org(request.org_id), slug(request.plan_id, "plan_id")
-        async with self._conn() as conn:
-            row = await plan_changes.change_plan(conn, org, plan)
+        row = await self.administration.change_plan(org, plan)
         return apb.ChangePlanResponse(organization=out.organization(row))
 
     @rpc
@@ -299,10 +296,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         expires = (inputs.moment(request.expires_at, True, "expires_at")
                    if request.HasField("expires_at") else None)
         key = idempotency_key(request.idempotency_key) if request.idempotency_key else None
-        async with self._conn() as conn:
-            grant_id, replayed = await organizations.add_bonus_grant(conn, org, amount, source, expires, key)
-            grants = await organizations.list_grants(conn, org)
-        grant = next(g for g in grants if g["grant_id"] == grant_id)
+        grant, replayed = await self.administration.grant_bonus_credits(org, amount, source, expires, key)
         return apb.GrantBonusCreditsResponse(credit_grant=out.credit_grant(org, grant), replayed=replayed)
 
     @rpc
@@ -318,8 +312,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         org = valid_org(request.org_id)
         cap = req.money(request.monthly_spend_cap_usd, "monthly_spend_cap_usd")
         assert cap is not None
-        async with self._conn() as conn:
-            row = await plan_changes.set_spend_cap(conn, org, cap)
+        row = await self.administration.set_spend_cap(org, cap)
         return apb.SetSpendCapResponse(organization=out.organization(row))
 
     @rpc
@@ -329,8 +322,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         credits = req.money(request.monthly_credits, "monthly_credits")
         assert credits is not None
         limits = req.meter_limits(request.limits)
-        async with self._conn() as conn:
-            allowance = await plan_changes.set_allowance(conn, org, credits, limits, request.at_once)
+        allowance = await self.administration.set_allowance(org, credits, limits, request.at_once)
         return out.allowance(allowance)
 
     # --- quotas and alerts ---------------------------------------------------------------
@@ -342,9 +334,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         hard = req.money(request.hard_limit, "hard_limit", required=False)
         alert_at = req.percent(request.alert_at_percent, "alert_at_percent")
         enabled = request.alert_enabled if request.HasField("alert_enabled") else True
-        async with self._conn() as conn:
-            await organizations.get_organization(conn, org)
-            view = await quota_limits.set_quota(conn, org, resource, soft, hard, alert_at, enabled)
+        view = await self.administration.set_quota(org, resource, soft, hard, alert_at, enabled)
         return apb.SetQuotaResponse(quota=out.quota(view))
 
     @rpc
@@ -353,9 +343,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         org, resource = valid_org(request.org_id), req.resource(request.resource)
         alert_at = req.percent(request.alert_at_percent, "alert_at_percent")
         enabled = request.alert_enabled if request.HasField("alert_enabled") else True
-        async with self._conn() as conn:
-            await organizations.get_organization(conn, org)
-            view = await quota_limits.set_budget_alert(conn, org, resource, alert_at, enabled)
+        view = await self.administration.set_budget_alert(org, resource, alert_at, enabled)
         return apb.SetBudgetAlertResponse(quota=out.quota(view))
 
     @rpc

@@ -22,6 +22,7 @@ from services.metering.domain.credits import Unit
 from services.metering.domain.quota import project
 from services.metering.domain.readings import QuotaView, WorkspaceDay
 from services.metering.domain.usage_model import Aggregation, span_figure
+from services.metering.service.administration import Administration
 from services.metering.store import alerts as alert_store
 from services.metering.store import quota_limits, usage_figures
 from services.metering.store.quota import read_usage
@@ -69,6 +70,7 @@ SECOND = timedelta(seconds=1)
 class Reports:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.administration = Administration(pool)
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -162,17 +164,12 @@ class Reports:
 
     async def set_quota(self, org_id: str, resource: str, soft: Decimal | None, hard: Decimal | None,
                         alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
-        async with self._conn() as conn:
-            await store.organization(conn, org_id)
-            return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
-                                                alert_enabled)
+        return await self.administration.set_quota(org_id, resource, soft, hard, alert_at_percent,
+                                                   alert_enabled)
 
     async def set_budget_alert(self, org_id: str, resource: str, alert_at_percent: int | None,
                                alert_enabled: bool) -> QuotaView:
-        async with self._conn() as conn:
-            await store.organization(conn, org_id)
-            return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
-                                                       alert_enabled)
+        return await self.administration.set_budget_alert(org_id, resource, alert_at_percent, alert_enabled)
 
     async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[asyncpg.Record]:
         async with self._conn() as conn:

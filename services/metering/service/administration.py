@@ -1,0 +1,72 @@
+"""The administrative writes of the admin API and the reporting API: each is one unit of work,
+checked before the store is called (the store functions take the connection and never commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from services.kit.errors import FieldError
+from services.kit.unit_of_work import unit_of_work
+from services.metering.domain.readings import QuotaView
+from services.metering.store import organizations, plan_changes, quota_limits
+from services.metering.store.organizations import NewOrganization
+from services.metering.store.plan_changes import Allowance
+
+
+class Administration:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def create_organization(self, new: NewOrganization) -> asyncpg.Record:
+        if new.billing_model not in ("credits", "byom"):
+            raise FieldError("billing_model", "must be 'credits' or 'byom'")
+        if new.billing_model == "byom" and new.monthly_spend_cap_usd is None:
+            raise FieldError("monthly_spend_cap_usd", "is required for BYOM organizations")
+        async with unit_of_work(self.pool) as conn:
+            if not await organizations.create_organization(conn, new):
+                raise FieldError("org_id", f"organization {new.org_id!r} already exists")
+            return await organizations.get_organization(conn, new.org_id)
+
+    async def grant_bonus_credits(self, org_id: str, amount: Decimal, source: str,
+                                  expires_at: datetime | None,
+                                  idempotency_key: str | None) -> tuple[asyncpg.Record, bool]:
+        """The grant (made now, or earlier under the same key) and whether it was made earlier."""
+        if amount <= 0:
+            raise FieldError("amount", "must be greater than 0")
+        async with unit_of_work(self.pool) as conn:
+            grant_id, replayed = await organizations.add_bonus_grant(
+                conn, org_id, amount, source, expires_at, idempotency_key)
+            grants = await organizations.list_grants(conn, org_id)
+        return next(g for g in grants if g["grant_id"] == grant_id), replayed
+
+    async def change_plan(self, org_id: str, plan_id: str) -> asyncpg.Record:
+        async with unit_of_work(self.pool) as conn:
+            return await plan_changes.change_plan(conn, org_id, plan_id)
+
+    async def set_spend_cap(self, org_id: str, cap: Decimal) -> asyncpg.Record:
+        async with unit_of_work(self.pool) as conn:
+            return await plan_changes.set_spend_cap(conn, org_id, cap)
+
+    async def set_allowance(self, org_id: str, monthly_credits: Decimal, limits: dict[str, Decimal | None],
+                            at_once: bool) -> Allowance:
+        async with unit_of_work(self.pool) as conn:
+            return await plan_changes.set_allowance(conn, org_id, monthly_credits, limits, at_once)
+
+    async def set_quota(self, org_id: str, resource: str, soft: Decimal | None, hard: Decimal | None,
+                        alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
+        if soft is not None and hard is not None and soft > hard:
+            raise FieldError("soft_limit", "must not be greater than hard_limit")
+        async with unit_of_work(self.pool) as conn:
+            await organizations.get_organization(conn, org_id)
+            return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
+                                                alert_enabled)
+
+    async def set_budget_alert(self, org_id: str, resource: str, alert_at_percent: int | None,
+                               alert_enabled: bool) -> QuotaView:
+        async with unit_of_work(self.pool) as conn:
+            await organizations.get_organization(conn, org_id)
+            return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
+                                                       alert_enabled)
