@@ -70,17 +70,33 @@ def serve() -> None:
 
 
 @app.command()
-def migrate() -> None:
+def migrate(
+    citus: Annotated[bool, typer.Option("--citus", help="Then distribute the schema by organization on the "
+                                        "Citus coordinator METERING_DATABASE_URL points at (docs/citus.md).")]
+    = False,
+) -> None:
     """Apply pending schema migrations to METERING_DATABASE_URL (safe from several replicas)."""
+    from services.schema.citus import DistributionError
+    from services.schema.migrations import distribute_schema
     from services.schema.migrations import migrate as apply
 
     _setup_logging()
 
-    async def main() -> list[str]:
-        return await apply(ServerConfig.from_env().database_url)
+    async def database_url() -> str:  # inside _run: a configuration error is one line
+        return ServerConfig.from_env().database_url
 
-    applied = _run(main())
+    dsn = _run(database_url())
+    applied = _run(apply(dsn))
     typer.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    if citus:
+        try:
+            steps = _run(distribute_schema(dsn))
+        except DistributionError as error:
+            typer.echo(f"metering migrate --citus: {error}", err=True)
+            raise typer.Exit(1) from None
+        kinds = {k: sum(s.kind == k for s in steps) for k in ("reference", "organizations", "tenant")}
+        typer.echo(f"distributed {len(steps)} table(s): {kinds['reference']} reference, "
+                   f"{kinds['organizations'] + kinds['tenant']} by org_id")
 
 
 @app.command()

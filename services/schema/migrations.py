@@ -19,6 +19,8 @@ from importlib import resources
 
 import asyncpg
 
+from services.schema.citus import DISTRIBUTE_FUNCTION, Step, distribute
+
 # An arbitrary, fixed key for pg_advisory_lock: "metering migrations".
 MIGRATION_LOCK_KEY = 0x6D6574_6D6967
 
@@ -89,6 +91,7 @@ async def migrate(dsn: str, through: str | None = None) -> list[str]:
 
 async def _apply_pending(conn: asyncpg.Connection, through: str | None) -> list[str]:
     await conn.execute(CREATE_LEDGER_TABLE)
+    await conn.execute(DISTRIBUTE_FUNCTION)
     async with conn.transaction():
         for former, name, version in RENUMBERED:
             await conn.execute(RENUMBER_APPLIED, former, name, version)
@@ -108,3 +111,17 @@ async def _apply_pending(conn: asyncpg.Connection, through: str | None) -> list[
             await conn.execute(INSERT_APPLIED, migration.version, migration.name, migration.checksum)
         done.append(migration.version)
     return done
+
+
+async def distribute_schema(dsn: str) -> list[Step]:
+    """Distributes what is not distributed yet on the Citus coordinator `dsn`, under the
+    migrations' lock (services/schema/citus.py); returns what it distributed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        try:
+            return await distribute(conn)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    finally:
+        await conn.close()

@@ -16,6 +16,7 @@ import pytest
 from services.metering.domain.usage_model import Aggregation
 from services.metering.store import usage_figures
 from services.schema import migrations
+from services.schema.citus import distribution_plan
 from tests import stores
 
 
@@ -140,3 +141,40 @@ async def test_usage_recorded_before_aggregation_kinds_reads_by_its_meter_kind(e
         assert {m: f.used for m, f in figures.items()} == {"storage_gb": 4, "queries": 35, "seats": 7}
     finally:
         await conn.close()
+
+
+def test_the_citus_plan_distributes_reference_tables_then_organizations_then_tenant_tables() -> None:
+    plan = distribution_plan(["usage_events", "plans", "organizations", "balances", "meters"], [])
+    assert [(s.table, s.kind) for s in plan] == [
+        ("plans", "reference"), ("meters", "reference"), ("organizations", "organizations"),
+        ("balances", "tenant"), ("usage_events", "tenant")]
+    # Run again after a release: only the table the new migration created is left.
+    again = distribution_plan(["plans", "organizations", "balances", "exports"],
+                              ["plans", "organizations", "balances"])
+    assert [(s.table, s.kind) for s in again] == [("exports", "tenant")]
+
+
+async def test_metering_distribute_does_nothing_on_plain_postgresql(empty_database: str) -> None:
+    await migrations.migrate(empty_database)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await conn.execute("SELECT metering_distribute('organizations', 'tenant')")
+        await conn.execute("SELECT metering_distribute('plans', 'reference')")
+        with pytest.raises(asyncpg.RaiseError, match="how must be tenant or reference"):
+            await conn.execute("SELECT metering_distribute('plans', 'sharded')")
+    finally:
+        await conn.close()
+
+
+def test_migrate_citus_without_the_extension_applies_the_migrations_and_says_so_in_one_line(
+        empty_database: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "services.app.cli", "migrate", "--citus"],
+        env={**os.environ, "METERING_DATABASE_URL": empty_database},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert "applied" in done.stdout
+    assert done.stderr.strip().splitlines() == [
+        "metering migrate --citus: the citus extension is not installed in this database "
+        "(CREATE EXTENSION citus on the coordinator, then add the workers)"]
