@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from graphlib import TopologicalSorter
 
 import asyncpg
 
@@ -28,6 +29,9 @@ SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname"""
 SELECT_DISTRIBUTED = "SELECT logicalrelid::regclass::text FROM pg_dist_partition"
+SELECT_FOREIGN_KEYS = """
+SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent
+FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"""
 # A session setting: without it, making the catalogue reference tables first would turn every
 # table pointing at them into a Citus-local table, which then refuses to be distributed.
 NO_LOCAL_REFERENCE_KEYS = "SET citus.enable_local_reference_table_foreign_keys = off"
@@ -70,15 +74,30 @@ class Step:
     kind: str  # "reference", "organizations" or "tenant"
 
 
-def distribution_plan(tables: Iterable[str], distributed: Iterable[str]) -> list[Step]:
-    """What to distribute, in order: reference tables, `organizations`, then the tenant tables;
+def distribution_plan(tables: Iterable[str], distributed: Iterable[str],
+                      foreign_keys: Iterable[tuple[str, str]] = ()) -> list[Step]:
+    """What to distribute, in order: reference tables (each after those it points at, by the
+    (table, referenced table) pairs of `foreign_keys`), `organizations`, then the tenant tables;
     tables distributed already are left out."""
     present, done = set(tables), set(distributed)
-    steps = [Step(t, "reference") for t in REFERENCE_TABLES if t in present]
+    keys = list(foreign_keys)
+    references = _parents_first([t for t in REFERENCE_TABLES if t in present], keys)
+    tenants = _parents_first(sorted(present - set(REFERENCE_TABLES) - {ORGANIZATIONS}), keys)
+    steps = [Step(t, "reference") for t in references]
     if ORGANIZATIONS in present:
         steps.append(Step(ORGANIZATIONS, "organizations"))
-    steps += [Step(t, "tenant") for t in sorted(present - set(REFERENCE_TABLES) - {ORGANIZATIONS})]
+    steps += [Step(t, "tenant") for t in tenants]
     return [s for s in steps if s.table not in done]
+
+
+def _parents_first(tables: list[str], foreign_keys: list[tuple[str, str]]) -> list[str]:
+    """`tables` with each after the ones of them it points at, otherwise in the given order."""
+    order: TopologicalSorter[str] = TopologicalSorter({t: [] for t in tables})
+    for child, parent in foreign_keys:
+        if child in tables and parent in tables and child != parent:
+            order.add(child, parent)
+    ranked = list(order.static_order())
+    return sorted(tables, key=ranked.index)
 
 
 async def distribute(conn: asyncpg.Connection) -> list[Step]:
@@ -88,7 +107,8 @@ async def distribute(conn: asyncpg.Connection) -> list[Step]:
                                 "(CREATE EXTENSION citus on the coordinator, then add the workers)")
     tables = [r["relname"] for r in await conn.fetch(SELECT_TABLES)]
     distributed = [r[0] for r in await conn.fetch(SELECT_DISTRIBUTED)]
-    plan = distribution_plan(tables, distributed)
+    foreign_keys = [(r["child"], r["parent"]) for r in await conn.fetch(SELECT_FOREIGN_KEYS)]
+    plan = distribution_plan(tables, distributed, foreign_keys)
     await conn.execute(NO_LOCAL_REFERENCE_KEYS)
     for step in plan:
         if step.kind == "reference":

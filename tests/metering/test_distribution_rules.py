@@ -38,7 +38,8 @@ SELECT t.relname AS table_name, c.conname, r.relname AS referenced,
            AS columns,
        ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(num, pos)
              JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.num ORDER BY k.pos)::text[]
-           AS referenced_columns
+           AS referenced_columns,
+       c.confupdtype::text AS on_update, c.confdeltype::text AS on_delete
 FROM pg_constraint c
 JOIN pg_class t ON t.oid = c.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
@@ -76,6 +77,16 @@ async def test_tenant_foreign_keys_point_at_colocated_tenant_tables_or_reference
         pairs = list(zip(fk["columns"], fk["referenced_columns"], strict=True))
         if (DISTRIBUTION_COLUMN, DISTRIBUTION_COLUMN) not in pairs:
             wrong.append(fk["conname"])
+    assert wrong == []
+
+
+async def test_foreign_keys_on_the_distribution_column_neither_cascade_updates_nor_set_it(
+        pool: asyncpg.Pool) -> None:
+    # Citus refuses ON UPDATE CASCADE / SET NULL / SET DEFAULT, and ON DELETE SET NULL / SET
+    # DEFAULT, on a foreign key that includes the distribution column.
+    wrong = [fk["conname"] for fk in await pool.fetch(FOREIGN_KEYS)
+             if DISTRIBUTION_COLUMN in fk["columns"]
+             and (fk["on_update"] not in ("a", "r") or fk["on_delete"] in ("n", "d"))]
     assert wrong == []
 
 

@@ -15,7 +15,11 @@ from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from tests.metering.ledger_checks import assert_ledger_reproduces_balances, shift_history_back_one_month
 
+# One statement moves an allowance and its limits: the key they share is checked when it ends.
 ALLOWANCES_ONE_MONTH_BACK = """
+WITH limits AS (
+    UPDATE negotiated_limits SET effective_from = effective_from - interval '1 month' WHERE org_id = $1
+)
 UPDATE negotiated_allowances SET effective_from = effective_from - interval '1 month' WHERE org_id = $1"""
 
 

@@ -144,10 +144,13 @@ async def test_usage_recorded_before_aggregation_kinds_reads_by_its_meter_kind(e
 
 
 def test_the_citus_plan_distributes_reference_tables_then_organizations_then_tenant_tables() -> None:
-    plan = distribution_plan(["usage_events", "plans", "organizations", "balances", "meters"], [])
+    tables = ["usage_events", "plans", "plan_limits", "organizations", "balances", "meters"]
+    # plan_limits points at plans and meters: both are reference tables before it.
+    keys = [("plan_limits", "plans"), ("plan_limits", "meters"), ("usage_events", "organizations")]
+    plan = distribution_plan(tables, [], keys)
     assert [(s.table, s.kind) for s in plan] == [
-        ("plans", "reference"), ("meters", "reference"), ("organizations", "organizations"),
-        ("balances", "tenant"), ("usage_events", "tenant")]
+        ("plans", "reference"), ("meters", "reference"), ("plan_limits", "reference"),
+        ("organizations", "organizations"), ("balances", "tenant"), ("usage_events", "tenant")]
     # Run again after a release: only the table the new migration created is left.
     again = distribution_plan(["plans", "organizations", "balances", "exports"],
                               ["plans", "organizations", "balances"])
