@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,16 +19,28 @@ from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 from services.kit.caller import Role
 from services.metering.store.api_keys import create_api_key
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
-from services.schema.migrations import migrate
+from services.schema.migrations import distribute_schema, migrate
 from tests import stores
 from tests.metering.clients import aio_channel
 
 SERVER_PROCESSES = 3
 
 
+# A database of a Citus cluster to run the session against instead (its coordinator; the
+# extension created and the workers added): migrated and distributed, never dropped.
+CITUS_URL = "METERING_TEST_CITUS_URL"
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """A database created for this test session, migrated, dropped at the end."""
+    """A database created for this test session, migrated, dropped at the end (or the Citus
+    database named by METERING_TEST_CITUS_URL, distributed by organization: docs/citus.md)."""
+    citus = os.environ.get(CITUS_URL)
+    if citus:
+        asyncio.run(migrate(citus))
+        asyncio.run(distribute_schema(citus))
+        yield citus
+        return
     yield from _session_database()
 
 

@@ -56,7 +56,8 @@ async def test_a_database_that_applied_the_former_numbering_is_recognised_not_mi
         for former, name, _ in migrations.RENUMBERED[:-1]:
             await conn.execute(current[name].sql)
             await conn.execute(migrations.INSERT_APPLIED, former, name, current[name].checksum)
-        assert await migrations.migrate(empty_database) == ["0012"]
+        later = [m.version for m in migrations.available_migrations() if m.version >= "0012"]
+        assert await migrations.migrate(empty_database) == later
         booked = dict(await conn.fetch("SELECT version, name FROM schema_migrations"))
         assert booked == {m.version: m.name for m in current.values()}
         assert await migrations.migrate(empty_database) == []

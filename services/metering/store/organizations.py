@@ -10,6 +10,7 @@ import asyncpg
 
 from services.kit.errors import FieldError, NotFoundError
 from services.metering.domain.billing_period import period_containing
+from services.metering.store.period_credits import period_credits
 from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
@@ -19,9 +20,9 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (org_id) DO NOTHING
 RETURNING org_id"""
 
-SELECT_ORG_FOR_PERIOD = """
+SELECT_ORG_FOR_PERIOD = f"""
 SELECT o.billing_model, o.monthly_spend_cap_usd, o.billing_anchor,
-       period_credits(o.org_id) AS monthly_credits, statement_timestamp() AS now
+       {period_credits('$1')} AS monthly_credits, statement_timestamp() AS now
 FROM organizations o
 WHERE o.org_id = $1"""
 

@@ -15,13 +15,14 @@ from typing import Any
 import asyncpg
 
 from services.metering.domain.billing_period import BillingPeriod, period_containing
+from services.metering.store.period_credits import period_credits
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 # The lock every balance change takes, with what opening a period needs to know.
-LOCK_BALANCE = """
+LOCK_BALANCE = f"""
 SELECT b.period_start, b.period_end, b.reserved, b.period_used, b.monthly_remaining,
        b.bonus_remaining, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
-       o.next_plan_id, period_credits(b.org_id) AS monthly_credits, statement_timestamp() AS now,
+       o.next_plan_id, {period_credits('$1')} AS monthly_credits, statement_timestamp() AS now,
        cq.soft_limit, cq.hard_limit, cq.alert_at_percent, coalesce(cq.alert_enabled, true) AS alert_enabled
 FROM balances b
 JOIN organizations o USING (org_id)
@@ -35,7 +36,7 @@ FROM plans p
 WHERE o.org_id = $1 AND p.plan_id = o.next_plan_id
 RETURNING p.plan_id"""
 
-SELECT_PERIOD_CREDITS = "SELECT period_credits($1)"
+SELECT_PERIOD_CREDITS = f"SELECT {period_credits('$1')}"
 
 INSERT_PERIOD_GRANT = """
 INSERT INTO credit_grants (org_id, kind, amount, remaining, period_start, expires_at, source, created_at)

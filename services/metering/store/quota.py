@@ -11,6 +11,7 @@ from services.kit.errors import NotFoundError
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import Unit, period_allowance
 from services.metering.domain.readings import Usage
+from services.metering.store.period_credits import period_credits
 from services.metering.store.periods import credits_unlimited, period_grant
 from services.metering.store.quota_limits import OVERSPENT, meter_limit
 from services.metering.store.usage_figures import aggregation, period_figure
@@ -18,7 +19,7 @@ from services.metering.store.usage_figures import aggregation, period_figure
 SELECT_CREDIT_STATUS = f"""
 SELECT b.period_start, b.period_end, b.monthly_remaining, b.bonus_remaining, b.reserved,
        b.period_used, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
-       period_credits(b.org_id) AS monthly_credits, statement_timestamp() AS now, {OVERSPENT}
+       {period_credits('$1')} AS monthly_credits, statement_timestamp() AS now, {OVERSPENT}
 FROM balances b JOIN organizations o USING (org_id)
 WHERE b.org_id = $1"""
 

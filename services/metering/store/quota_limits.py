@@ -23,6 +23,7 @@ from services.metering.domain.readings import QuotaView
 from services.metering.domain.usage_limits import MeterCounter
 from services.metering.domain.usage_model import Aggregation
 from services.metering.store import alerts
+from services.metering.store.period_credits import period_credits
 from services.metering.store.usage_figures import period_figure
 
 CREDITS = "credits"
@@ -37,7 +38,7 @@ coalesce((SELECT greatest(g.amount - o.monthly_spend_cap_usd, 0) FROM credit_gra
 _QUOTA_COLUMNS = f"""
 q.org_id, q.resource, q.soft_limit, q.hard_limit, q.alert_at_percent, q.alert_enabled,
 q.period_start AS counted_from, q.used, q.updated_at, ol.limit_quantity AS plan_limit,
-o.billing_model, period_credits(o.org_id) AS monthly_credits,
+o.billing_model, {period_credits('$1')} AS monthly_credits,
 b.period_start, b.period_end, b.period_used AS credits_used, b.monthly_remaining, b.bonus_remaining,
 b.reserved, o.billing_anchor, coalesce(m.aggregation, 'sum') AS aggregation, statement_timestamp() AS now,
 {OVERSPENT}
@@ -98,7 +99,7 @@ LOCK_ORG_QUOTAS = "SELECT 1 FROM quotas WHERE org_id = $1 ORDER BY resource FOR 
 
 SELECT_BALANCE_LIMIT = f"""
 SELECT b.period_used AS credits_used, b.reserved, b.monthly_remaining, b.bonus_remaining, {OVERSPENT},
-       o.billing_model, period_credits(o.org_id) AS monthly_credits
+       o.billing_model, {period_credits('$1')} AS monthly_credits
 FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 NOW = "SELECT statement_timestamp()"
