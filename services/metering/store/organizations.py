@@ -10,7 +10,7 @@ import asyncpg
 
 from services.kit.errors import FieldError, NotFoundError
 from services.metering.domain.billing_period import period_containing
-from services.metering.store.period_credits import period_credits
+from services.metering.store.allowances import period_credits
 from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 

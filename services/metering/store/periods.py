@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.metering.domain.billing_period import BillingPeriod, period_containing
-from services.metering.store.period_credits import period_credits
+from services.metering.store.allowances import period_credits
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 # The lock every balance change takes, with what opening a period needs to know.

@@ -11,7 +11,7 @@ from services.kit.errors import NotFoundError
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import Unit, period_allowance
 from services.metering.domain.readings import Usage
-from services.metering.store.period_credits import period_credits
+from services.metering.store.allowances import period_credits
 from services.metering.store.periods import credits_unlimited, period_grant
 from services.metering.store.quota_limits import OVERSPENT, meter_limit
 from services.metering.store.usage_figures import aggregation, period_figure

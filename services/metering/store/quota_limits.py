@@ -23,7 +23,7 @@ from services.metering.domain.readings import QuotaView
 from services.metering.domain.usage_limits import MeterCounter
 from services.metering.domain.usage_model import Aggregation
 from services.metering.store import alerts
-from services.metering.store.period_credits import period_credits
+from services.metering.store.allowances import meter_limits, period_credits
 from services.metering.store.usage_figures import period_figure
 
 CREDITS = "credits"
@@ -44,23 +44,29 @@ b.reserved, o.billing_anchor, coalesce(m.aggregation, 'sum') AS aggregation, sta
 {OVERSPENT}
 """
 
-LOCK_COUNTERS = f"""
+# Locking and reading are two statements: Citus takes row locks only in a query free of the
+# limits' derived table. Read after the lock, in the same transaction, the rows are current.
+LOCK_COUNTERS = """
+SELECT q.resource FROM quotas q WHERE q.org_id = $1 AND q.resource = ANY($2::text[])
+ORDER BY q.resource
+FOR UPDATE"""
+
+SELECT_COUNTERS = f"""
 SELECT {_QUOTA_COLUMNS}
 FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
-LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
+LEFT JOIN {meter_limits('$1')} ol ON ol.meter = q.resource
 LEFT JOIN meters m ON m.meter = q.resource
 WHERE q.org_id = $1 AND q.resource = ANY($2::text[])
-ORDER BY q.resource
-FOR UPDATE OF q"""
+ORDER BY q.resource"""
 
 SELECT_QUOTAS = f"""
 SELECT {_QUOTA_COLUMNS}
 FROM quotas q
 JOIN organizations o ON o.org_id = q.org_id
 JOIN balances b ON b.org_id = q.org_id
-LEFT JOIN org_meter_limits ol ON ol.org_id = o.org_id AND ol.meter = q.resource
+LEFT JOIN {meter_limits('$1')} ol ON ol.meter = q.resource
 LEFT JOIN meters m ON m.meter = q.resource
 WHERE q.org_id = $1 AND ($2 = '' OR q.resource = $2)
 ORDER BY q.resource"""
@@ -86,14 +92,14 @@ ON CONFLICT (org_id, resource) DO UPDATE
 SET alert_at_percent = EXCLUDED.alert_at_percent, alert_enabled = EXCLUDED.alert_enabled,
     updated_at = EXCLUDED.updated_at"""
 
-INSERT_PLAN_QUOTAS = """
+INSERT_PLAN_QUOTAS = f"""
 INSERT INTO quotas (org_id, resource)
-SELECT org_id, meter FROM org_meter_limits WHERE org_id = $1 AND limit_quantity IS NOT NULL
+SELECT ol.org_id, ol.meter FROM {meter_limits('$1')} ol WHERE ol.limit_quantity IS NOT NULL
 ON CONFLICT DO NOTHING"""
 
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
-SELECT_PLAN_LIMIT = "SELECT limit_quantity FROM org_meter_limits WHERE org_id = $1 AND meter = $2"
+SELECT_PLAN_LIMIT = f"SELECT ol.limit_quantity FROM {meter_limits('$1')} ol WHERE ol.meter = $2"
 
 LOCK_ORG_QUOTAS = "SELECT 1 FROM quotas WHERE org_id = $1 ORDER BY resource FOR UPDATE"
 
@@ -147,7 +153,10 @@ async def lock_counters(conn: asyncpg.Connection,
         meters.setdefault(org_id, set()).add(meter)
     counters = {}
     for org_id in sorted(meters):
-        for r in await conn.fetch(LOCK_COUNTERS, org_id, sorted(meters[org_id])):
+        locked = [r["resource"] for r in await conn.fetch(LOCK_COUNTERS, org_id, sorted(meters[org_id]))]
+        if not locked:
+            continue
+        for r in await conn.fetch(SELECT_COUNTERS, org_id, locked):
             counters[(r["org_id"], r["resource"])] = await _counter(conn, r)
     return counters
 
