@@ -26,7 +26,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench import metering_env as env
-from bench.metering_phases import PHASES, Options, Run, console, measure
+from bench.metering_phases import ALL_PHASES, PHASES, SCALE_OUT, Options, Run, console, measure
 from bench.metering_report import Report
 from bench.results import RESULTS_DIR, append, code_version
 
@@ -44,7 +44,7 @@ async def main_async(options: Options) -> Report:
         dsn = env.database_dsn(options.dsn, name)
         orgs = await env.seed(dsn)
         with tempfile.TemporaryDirectory(prefix="bench-metering-") as tmp, \
-                multiprocessing.get_context("spawn").Pool(options.client_procs) as pool:
+                multiprocessing.get_context("spawn").Pool(_client_processes(options)) as pool:
             await _with_servers(options, dsn, orgs, pool, Path(tmp), report)
     finally:
         await env.drop_database(options.dsn, name)
@@ -58,11 +58,16 @@ async def _with_servers(options: Options, dsn: str, orgs: env.Orgs, pool: Pool, 
     try:
         await asyncio.gather(asyncio.to_thread(metering.start, 30.0), asyncio.to_thread(echo.start, 30.0))
         console.log(f"metering server pid {metering.pid} on {metering.addr}, echo pid {echo.pid}")
-        await measure(Run(options, dsn, orgs, pool, metering, echo), report)
+        await measure(Run(options, dsn, orgs, pool, metering, echo, tmp), report)
         report.load_after = os.getloadavg()[0]
     finally:
         metering.stop()
         echo.stop()
+
+
+def _client_processes(options: Options) -> int:
+    """One client process per server process in the scale-out phase (K = 2), else as asked."""
+    return max(options.client_procs, 2 if SCALE_OUT in options.phases else 1)
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
@@ -78,7 +83,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
                         help="concurrent callers of the 1,000-event batches, raw and service alike")
     parser.add_argument("--batch", type=int, default=1000, help="events per RecordUsage batch")
     parser.add_argument("--phases", default=",".join(PHASES),
-                        help=f"comma-separated subset of {', '.join(PHASES)} (e.g. to profile one)")
+                        help=f"comma-separated subset of {', '.join(ALL_PHASES)} (e.g. to profile one; "
+                        f"{SCALE_OUT}: K=1 and K=2 server processes on one hot organization, opt-in)")
     parser.add_argument("--server-cmd", help="command serving metering.v1 instead of this venv's "
                         "`metering serve` (e.g. another build); it gets METERING_DATABASE_URL and _GRPC_ADDR")
     parser.add_argument("--record", action=argparse.BooleanOptionalAction, default=False,
@@ -86,8 +92,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results file --record appends to")
     a = parser.parse_args(argv)
     phases = frozenset(p.strip() for p in a.phases.split(",") if p.strip())
-    if not phases <= set(PHASES):
-        parser.error(f"--phases: unknown {', '.join(sorted(phases - set(PHASES)))}")
+    if not phases <= set(ALL_PHASES):
+        parser.error(f"--phases: unknown {', '.join(sorted(phases - set(ALL_PHASES)))}")
     server_cmd = shlex.split(a.server_cmd) if a.server_cmd else None
     options = Options(a.dsn, a.seconds, a.warmup, a.client_procs, a.batch_callers, a.batch, phases,
                       server_cmd)
@@ -97,7 +103,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, Path | None]:
 def describe(options: Options) -> str:
     """The options of a run, as its results entry states them."""
     return (f"{options.seconds:g} s per phase after {options.warmup:g} s warm-up; phases "
-            f"{','.join(p for p in PHASES if p in options.phases)}; {options.client_procs} client "
+            f"{','.join(p for p in ALL_PHASES if p in options.phases)}; {options.client_procs} client "
             f"process(es); {options.batch_callers} batch callers, {options.batch:,} events per batch"
             + ("; server: " + " ".join(options.server_cmd) if options.server_cmd else ""))
 

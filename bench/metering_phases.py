@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from multiprocessing.pool import Pool
+from pathlib import Path
 
 import asyncpg
 from rich.console import Console
@@ -19,6 +20,9 @@ from bench.metering_load import LoadResult, LoadSpec, run_grpc_load
 from bench.metering_report import Check, Report
 
 PHASES = ("raw", "echo", "usage", "deduct")
+# Opt-in: K server processes (and K client processes) on one hot organization, K = 1 and 2.
+SCALE_OUT = "scaleout"
+ALL_PHASES = (*PHASES, SCALE_OUT)
 console = Console(stderr=True)
 
 
@@ -42,16 +46,20 @@ class Run:
     pool: Pool
     metering: env.ServerProcess
     echo: env.ServerProcess
+    log_dir: Path
 
-    async def grpc(self, label: str, kind: str, addr: str, callers: int, org_id: str = "",
-                   amount: str = "1") -> LoadResult:
-        """One phase from the client worker processes, `callers` coroutines spread over them."""
+    async def grpc(self, label: str, kind: str, addr: str | list[str], callers: int, org_id: str = "",
+                   amount: str = "1", servers: list[env.ServerProcess] | None = None) -> LoadResult:
+        """One phase from the client worker processes, `callers` coroutines spread over them; with
+        several addresses, client process i calls address i (one client process per server)."""
         o = self.options
-        procs = min(o.client_procs, callers)
-        base = LoadSpec(kind, addr, 0, o.warmup, o.seconds, f"{kind}-{secrets.token_hex(3)}", org_id,
+        addrs = [addr] if isinstance(addr, str) else addr
+        procs = len(addrs) if len(addrs) > 1 else min(o.client_procs, callers)
+        base = LoadSpec(kind, addrs[0], 0, o.warmup, o.seconds, f"{kind}-{secrets.token_hex(3)}", org_id,
                         amount, o.batch, self.orgs.tokens.get(org_id, ""))
-        specs = [(replace(base, callers=callers // procs + (i < callers % procs)), i) for i in range(procs)]
-        meter = await self._cpu_meter().start()
+        specs = [(replace(base, callers=callers // procs + (i < callers % procs), addr=addrs[i % len(addrs)]),
+                  i) for i in range(procs)]
+        meter = await self._cpu_meter(servers).start()
         parts = await asyncio.to_thread(self.pool.starmap, run_grpc_load, specs, 1)
         result = parts[0]
         for part in parts[1:]:
@@ -69,8 +77,8 @@ class Run:
         _progress(label, result)
         return result
 
-    def _cpu_meter(self) -> CpuMeter:
-        return CpuMeter(self.dsn, [self.metering.pid, self.echo.pid])
+    def _cpu_meter(self, servers: list[env.ServerProcess] | None = None) -> CpuMeter:
+        return CpuMeter(self.dsn, [s.pid for s in servers or [self.metering]] + [self.echo.pid])
 
 
 def _progress(label: str, result: LoadResult) -> None:
@@ -80,11 +88,12 @@ def _progress(label: str, result: LoadResult) -> None:
 
 
 async def measure(run: Run, report: Report) -> None:
-    steps = (("raw", _raw), ("echo", _echo), ("usage", _usage), ("deduct", _deductions))
+    steps = (("raw", _raw), ("echo", _echo), ("usage", _usage), ("deduct", _deductions),
+             (SCALE_OUT, _scale_out))
     for phase, body in steps:
         if phase in run.options.phases:
             await body(run, report)
-    report.peak_rss_mb = run.metering.peak_rss_mb()
+    report.peak_rss_mb = max(report.peak_rss_mb or 0.0, run.metering.peak_rss_mb())
 
 
 async def _raw(run: Run, report: Report) -> None:
@@ -128,6 +137,31 @@ async def _deductions(run: Run, report: Report) -> None:
     report.checks.append(await _small_org(run))
 
 
+async def _scale_out(run: Run, report: Report) -> None:
+    """Deduct on one hot organization from K = 1, then K = 2 server processes (one client process
+    each), beside the naive one-UPDATE ceiling of the raw phase."""
+    second = env.metering_server(run.dsn, run.log_dir / "second", run.options.server_cmd)
+    (run.log_dir / "second").mkdir(exist_ok=True)
+    await asyncio.to_thread(second.start, 30.0)
+    try:
+        servers, hot = [run.metering, second], run.orgs.hot
+        before = await env.available(run.dsn, hot)
+        ledger_before = await env.ledger_totals(run.dsn, hot)  # the deduct phase's come first
+        for k in (1, 2):
+            for callers in (32, 64):
+                result = await run.grpc(f"Deduct hot org, K={k} servers ({callers} callers)", "deduct",
+                                        [s.addr for s in servers[:k]], callers, hot, servers=servers[:k])
+                report.scale_out[(k, callers)] = result
+                report.per_commit[f"Deduct K={k} ({callers} callers)"] = await env.per_commit(
+                    run.dsn, "deductions", hot, result.tag)
+        after = await env.available(run.dsn, hot)
+        check = await _exactness(run, hot, before, after, list(report.scale_out.values()), ledger_before)
+        report.checks.append(replace(check, name=f"{check.name}, K=1 and K=2 servers"))
+        report.peak_rss_mb = max(report.peak_rss_mb or 0.0, second.peak_rss_mb())
+    finally:
+        second.stop()
+
+
 async def _small_org(run: Run) -> Check:
     """32 callers asking 3 credits each of an org holding 500: all but the last 2 credits go."""
     small = run.orgs.small
@@ -141,11 +175,12 @@ async def _small_org(run: Run) -> Check:
                    detail=f"{check.detail}; left {after} (< 3), {result.denied:,} refused")
 
 
-async def _exactness(run: Run, org_id: str, before: Decimal, after: Decimal,
-                     results: list[LoadResult]) -> Check:
+async def _exactness(run: Run, org_id: str, before: Decimal, after: Decimal, results: list[LoadResult],
+                     ledger_before: tuple[Decimal, int] = (Decimal(0), 0)) -> Check:
     granted = sum((r.granted for r in results), Decimal(0))
     errors = sum(r.errors for r in results)
     taken, rows = await env.ledger_totals(run.dsn, org_id)
+    taken, rows = taken - ledger_before[0], rows - ledger_before[1]
     passed = errors == 0 and before - after == granted == taken
     detail = (f"granted to clients {granted:,}, balance drop {before - after:,}, "
               f"ledger {taken:,} in {rows:,} deductions, {errors} errors")

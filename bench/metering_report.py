@@ -35,6 +35,7 @@ class Report:
     usage_one: LoadResult | None = None
     deduct: dict[int, LoadResult] = field(default_factory=dict)
     quota: dict[int, LoadResult] = field(default_factory=dict)
+    scale_out: dict[tuple[int, int], LoadResult] = field(default_factory=dict)  # (servers, callers)
     per_commit: dict[str, float] = field(default_factory=dict)  # rows written per transaction
     peak_rss_mb: float | None = None
     checks: list[Check] = field(default_factory=list)
@@ -122,6 +123,18 @@ class Report:
                 self._ratio_row(f"Deduct, one hot org ({callers} callers) [deductions/s]",
                                 self.deduct[callers], self.raw_update,
                                 "raw 1 UPDATE per deduction (32 conns)", 1.5)
+        self._scale_out_rows()
+
+    def _scale_out_rows(self) -> None:
+        for (servers, callers), result in self.scale_out.items():
+            self._ratio_row(f"Deduct, one hot org, {servers} server process(es) ({callers} callers) "
+                            "[deductions/s]", result, self.raw_update,
+                            "raw 1 UPDATE per deduction (32 conns)", 1.2)
+        for callers in (32, 64):
+            one, two = self.scale_out.get((1, callers)), self.scale_out.get((2, callers))
+            if one is not None and two is not None:
+                self._ratio_row(f"Scaling of one hot org, 2 servers vs 1 ({callers} callers)", two, one,
+                                f"the same with 1 server ({callers} callers)", 1.0)
 
     def _ratio_row(self, name: str, service: LoadResult, ceiling: LoadResult | None, label: str,
                    target: float) -> None:

@@ -151,8 +151,7 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
     server, echo = env.metering_server(dsn, tmp, server_cmd), env.echo_server(tmp)
     pool = multiprocessing.get_context("spawn").Pool(1)
     try:
-        await server.wait_ready(health=True)
-        await echo.wait_ready(health=False)
+        await asyncio.gather(asyncio.to_thread(server.start, 30.0), asyncio.to_thread(echo.start, 30.0))
         token, org = orgs.tokens.get(orgs.hot, ""), orgs.hot
         before = await env.available(dsn, org)
         deduct_spec = LoadSpec("deduct", server.addr, args.callers, args.warmup, args.seconds, "bench-unary",
