@@ -55,6 +55,8 @@ BEGIN
        OR EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = tbl) THEN
         RETURN;
     END IF;
+    -- The foreign keys the migration adds next, in the same transaction, need sequential mode.
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     IF how = 'reference' THEN
         PERFORM create_reference_table(tbl);
     ELSE
