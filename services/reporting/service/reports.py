@@ -23,9 +23,9 @@ from services.metering.domain.quota import project
 from services.metering.domain.readings import QuotaView, WorkspaceDay
 from services.metering.domain.usage_model import Aggregation, span_figure
 from services.metering.service.administration import Administration
+from services.metering.service.usage_reads import read_usage
 from services.metering.store import alerts as alert_store
 from services.metering.store import quota_limits, usage_figures
-from services.metering.store.quota import read_usage
 from services.reporting.domain import advice, billed, catalogue, costs
 from services.reporting.domain.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.domain.figures import Page, mean, money, next_token, per_day, share, total
