@@ -100,9 +100,7 @@ STORES_STILL_RAISING_FIELD_ERRORS = {
     "services/billing/store/resources.py",
     "services/metering/store/organizations.py",
     "services/metering/store/plan_changes.py",
-    "services/metering/store/quota_limits.py",
     "services/metering/store/tenancy.py",
-    "services/reporting/store/reads.py",
 }
 
 
