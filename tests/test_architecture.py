@@ -100,7 +100,6 @@ STORES_STILL_RAISING_FIELD_ERRORS = {
     "services/billing/store/resources.py",
     "services/metering/store/organizations.py",
     "services/metering/store/plan_changes.py",
-    "services/metering/store/tenancy.py",
 }
 
 

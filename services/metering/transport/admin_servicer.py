@@ -21,6 +21,7 @@ from services.kit.errors import FieldError, NotFoundError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
+from services.metering.service import tenancy
 from services.metering.service.administration import Administration
 from services.metering.service.plan_requests import PlanRequests
 from services.metering.store import (
@@ -29,7 +30,6 @@ from services.metering.store import (
     organizations,
     prices,
     quota_limits,
-    tenancy,
 )
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
