@@ -25,7 +25,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from services.billing.store.resources import NewResource, create_resource
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc
-from services.metering.store import tenancy
+from services.metering.service import tenancy
 
 DAYS = 30
 PERIOD_DAYS_BEFORE_TODAY = 20

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.kit.errors import FieldError
+from services.kit.errors import FieldError, NotFoundError
 from services.kit.unit_of_work import unit_of_work
 from services.metering.domain.readings import QuotaView
 from services.metering.store import organizations, plan_changes, quota_limits
@@ -61,6 +61,7 @@ class Administration:
             raise FieldError("soft_limit", "must not be greater than hard_limit")
         async with unit_of_work(self.pool) as conn:
             await organizations.get_organization(conn, org_id)
+            await _require_resource(conn, resource)
             return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
                                                 alert_enabled)
 
@@ -68,5 +69,11 @@ class Administration:
                                alert_enabled: bool) -> QuotaView:
         async with unit_of_work(self.pool) as conn:
             await organizations.get_organization(conn, org_id)
+            await _require_resource(conn, resource)
             return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
                                                        alert_enabled)
+
+
+async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:
+    if not await quota_limits.is_resource(conn, resource):
+        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")

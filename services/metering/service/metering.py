@@ -23,10 +23,10 @@ from services.metering.domain.readings import Usage
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
 from services.metering.service.streaming import DeductionSessions
+from services.metering.service.usage_reads import read_usage
 from services.metering.service.usage_recorder import UsageRecorder
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.deduction_usage import CREDITS_SPENT
-from services.metering.store.quota import read_usage
 from services.metering.store.usage import NewEvent, StoredEvent
 
 

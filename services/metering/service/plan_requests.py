@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.kit.errors import NotFoundError, StateConflictError
+from services.kit.unit_of_work import unit_of_work
 from services.metering.store import organizations, plan_changes, plan_requests, prices
 
 
@@ -30,9 +32,31 @@ class PlanRequests:
 
     async def approve(self, org_id: str, request_id: int, decided_by: str,
                       note: str) -> tuple[asyncpg.Record, asyncpg.Record]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await plan_requests.approve(conn, org_id, request_id, decided_by, note)
+        """The decided request and the organization on its new plan (or, for a downgrade, with
+        the plan waiting for the next period)."""
+        async with unit_of_work(self.pool) as conn:
+            asked = await _pending(conn, org_id, request_id)
+            organization = await plan_changes.change_plan(conn, org_id, asked["plan_id"])
+            when = "now" if organization["plan_id"] == asked["plan_id"] else "from the next billing period"
+            decided = await plan_requests.decide(
+                conn, asked, "approved", decided_by, note,
+                f"Your request to change to the {asked['plan_name']} plan was approved; it applies {when}.")
+            return decided, organization
 
     async def refuse(self, org_id: str, request_id: int, decided_by: str, reason: str) -> asyncpg.Record:
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await plan_requests.refuse(conn, org_id, request_id, decided_by, reason)
+        async with unit_of_work(self.pool) as conn:
+            asked = await _pending(conn, org_id, request_id)
+            because = f": {reason}" if reason else "."
+            return await plan_requests.decide(
+                conn, asked, "refused", decided_by, reason,
+                f"Your request to change to the {asked['plan_name']} plan was refused{because}")
+
+
+async def _pending(conn: asyncpg.Connection, org_id: str, request_id: int) -> asyncpg.Record:
+    asked = await plan_requests.lock_request(conn, org_id, request_id)
+    if asked is None:
+        raise NotFoundError("request_id", f"plan change request {request_id} of {org_id!r} does not exist")
+    if asked["status"] != "pending":
+        raise StateConflictError("request_id",
+                                 f"plan change request {request_id} was already {asked['status']}")
+    return asked

@@ -10,7 +10,6 @@ import asyncpg
 
 from services.kit.caller import Principal, Role
 from services.kit.database import DATABASE_UNREACHABLE
-from services.kit.errors import NotFoundError
 from services.metering.domain.access import new_key, secret_matches, split_token
 
 INSERT_API_KEY = """
@@ -64,11 +63,10 @@ async def list_api_keys(conn: asyncpg.Connection, org_id: str | None) -> list[Ap
     return [_record(r) for r in rows]
 
 
-async def revoke_api_key(conn: asyncpg.Connection, org_id: str | None, key_id: str) -> ApiKeyRecord:
+async def revoke_api_key(conn: asyncpg.Connection, org_id: str | None, key_id: str) -> ApiKeyRecord | None:
+    """The revoked key; None when the organization (or the platform) has no such key."""
     row = await conn.fetchrow(REVOKE_KEY, key_id, org_id, datetime.now(UTC))
-    if row is None:
-        raise NotFoundError("key_id", f"API key {key_id!r} does not exist")
-    return _record(row)
+    return None if row is None else _record(row)
 
 
 STALE_SECONDS = 300.0

@@ -1,12 +1,10 @@
-"""Plan change requests once asked: listed, then approved (the plan changes) or refused by a
-platform admin, and the tenant told through its alert channels as a `plan_change` notice."""
+"""Plan change requests once asked: listed, locked, and decided (the tenant told through its alert
+channels as a `plan_change` notice)."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from services.kit.errors import NotFoundError, StateConflictError
-from services.metering.store import plan_changes
 from services.metering.store.alerts import raise_notice
 
 SELECT_REQUESTS = """
@@ -32,39 +30,15 @@ async def list_requests(conn: asyncpg.Connection, org_id: str, status: str) -> l
     return list(await conn.fetch(SELECT_REQUESTS, org_id, status))
 
 
-async def approve(conn: asyncpg.Connection, org_id: str, request_id: int, decided_by: str,
-                  note: str) -> tuple[asyncpg.Record, asyncpg.Record]:
-    """The decided request and the organization on its new plan (or, for a downgrade, with the
-    plan waiting for the next period)."""
-    asked = await _pending(conn, org_id, request_id)
-    organization = await plan_changes.change_plan(conn, org_id, asked["plan_id"])
-    when = "now" if organization["plan_id"] == asked["plan_id"] else "from the next billing period"
-    decided = await _decide(conn, asked, "approved", decided_by, note,
-                            f"Your request to change to the {asked['plan_name']} plan was approved; "
-                            f"it applies {when}.")
-    return decided, organization
-
-
-async def refuse(conn: asyncpg.Connection, org_id: str, request_id: int, decided_by: str,
-                 reason: str) -> asyncpg.Record:
-    asked = await _pending(conn, org_id, request_id)
-    because = f": {reason}" if reason else "."
-    return await _decide(conn, asked, "refused", decided_by, reason,
-                         f"Your request to change to the {asked['plan_name']} plan was refused{because}")
-
-
-async def _pending(conn: asyncpg.Connection, org_id: str, request_id: int) -> asyncpg.Record:
-    asked = await conn.fetchrow(LOCK_REQUEST, org_id, request_id)
-    if asked is None:
-        raise NotFoundError("request_id", f"plan change request {request_id} of {org_id!r} does not exist")
-    if asked["status"] != "pending":
-        raise StateConflictError("request_id",
-                                 f"plan change request {request_id} was already {asked['status']}")
+async def lock_request(conn: asyncpg.Connection, org_id: str, request_id: int) -> asyncpg.Record | None:
+    """The request with its plan's name, locked until the caller's transaction ends; None if absent."""
+    asked: asyncpg.Record | None = await conn.fetchrow(LOCK_REQUEST, org_id, request_id)
     return asked
 
 
-async def _decide(conn: asyncpg.Connection, asked: asyncpg.Record, status: str, decided_by: str,
-                  reason: str, message: str) -> asyncpg.Record:
+async def decide(conn: asyncpg.Connection, asked: asyncpg.Record, status: str, decided_by: str,
+                 reason: str, message: str) -> asyncpg.Record:
+    """Records the decision and tells the tenant `message` as a `plan_change` notice."""
     decided = await conn.fetchrow(DECIDE, asked["org_id"], asked["request_id"], status, decided_by, reason)
     await raise_notice(conn, asked["org_id"], "plan", message)
     return decided

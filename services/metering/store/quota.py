@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 import asyncpg
 
-from services.kit.errors import NotFoundError
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import Unit, period_allowance
 from services.metering.domain.readings import Usage
@@ -26,15 +26,23 @@ WHERE b.org_id = $1"""
 SELECT_METER = "SELECT 1 FROM meters WHERE meter = $1"
 
 
-async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage:
+class Missing(Enum):
+    """What a usage read found missing, named by the request field that asked for it."""
+
+    ORGANIZATION = "org_id"
+    METER = "meter"
+
+
+async def find_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage | Missing:
+    """The organization's credits, or with `meter` that meter's use this period."""
     status = await conn.fetchrow(SELECT_CREDIT_STATUS, org_id)
     if status is None:
-        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+        return Missing.ORGANIZATION
     credits = _credit_usage(org_id, status)
     if not meter:
         return credits
     if await conn.fetchval(SELECT_METER, meter) is None:
-        raise NotFoundError("meter", f"meter {meter!r} does not exist")
+        return Missing.METER
     limit = await meter_limit(conn, org_id, meter)
     period = credits.period
     used = (await period_figure(conn, org_id, meter, period.start, period.end)).used

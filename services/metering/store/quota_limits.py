@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 
-from services.kit.errors import NotFoundError
 from services.metering.domain.alerts import QuotaLimits
 from services.metering.domain.billing_period import BillingPeriod, period_containing
 from services.metering.domain.credits import period_allowance
@@ -193,7 +192,6 @@ async def reconcile_alerts(conn: asyncpg.Connection, org_id: str) -> None:
 
 async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: Decimal | None,
                     hard: Decimal | None, alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
-    await _require_resource(conn, resource)
     await conn.execute(UPSERT_QUOTA, org_id, resource, soft, hard, alert_at_percent, alert_enabled)
     return await _settle(conn, org_id, resource)
 
@@ -201,14 +199,13 @@ async def set_quota(conn: asyncpg.Connection, org_id: str, resource: str, soft: 
 async def set_budget_alert(conn: asyncpg.Connection, org_id: str, resource: str,
                            alert_at_percent: int | None, alert_enabled: bool) -> QuotaView:
     """The custom alert threshold and whether alerts fire; the soft and hard limits stay as set."""
-    await _require_resource(conn, resource)
     await conn.execute(UPSERT_BUDGET_ALERT, org_id, resource, alert_at_percent, alert_enabled)
     return await _settle(conn, org_id, resource)
 
 
-async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:
-    if resource != CREDITS and await conn.fetchval(SELECT_METER, resource) is None:
-        raise NotFoundError("resource", f"resource {resource!r} is neither a meter nor 'credits'")
+async def is_resource(conn: asyncpg.Connection, resource: str) -> bool:
+    """Whether a quota can track `resource`: a meter, or the credits."""
+    return resource == CREDITS or await conn.fetchval(SELECT_METER, resource) is not None
 
 
 async def _settle(conn: asyncpg.Connection, org_id: str, resource: str) -> QuotaView:

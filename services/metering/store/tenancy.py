@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.kit.errors import FieldError, NotFoundError
-from services.metering.store.organizations import get_organization
-
 INSERT_GROUP = """
 INSERT INTO workspace_groups (org_id, group_id, name) VALUES ($1, $2, $3)
 ON CONFLICT (org_id, group_id) DO NOTHING
@@ -32,57 +29,45 @@ RETURNING org_id, user_id, email, name"""
 SELECT_USERS = "SELECT org_id, user_id, email, name FROM users WHERE org_id = $1 ORDER BY user_id"
 
 
-async def create_group(conn: asyncpg.Connection, org_id: str, group_id: str, name: str) -> asyncpg.Record:
-    await get_organization(conn, org_id)
-    row = await conn.fetchrow(INSERT_GROUP, org_id, group_id, name)
-    if row is None:
-        raise FieldError("group_id", f"workspace group {group_id!r} already exists")
+async def insert_group(conn: asyncpg.Connection, org_id: str, group_id: str,
+                       name: str) -> asyncpg.Record | None:
+    """The new group; None when the organization has one with this id already."""
+    row: asyncpg.Record | None = await conn.fetchrow(INSERT_GROUP, org_id, group_id, name)
     return row
 
 
 async def list_groups(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
-    await get_organization(conn, org_id)
     return list(await conn.fetch(SELECT_GROUPS, org_id))
 
 
-async def create_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str,
-                           group_id: str | None) -> asyncpg.Record:
-    await get_organization(conn, org_id)
-    await _require_group(conn, org_id, group_id)
-    row = await conn.fetchrow(INSERT_WORKSPACE, org_id, workspace_id, name, group_id)
-    if row is None:
-        raise FieldError("workspace_id", f"workspace {workspace_id!r} already exists")
+async def group_exists(conn: asyncpg.Connection, org_id: str, group_id: str) -> bool:
+    return await conn.fetchval(SELECT_GROUP, org_id, group_id) is not None
+
+
+async def insert_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str,
+                           group_id: str | None) -> asyncpg.Record | None:
+    """The new workspace; None when the organization has one with this id already."""
+    row: asyncpg.Record | None = await conn.fetchrow(INSERT_WORKSPACE, org_id, workspace_id, name, group_id)
     return row
 
 
 async def update_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str | None,
-                           group_id: str | None) -> asyncpg.Record:
-    await _require_group(conn, org_id, group_id)
-    row = await conn.fetchrow(UPDATE_WORKSPACE, org_id, workspace_id, name, group_id)
-    if row is None:
-        raise NotFoundError("workspace_id", f"workspace {workspace_id!r} does not exist")
+                           group_id: str | None) -> asyncpg.Record | None:
+    """The workspace renamed or regrouped; None when it does not exist."""
+    row: asyncpg.Record | None = await conn.fetchrow(UPDATE_WORKSPACE, org_id, workspace_id, name, group_id)
     return row
 
 
 async def list_workspaces(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
-    await get_organization(conn, org_id)
     return list(await conn.fetch(SELECT_WORKSPACES, org_id))
 
 
-async def create_user(conn: asyncpg.Connection, org_id: str, user_id: str, email: str,
-                      name: str) -> asyncpg.Record:
-    await get_organization(conn, org_id)
-    row = await conn.fetchrow(INSERT_USER, org_id, user_id, email, name)
-    if row is None:
-        raise FieldError("user_id", f"user {user_id!r} already exists")
+async def insert_user(conn: asyncpg.Connection, org_id: str, user_id: str, email: str,
+                      name: str) -> asyncpg.Record | None:
+    """The new user; None when the organization has one with this id already."""
+    row: asyncpg.Record | None = await conn.fetchrow(INSERT_USER, org_id, user_id, email, name)
     return row
 
 
 async def list_users(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
-    await get_organization(conn, org_id)
     return list(await conn.fetch(SELECT_USERS, org_id))
-
-
-async def _require_group(conn: asyncpg.Connection, org_id: str, group_id: str | None) -> None:
-    if group_id is not None and await conn.fetchval(SELECT_GROUP, org_id, group_id) is None:
-        raise NotFoundError("group_id", f"workspace group {group_id!r} does not exist")

@@ -17,10 +17,11 @@ from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc as apb_grpc
 from services.kit import inputs
 from services.kit.caller import CALLER, Role
-from services.kit.errors import FieldError
+from services.kit.errors import FieldError, NotFoundError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
+from services.metering.service import tenancy
 from services.metering.service.administration import Administration
 from services.metering.service.plan_requests import PlanRequests
 from services.metering.store import (
@@ -29,7 +30,6 @@ from services.metering.store import (
     organizations,
     prices,
     quota_limits,
-    tenancy,
 )
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
@@ -185,6 +185,8 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         key_id = slug(request.key_id, "key_id")
         async with self._conn() as conn:
             record = await api_keys.revoke_api_key(conn, org, key_id)
+        if record is None:
+            raise NotFoundError("key_id", f"API key {key_id!r} does not exist")
         self.keys.forget(key_id)
         return apb.RevokeApiKeyResponse(api_key=out.api_key(record))
 

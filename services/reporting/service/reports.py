@@ -17,15 +17,16 @@ import asyncpg
 
 from services.billing.store.statement import Statement
 from services.kit.decimals import ZERO
+from services.kit.errors import NotFoundError
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.quota import project
 from services.metering.domain.readings import QuotaView, WorkspaceDay
 from services.metering.domain.usage_model import Aggregation, span_figure
 from services.metering.service.administration import Administration
+from services.metering.service.usage_reads import read_usage
 from services.metering.store import alerts as alert_store
 from services.metering.store import quota_limits, usage_figures
-from services.metering.store.quota import read_usage
 from services.reporting.domain import advice, billed, catalogue, costs
 from services.reporting.domain.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.domain.figures import Page, mean, money, next_token, per_day, share, total
@@ -79,7 +80,7 @@ class Reports:
 
     async def require_organization(self, org_id: str) -> None:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
 
     # --- usage ---------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class Reports:
     async def resource_usage(self, org_id: str, resource: str, period: Period,
                              start: datetime | None = None, end: datetime | None = None) -> ResourceReport:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             window = report_range(period, org["billing_anchor"], org["now"], start, end)
             days = await store.meter_by_workspace_day(conn, org_id, resource, window.start, window.end)
             totals = await store.meter_totals(conn, org_id, window.start, window.end, resource)
@@ -127,7 +128,7 @@ class Reports:
     async def history(self, org_id: str, granularity: Granularity, resource: str,
                       months: int) -> list[HistoryPoint]:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             window = history_range(granularity, months, org["now"])
             meters = await store.meter_buckets(conn, org_id, window.start, window.end,
                                                TRUNC[granularity], resource)
@@ -159,7 +160,7 @@ class Reports:
 
     async def quotas(self, org_id: str) -> QuotaList:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
             return QuotaList(org_id, await quota_limits.list_quotas(conn, org_id))
 
     async def set_quota(self, org_id: str, resource: str, soft: Decimal | None, hard: Decimal | None,
@@ -173,7 +174,7 @@ class Reports:
 
     async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[asyncpg.Record]:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
             return await alert_store.list_alerts(conn, org_id, severity, status, resource)
 
     async def projections(self, org_id: str, resource: str) -> Projections:
@@ -201,7 +202,7 @@ class Reports:
     async def costs(self, org_id: str, period: Period, resource: str,
                     granularity: Granularity) -> CostReport:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             window = report_range(period, org["billing_anchor"], org["now"])
             meters = await store.meter_buckets(conn, org_id, window.start, window.end,
                                                TRUNC[granularity], resource)
@@ -216,7 +217,7 @@ class Reports:
 
     async def recommendations(self, org_id: str) -> list[advice.Advice]:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             credits = await read_usage(conn, org_id, "")
             period = credits.period
             figures = await store.meter_totals(conn, org_id, period.start, period.end)
@@ -243,7 +244,7 @@ class Reports:
 
     async def overview(self, org_id: str) -> Overview:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             usage = await read_usage(conn, org_id, "")
             allowance = await store.period_allowance(conn, org_id, usage.period.start)
         if allowance is None:  # the period has not been opened by a write yet
@@ -257,7 +258,7 @@ class Reports:
 
     async def chart(self, org_id: str, chart: ChartRange) -> Chart:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
             spans = chart_buckets(chart, org["now"])
             width = int((spans[0].end - spans[0].start).total_seconds())
@@ -273,7 +274,7 @@ class Reports:
 
     async def top(self, org_id: str, kind: str, page: Page) -> ConsumerPage:
         async with self._conn() as conn:
-            org = await store.organization(conn, org_id)
+            org = await _organization(conn, org_id)
             unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
             credits = await read_usage(conn, org_id, "")
             rows = await store.top(conn, kind, org_id, credits.period.start, credits.period.end,
@@ -288,22 +289,22 @@ class Reports:
 
     async def invoices(self, org_id: str) -> list[billing.Invoice]:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
             return await billing.invoices(conn, org_id)
 
     async def invoice(self, org_id: str, invoice_id: str) -> billing.InvoiceDetail:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
             return await billing.invoice_detail(conn, org_id, invoice_id)
 
     async def subscription(self, org_id: str) -> Statement:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
             return await billing.subscription(conn, org_id)
 
     async def api_metrics(self, org_id: str) -> ApiMetrics:
         async with self._conn() as conn:
-            await store.organization(conn, org_id)
+            await _organization(conn, org_id)
             credits = await read_usage(conn, org_id, "")
             webhooks = await store.meter_all_time(conn, org_id, "webhook_events")
             served = await store.served(conn, org_id)
@@ -368,3 +369,10 @@ def _old_backups(metered_gb: Decimal, unit_price: Decimal | None, running: list[
     gb = metered_gb + total(b.quantity for b in old)
     cost = metered_gb * (unit_price or ZERO) + total(b.monthly_cost for b in old)
     return advice.old_backups(gb, cost)
+
+
+async def _organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
+    org = await store.find_organization(conn, org_id)
+    if org is None:
+        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+    return org

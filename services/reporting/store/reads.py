@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.kit.errors import NotFoundError
 from services.metering.domain.readings import BucketFigure, SpanFigure, WorkspaceDay
 from services.metering.store import usage_figures
 from services.metering.store.usage_figures import METER_RATES
@@ -153,10 +152,8 @@ FROM deductions
 WHERE org_id = $1 AND granted AND model IS NOT NULL AND created_at >= $2 AND created_at < $3"""
 
 
-async def organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
-    row = await conn.fetchrow(SELECT_ORGANIZATION, org_id)
-    if row is None:
-        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+async def find_organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(SELECT_ORGANIZATION, org_id)
     return row
 
 
