@@ -95,6 +95,12 @@ async def test_bad_input_names_the_field(
                 pb.GetResourceUsageRequest(org_id=org.org_id, resource_type="x"),
                 "resource_type",
             ),
+            (
+                stub.GetResourceUsage,
+                pb.GetResourceUsageRequest(org_id=org.org_id, resource_type="queries",
+                                           period=pb.REPORT_PERIOD_CUSTOM),
+                "from_time",
+            ),
             (stub.GetUsageHistory, pb.GetUsageHistoryRequest(org_id=org.org_id, months=30), "months"),
             (
                 stub.GetUsageHistory,

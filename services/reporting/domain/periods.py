@@ -45,9 +45,10 @@ class Range:
         return max(1, round((self.end - self.start) / DAY))
 
 
-def report_range(period: Period, anchor: datetime, now: datetime,
-                 start: datetime | None = None, end: datetime | None = None) -> Range:
-    """The billing period(s) a report covers, or a custom range checked for sense."""
+def report_range(period: Period, anchor: datetime, now: datetime, start: datetime | None = None,
+                 end: datetime | None = None, fields: tuple[str, str] = ("from", "to")) -> Range:
+    """The billing period(s) a report covers, or a custom range checked for sense; errors name
+    the range's ends as the caller's request does (`fields`)."""
     current = period_containing(anchor, now)
     if period is Period.CURRENT:
         return Range(current.start, current.end)
@@ -55,14 +56,15 @@ def report_range(period: Period, anchor: datetime, now: datetime,
         return Range(_previous(anchor, current, 1).start, current.start)
     if period is Period.LAST_QUARTER:
         return Range(_previous(anchor, current, 3).start, current.start)
+    first, last = fields
     if start is None:
-        raise FieldError("from", "is required when period is custom")
+        raise FieldError(first, "is required when period is custom")
     if end is None:
-        raise FieldError("to", "is required when period is custom")
+        raise FieldError(last, "is required when period is custom")
     if end <= start:
-        raise FieldError("to", "must be after from")
+        raise FieldError(last, f"must be after {first}")
     if end - start > MAX_CUSTOM_RANGE:
-        raise FieldError("to", "the range may span at most two years")
+        raise FieldError(last, "the range may span at most two years")
     return Range(start, end)
 
 

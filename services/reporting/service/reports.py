@@ -98,11 +98,12 @@ class Reports:
         lines.append(ResourceFigure(catalogue.CREDITS, credits.used, credits.limit))
         return Summary(org_id, credits.period, lines)
 
-    async def resource_usage(self, org_id: str, resource: str, period: Period,
-                             start: datetime | None = None, end: datetime | None = None) -> ResourceReport:
+    async def resource_usage(self, org_id: str, resource: str, period: Period, start: datetime | None = None,
+                             end: datetime | None = None,
+                             fields: tuple[str, str] = ("from", "to")) -> ResourceReport:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            window = report_range(period, org["billing_anchor"], org["now"], start, end)
+            window = report_range(period, org["billing_anchor"], org["now"], start, end, fields)
             days = await store.meter_by_workspace_day(conn, org_id, resource, window.start, window.end)
             totals = await store.meter_totals(conn, org_id, window.start, window.end, resource)
             metered = totals.get(resource)

@@ -77,7 +77,8 @@ class ReportingServicer(pb_grpc.ReportingServiceServicer):
         period = params.period(_enum(out.PERIODS, request.period, "period"))
         start = moment(request.from_time, True, "from_time") if request.HasField("from_time") else None
         end = moment(request.to_time, True, "to_time") if request.HasField("to_time") else None
-        return out.resource_report(await self.reports.resource_usage(org, resource, period, start, end))
+        return out.resource_report(await self.reports.resource_usage(org, resource, period, start, end,
+                                                                     ("from_time", "to_time")))
 
     @measured
     @rpc
