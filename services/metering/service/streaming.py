@@ -35,7 +35,7 @@ from services.metering.domain.sessions import (
 )
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
-from services.metering.store.session_prices import price_in_force
+from services.metering.store import credit_ledger as ledger_store
 
 log = logging.getLogger(__name__)
 # Retries of a settlement while the database is unreachable, until the hold would expire.
@@ -179,8 +179,11 @@ class Session:
             raise FieldError(f"{field}.tokens.model",
                              f"differs from the session's model {self.tally.model!r}")
         if self._price is None or self._price[0].model != cost.model:
+            # The price and credit rate in force when the session opened, read once per session.
+            opened = self.reservation.hold.created_at
             async with self._sessions.pool.acquire() as conn:
-                price, rate = await price_in_force(conn, cost.model, self.reservation.hold.created_at)
+                price = (await ledger_store.prices_at(conn, [cost.model], opened)).get(cost.model)
+                rate = await ledger_store.credit_rate_at(conn, opened)
             if price is None:
                 raise NotFoundError(f"{field}.tokens.model", f"no price for model {cost.model!r}")
             self._price = (price, rate)

@@ -52,7 +52,7 @@ ALIASES = {
     "backups": "backups_gb",
 }
 
-# The services and categories the cost breakdown always shows (doc 003's shape), at zero when
+# The services and categories the cost breakdown always shows, at zero when
 # nothing was spent on them; other services appear as they are spent on.
 BREAKDOWN_SKELETON: dict[str, tuple[str, ...]] = {
     "ai_service": ("llm_cost", "compute_cost"),
