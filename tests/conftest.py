@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,28 @@ def _say(session: pytest.Session, line: str) -> None:
 def chromium() -> str:
     """The path of Debian's chromium, installed first when missing and we may (see tests/chromium.py)."""
     return find_or_install()
+
+
+# Headless Chromium as the pages' tests drive it: no sandbox (root in CI), no network of its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+async def browser(chromium: str) -> AsyncIterator[object]:
+    """One headless Chromium per test module (Debian's package, see tests/chromium.py), for the
+    pages' tests."""
+    from playwright import async_api
+
+    async with async_api.async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        await launched.close()

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -490,16 +489,6 @@ async def test_export_of_resource_lifetimes_holds_each_resource(world: World, fm
 
 
 # --- the dashboard in Chromium --------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[Any]:
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-        yield launched
-        await launched.close()
-
 
 async def test_dashboard_shows_the_months_credit_figures(world: World, browser: Any) -> None:
     page = await browser.new_page(viewport={"width": 1400, "height": 1800})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -73,27 +73,3 @@ def http_base(http_server: tuple[str, str]) -> str:
 
 
 ARTIFACTS = Path(os.environ.get("METERING_ARTIFACTS", Path(__file__).resolve().parents[2] / "artifacts"))
-
-
-# Headless Chromium as the pages' tests drive it: no sandbox (root in CI), no network of its own.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium: str) -> AsyncIterator[object]:
-    """One headless Chromium per test module (Debian's package, see tests/chromium.py)."""
-    from playwright import async_api
-
-    async with async_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        await launched.close()
