@@ -119,6 +119,18 @@ async def per_commit(dsn: str, table: str, org_id: str, tag: str) -> float:
         await conn.close()
 
 
+async def analyze(dsn: str) -> None:
+    """Refreshes the planner's statistics, as autovacuum keeps them in a steady state: a phase of
+    a few seconds outruns its one-minute nap, and statements planned while the ledger's tables
+    were nearly empty scan them whole once an earlier phase has grown them by tens of thousands
+    of rows."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def truncate_usage(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:

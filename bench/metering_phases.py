@@ -59,6 +59,7 @@ class Run:
                         amount, o.batch, self.orgs.tokens.get(org_id, ""))
         specs = [(replace(base, callers=callers // procs + (i < callers % procs), addr=addrs[i % len(addrs)]),
                   i) for i in range(procs)]
+        await env.analyze(self.dsn)
         meter = await self._cpu_meter(servers).start()
         parts = await asyncio.to_thread(self.pool.starmap, run_grpc_load, specs, 1)
         result = parts[0]

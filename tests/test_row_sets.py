@@ -29,5 +29,5 @@ def test_a_row_set_names_each_column_once_with_its_type_and_parameter() -> None:
 
 def test_the_book_statement_numbers_its_parameters_without_gaps() -> None:
     used = sorted({int(n) for n in re.findall(r"\$(\d+)", credit_books.WRITE_BOOK)})
-    # $1 organization, $2 time, the five row sets' columns, then four balance figures.
-    assert used == list(range(1, credit_books.DEDUCTIONS.next_param + 4))
+    # $1 organization, $2 time, the six row sets' columns, then four balance figures.
+    assert used == list(range(1, credit_books.USAGE.next_param + 4))

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from services.kit.errors import FieldError, NotFoundError
-from services.metering.domain.alerts import QuotaLimits
+from services.metering.domain.alerts import QuotaLimits, Severity
 from services.metering.domain.credits import (
     CreditBook,
     Deduction,
@@ -49,7 +49,7 @@ from services.metering.domain.usage_limits import MeterCounter
 from services.metering.store import alerts, quota_limits
 from services.metering.store import credit_ledger as ledger_store
 from services.metering.store.credit_books import load_book, save_book
-from services.metering.store.deduction_usage import LLM_TOKENS, record_deductions_as_usage
+from services.metering.store.deduction_usage import LLM_TOKENS
 from services.metering.store.periods import roll_period_if_due
 from services.metering.store.quota_limits import CREDITS
 
@@ -140,15 +140,15 @@ class CreditLedger:
             unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
             keys = [k for op in ops if (k := _deduction_key(op))]
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
-            book, stored = await load_book(conn, org_id, org, unit, keys, hold_ids)
+            loaded = await load_book(conn, org_id, org, unit, keys, hold_ids, alerts_of=CREDITS)
+            book = loaded.book
             book.tokens = await _lock_token_counter(conn, org_id, ops)
             prices, rate = await _load_prices(conn, ops, book.now)
-            outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
+            outcomes = [_apply_one(book, op, loaded.stored, prices, rate) for op in ops]
             await save_book(conn, org_id, book)
-            await record_deductions_as_usage(conn, org_id, book.new_deductions)
             if book.tokens is not None:
                 await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
-            await _raise_alerts(conn, org_id, org, book)
+            await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
         return outcomes
 
 
@@ -231,7 +231,7 @@ async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | SessionOp
 
 
 async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
-                        book: CreditBook) -> None:
+                        book: CreditBook, active: frozenset[Severity]) -> None:
     balance = book.balance()
     # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
     overspent = await ledger_store.overspent(conn, org_id) if book.unit is Unit.USD else Decimal(0)
@@ -241,4 +241,4 @@ async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str,
                                                      balance.available, overspent),
         org["alert_at_percent"], org["alert_enabled"],
     )
-    await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now)
+    await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now, active)

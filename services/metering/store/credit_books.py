@@ -1,7 +1,9 @@
 """Loading an organization's CreditBook and saving what a batch changed: one statement each way.
 
 Both run inside the batch transaction after the balance row lock is taken (a separate statement:
-a read folded into the locking statement would see the snapshot from before the lock wait).
+a read folded into the locking statement would see the snapshot from before the lock wait). The
+read brings the credit alerts in force too, and the write the usage of the granted deductions, so
+a batch costs four round trips besides its lock: BEGIN, read, write, COMMIT.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from services.kit.row_sets import RowSet, column
+from services.metering.domain.alerts import Severity
 from services.metering.domain.credits import (
     ON_ACCOUNT,
     Attribution,
@@ -30,10 +33,12 @@ from services.metering.domain.credits import (
     Unit,
 )
 from services.metering.domain.pricing import LlmUsage, TokenCounts
+from services.metering.store.deduction_usage import DeductionUsage, usage_of
 from services.metering.store.periods import credits_unlimited
 
 # Stored results of the batch's idempotency keys, the holds it names or that have expired, their
-# allocations, and every grant with credits left (or holding a loaded hold's credits), as JSON.
+# allocations, and every grant with credits left (or holding a loaded hold's credits), as JSON;
+# and the severities of the active alerts of resource $5.
 READ_BOOK = """
 WITH named_holds AS (
     SELECT hold_id, amount, remaining, status, expires_at, created_at, model, tokens, denial_reason,
@@ -53,7 +58,9 @@ SELECT
     (SELECT coalesce(json_agg(g), '[]') FROM (
         SELECT grant_id, kind, remaining, expires_at FROM credit_grants
         WHERE org_id = $1 AND (remaining > 0 OR grant_id IN (SELECT grant_id FROM open_allocations))
-     ) g) AS grants"""
+     ) g) AS grants,
+    (SELECT coalesce(array_agg(severity), '{}') FROM alerts
+     WHERE org_id = $1 AND resource = $5 AND status = 'active') AS active_alerts"""
 
 @dataclass(frozen=True)
 class LedgerRow:
@@ -122,7 +129,8 @@ GRANTS = RowSet(GrantRow, LEDGER.next_param, "u")
 HOLDS = RowSet(HoldRow, GRANTS.next_param, "h")
 ALLOCATIONS = RowSet(AllocationRow, HOLDS.next_param, "a")
 DEDUCTIONS = RowSet(DeductionRow, ALLOCATIONS.next_param, "d")
-_BALANCE = DEDUCTIONS.next_param
+USAGE = RowSet(DeductionUsage, DEDUCTIONS.next_param, "x")
+_BALANCE = USAGE.next_param
 
 WRITE_BOOK = f"""
 WITH ledger AS (
@@ -149,6 +157,12 @@ WITH ledger AS (
     INSERT INTO deductions (org_id, {DEDUCTIONS.names}, created_at)
     SELECT $1, {DEDUCTIONS.values}, $2
     FROM {DEDUCTIONS.source}
+), usage AS (
+    INSERT INTO usage_events (org_id, {USAGE.names})
+    SELECT $1, {USAGE.values}
+    FROM {USAGE.source}
+    ORDER BY x.idempotency_key
+    ON CONFLICT (org_id, idempotency_key) DO NOTHING
 )
 UPDATE balances
 SET monthly_remaining = ${_BALANCE}, bonus_remaining = ${_BALANCE + 1}, reserved = ${_BALANCE + 2},
@@ -165,11 +179,19 @@ def _when(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+@dataclass
+class LoadedBook:
+    book: CreditBook
+    stored: dict[str, Deduction]  # the stored results of the batch's keys that were used before
+    active_alerts: frozenset[Severity]  # of the resource the load was asked for
+
+
 async def load_book(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any], unit: Unit,
-                    keys: list[str], hold_ids: list[str]) -> tuple[CreditBook, dict[str, Deduction]]:
-    """The organization's book, and the stored results of `keys` that were used before."""
+                    keys: list[str], hold_ids: list[str], alerts_of: str) -> LoadedBook:
+    """The organization's book, the stored results of `keys`, and the active alerts of the
+    resource `alerts_of`."""
     now: datetime = org["now"]
-    row = await conn.fetchrow(READ_BOOK, org_id, keys, hold_ids, now)
+    row = await conn.fetchrow(READ_BOOK, org_id, keys, hold_ids, now, alerts_of)
     holds = {h["hold_id"]: hold_from_json(h, unit) for h in _json(row["holds"])}
     for a in _json(row["allocations"]):
         holds[a["hold_id"]].allocations[int(a["grant_id"])] = a["remaining"]
@@ -178,7 +200,7 @@ async def load_book(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any
     book = CreditBook(unit, grants, holds.values(), org["reserved"], org["period_used"], now,
                       hard_limit=org["hard_limit"], unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
-    return book, stored
+    return LoadedBook(book, stored, frozenset(Severity(s) for s in row["active_alerts"]))
 
 
 def hold_from_json(h: Mapping[str, Any], unit: Unit) -> Hold:
@@ -214,7 +236,8 @@ def deduction_from_json(d: Mapping[str, Any]) -> Deduction:
 
 
 async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> None:
-    """Writes the batch's ledger rows, grant and hold changes, deductions and the balance."""
+    """Writes the batch's ledger rows, grant and hold changes, deductions, their usage and the
+    balance."""
     holds = [book.holds[h] for h in sorted(book.changed_holds)]
     balance = book.balance()
     await conn.execute(
@@ -225,6 +248,7 @@ async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> 
         *ALLOCATIONS.arguments([AllocationRow(h.hold_id, g, left)
                                 for h in holds for g, left in sorted(h.allocations.items())]),
         *DEDUCTIONS.arguments([_deduction_row(d) for d in book.new_deductions]),
+        *USAGE.arguments(usage_of(book.new_deductions)),
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
     )
 
