@@ -152,11 +152,16 @@ class ServerProcess(Supervised):
         return status_kb(self.pid, "VmHWM") / 1024
 
 
-def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = None) -> ServerProcess:
+def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = None,
+                    peer_token: str | None = None, heartbeat_seconds: float = 2.0) -> ServerProcess:
+    """A server; with `peer_token`, one of the replicas routing credit calls to their owner."""
     addr = free_addr()
     argv = argv or [str(Path(sys.executable).with_name("metering")), "serve"]
     env = {"METERING_DATABASE_URL": database_url, "METERING_GRPC_ADDR": addr,
            "METERING_HTTP_ADDR": free_addr()}
+    if peer_token is not None:
+        env.update(METERING_PEER_ADDR=addr, METERING_PEER_TOKEN=peer_token,
+                   METERING_PEER_HEARTBEAT_SECONDS=str(heartbeat_seconds))
     return ServerProcess("metering", argv, addr, log_dir, grpc_serving(addr), env)
 
 

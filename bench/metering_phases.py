@@ -22,6 +22,7 @@ from bench.metering_report import Check, Report
 PHASES = ("raw", "echo", "usage", "deduct")
 # Opt-in: K server processes (and K client processes) on one hot organization, K = 1 and 2.
 SCALE_OUT = "scaleout"
+ROUTED_HEARTBEAT_SECONDS = 0.5
 ALL_PHASES = (*PHASES, SCALE_OUT)
 console = Console(stderr=True)
 
@@ -140,27 +141,39 @@ async def _deductions(run: Run, report: Report) -> None:
 
 async def _scale_out(run: Run, report: Report) -> None:
     """Deduct on one hot organization from K = 1, then K = 2 server processes (one client process
-    each), beside the naive one-UPDATE ceiling of the raw phase."""
-    second = env.metering_server(run.dsn, run.log_dir / "second", run.options.server_cmd)
-    (run.log_dir / "second").mkdir(exist_ok=True)
-    await asyncio.to_thread(second.start, 30.0)
+    each), beside the naive one-UPDATE ceiling of the raw phase: two servers that each apply what
+    they receive, then two that route the organization's calls to its owner replica."""
+    alone = [run.metering, _second_server(run, "second")]
+    token = secrets.token_hex(16)
+    routed = [_second_server(run, f"routed-{i}", token) for i in range(2)]
     try:
-        servers, hot = [run.metering, second], run.orgs.hot
+        hot = run.orgs.hot
         before = await env.available(run.dsn, hot)
         ledger_before = await env.ledger_totals(run.dsn, hot)  # the deduct phase's come first
-        for k in (1, 2):
+        for label, servers in (("1", alone[:1]), ("2", alone), ("2 routed", routed)):
+            if label == "2 routed":
+                await asyncio.sleep(3 * ROUTED_HEARTBEAT_SECONDS)  # each has seen the other
             for callers in (32, 64):
-                result = await run.grpc(f"Deduct hot org, K={k} servers ({callers} callers)", "deduct",
-                                        [s.addr for s in servers[:k]], callers, hot, servers=servers[:k])
-                report.scale_out[(k, callers)] = result
-                report.per_commit[f"Deduct K={k} ({callers} callers)"] = await env.per_commit(
+                result = await run.grpc(f"Deduct hot org, {label} server(s) ({callers} callers)", "deduct",
+                                        [s.addr for s in servers], callers, hot, servers=servers)
+                report.scale_out[(label, callers)] = result
+                report.per_commit[f"Deduct K={label} ({callers} callers)"] = await env.per_commit(
                     run.dsn, "deductions", hot, result.tag)
         after = await env.available(run.dsn, hot)
         check = await _exactness(run, hot, before, after, list(report.scale_out.values()), ledger_before)
         report.checks.append(replace(check, name=f"{check.name}, K=1 and K=2 servers"))
-        report.peak_rss_mb = max(report.peak_rss_mb or 0.0, second.peak_rss_mb())
+        report.peak_rss_mb = max([report.peak_rss_mb or 0.0, *(s.peak_rss_mb() for s in [*alone, *routed])])
     finally:
-        second.stop()
+        for server in [*alone[1:], *routed]:
+            server.stop()
+
+
+def _second_server(run: Run, name: str, peer_token: str | None = None) -> env.ServerProcess:
+    (run.log_dir / name).mkdir(exist_ok=True)
+    server = env.metering_server(run.dsn, run.log_dir / name, run.options.server_cmd, peer_token=peer_token,
+                                 heartbeat_seconds=ROUTED_HEARTBEAT_SECONDS)
+    server.start(30.0)
+    return server
 
 
 async def _small_org(run: Run) -> Check:

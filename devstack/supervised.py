@@ -191,11 +191,16 @@ class ServedProcess(Supervised):
 
 
 def metering_server(name: str, database_url: str, output: Output, argv: Sequence[str] | None = None, *,
-                    ready_on_http: str | None = None, **env: str) -> ServedProcess:
+                    ready_on_http: str | None = None, peer_token: str | None = None,
+                    **env: str) -> ServedProcess:
     """`metering serve` (or `argv`) on free loopback ports (gRPC and HTTP); not started yet.
 
-    Ready once gRPC health says SERVING, or once `ready_on_http` (a path such as /healthz) answers."""
+    Ready once gRPC health says SERVING, or once `ready_on_http` (a path such as /healthz) answers.
+    With `peer_token`, it is one of the replicas that route each organization's credit calls to
+    its owner (METERING_PEER_ADDR is its gRPC address)."""
     grpc_addr, http_addr = free_addr(), free_addr()
+    if peer_token is not None:
+        env = {"METERING_PEER_ADDR": grpc_addr, "METERING_PEER_TOKEN": peer_token, **env}
     return ServedProcess(name, argv or [sys.executable, "-m", "services.app.cli", "serve"], grpc_addr,
                          http_addr, {
                              "METERING_DATABASE_URL": database_url,

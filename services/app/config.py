@@ -82,6 +82,21 @@ class ServerConfig:
     shutdown_grace_seconds: float = 10.0
     """On SIGTERM, how long in-flight calls may take to finish (`METERING_SHUTDOWN_GRACE_SECONDS`)."""
 
+    peer_addr: str = ""
+    """host:port where the other replicas reach this one's gRPC server (`METERING_PEER_ADDR`, e.g.
+    the pod's IP and the gRPC port). Set on every replica, each organization's Deduct, Reserve and
+    Release calls are applied by one owner replica, which batches them together; unset: this
+    replica applies every call it receives itself."""
+
+    peer_token: str = ""
+    """The secret the replicas present to each other (`METERING_PEER_TOKEN`); required with
+    METERING_PEER_ADDR, the same on every replica, never logged."""
+
+    peer_heartbeat_seconds: float = 2.0
+    """How often a replica announces itself and reads the live replicas
+    (`METERING_PEER_HEARTBEAT_SECONDS`); a replica silent for three of these is no longer an
+    owner."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerConfig:
         env = os.environ if env is None else env
@@ -108,6 +123,10 @@ class ServerConfig:
             export_ttl_seconds=seconds(env, "METERING_EXPORT_TTL_SECONDS", cls.export_ttl_seconds),
             export_poll_seconds=seconds(env, "METERING_EXPORT_POLL_SECONDS", cls.export_poll_seconds),
             metrics_flush_seconds=seconds(env, "METERING_METRICS_FLUSH_SECONDS", cls.metrics_flush_seconds),
+            peer_addr=env.get("METERING_PEER_ADDR", cls.peer_addr).strip(),
+            peer_token=env.get("METERING_PEER_TOKEN", cls.peer_token).strip(),
+            peer_heartbeat_seconds=seconds(env, "METERING_PEER_HEARTBEAT_SECONDS",
+                                           cls.peer_heartbeat_seconds),
         )
         if ":" not in config.grpc_addr:
             raise ConfigError(f"METERING_GRPC_ADDR must be host:port, got {config.grpc_addr!r}")
@@ -120,6 +139,10 @@ class ServerConfig:
             raise ConfigError("METERING_RATELIMITER_ADDR must be host:port or an http(s):// URL")
         if config.public_url and not config.public_url.startswith(("http://", "https://")):
             raise ConfigError("METERING_PUBLIC_URL must be an http(s):// URL")
+        if config.peer_addr and not is_host_port(config.peer_addr):
+            raise ConfigError(f"METERING_PEER_ADDR must be host:port, got {config.peer_addr!r}")
+        if config.peer_addr and len(config.peer_token) < 16:
+            raise ConfigError("METERING_PEER_TOKEN must be at least 16 characters with METERING_PEER_ADDR")
         if not 1 <= config.pool_min_size <= config.pool_max_size:
             raise ConfigError("METERING_DB_POOL_MIN must be >= 1 and <= METERING_DB_POOL_MAX")
         return config

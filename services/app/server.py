@@ -19,6 +19,8 @@ from services.billing.transport.registration import BILLING_SERVICE_NAMES, add_b
 from services.gen.metering.v1 import (
     admin_pb2,
     admin_pb2_grpc,
+    ledger_peer_pb2,
+    ledger_peer_pb2_grpc,
     metering_pb2,
     metering_pb2_grpc,
     reporting_pb2,
@@ -29,10 +31,12 @@ from services.kit.observability.grpc_servers import add_health_and_reflection, n
 from services.kit.periodic import run_periodically
 from services.metering.service.alert_delivery import AlertCourier, SmtpSettings
 from services.metering.service.metering import Metering
+from services.metering.service.replicas import Replicas
 from services.metering.store.api_keys import KeyRing
 from services.metering.transport.admin_servicer import AdminServicer
 from services.metering.transport.grpc_servicer import MeteringServicer
 from services.metering.transport.guard import GuardedServer
+from services.metering.transport.peers import Peers, PeerServicer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ SERVICE_NAMES = (
     metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["MeteringAdminService"].full_name,
     reporting_pb2.DESCRIPTOR.services_by_name["ReportingService"].full_name,
+    ledger_peer_pb2.DESCRIPTOR.services_by_name["CreditLedgerPeerService"].full_name,
     *BILLING_SERVICE_NAMES,
 )
 
@@ -65,7 +70,10 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
         metering = Metering(pool)
         keys = KeyRing(pool)
         reporting = Reporting(pool, keys, config)
-        server, health_servicer = await _build_server(metering, keys, reporting)
+        replicas = (Replicas(pool, config.peer_addr, config.peer_heartbeat_seconds)
+                    if config.peer_addr else None)
+        peers = Peers(replicas, config.peer_token) if replicas else None
+        server, health_servicer = await _build_server(metering, keys, reporting, peers, config.peer_token)
         server.add_insecure_port(config.grpc_addr)
         await server.start()
         await reporting.start()
@@ -82,9 +90,15 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
             asyncio.create_task(run_periodically("deliver alerts", courier.deliver_due,
                                                  config.notify_seconds)),
         ]
+        if replicas:
+            background.append(asyncio.create_task(run_periodically(
+                "replica heartbeat", replicas.beat, config.peer_heartbeat_seconds, quiet=True)))
         await stop.wait()
         log.info("shutting down: draining in-flight calls")
         await health_servicer.enter_graceful_shutdown()
+        if replicas:
+            with contextlib.suppress(Exception):  # the others stop counting on it within 3 heartbeats
+                await replicas.leave()
         await reporting.stop()
         await server.stop(config.shutdown_grace_seconds)
         await metering.sessions.wait_settled()
@@ -92,6 +106,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await courier.close()
+        if peers:
+            await peers.close()
     finally:
         await pool.close()
 
@@ -102,12 +118,15 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     still rolls back a transaction left open."""
 
 
-async def _build_server(metering: Metering, keys: KeyRing,
-                        reporting: Reporting) -> tuple[grpc.aio.Server, health_aio.HealthServicer]:
+async def _build_server(metering: Metering, keys: KeyRing, reporting: Reporting, peers: Peers | None,
+                        peer_token: str) -> tuple[grpc.aio.Server, health_aio.HealthServicer]:
     server = new_server()
-    guarded: Any = GuardedServer(server, keys)
+    guarded: Any = GuardedServer(server, keys, peer_token)
     metering_pb2_grpc.add_MeteringServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        MeteringServicer(metering), guarded
+        MeteringServicer(metering, peers), guarded
+    )
+    ledger_peer_pb2_grpc.add_CreditLedgerPeerServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        PeerServicer(metering), guarded
     )
     admin_pb2_grpc.add_MeteringAdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
         AdminServicer(metering.pool, keys), guarded

@@ -23,4 +23,5 @@ REFERENCE_TABLES: dict[str, str] = {
     "billing_watermarks": "one row per billing job (how far it got), not per organization",
     "rollup_hours": "one row per rolled-up hour, for all organizations",
     "schema_migrations": "the applied migrations",
+    "ledger_replicas": "the metering server replicas and their heartbeats, not per organization",
 }

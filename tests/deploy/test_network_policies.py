@@ -18,16 +18,18 @@ RATELIMITER_CLIENTS = "clients:metering-backbone/ratelimiter-client=true"
 
 EXPECTED_EGRESS: dict[str, set[tuple[str, int, str]]] = {
     # metering serve: PostgreSQL; the rate limiter's HTTP API (dashboard bars,
-    # METERING_RATELIMITER_URL); Stripe for BillingService's payment RPCs.
+    # METERING_RATELIMITER_URL); Stripe for BillingService's payment RPCs; the other replicas
+    # (credit calls forwarded to an organization's owner, METERING_PEER_ADDR).
     "metering-server": DNS | {("any", 5432, "TCP"), ("pod:ratelimiter", 8081, "TCP"),
-                              ("public", 443, "TCP")},
+                              ("public", 443, "TCP"), ("pod:metering-server", 50051, "TCP")},
     "metering-migrate": DNS | {("any", 5432, "TCP")},
     "metering-worker": DNS | {("any", 5432, "TCP"), ("public", 443, "TCP")},
     "ratelimiter": DNS | {("any", 6379, "TCP")},
     "gateway": DNS | {("pod:metering-server", 8080, "TCP"), ("any", 6379, "TCP")},
 }
 EXPECTED_INGRESS: dict[str, set[tuple[str, int, str]]] = {
-    "metering-server": {(METERING_CLIENTS, 50051, "TCP"), (METERING_CLIENTS, 8080, "TCP")},
+    "metering-server": {(METERING_CLIENTS, 50051, "TCP"), (METERING_CLIENTS, 8080, "TCP"),
+                        ("pod:metering-server", 50051, "TCP")},
     "metering-migrate": set(),
     "metering-worker": set(),
     "ratelimiter": {(RATELIMITER_CLIENTS, 50052, "TCP"), (RATELIMITER_CLIENTS, 8081, "TCP"),

@@ -3,11 +3,16 @@
 A kill lands between a batch's COMMIT and its answers now and then: the caller saw a dropped
 connection for a deduction that was applied, retries it on the other replica, and must be told
 the original result (replayed), never have it applied twice.
+
+Run twice: replicas that each apply what they receive, and replicas that route each
+organization's credit calls to its owner, where each kill also takes down the owner of some
+organizations with forwarded calls in its batches.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,11 +24,13 @@ from tests.fault.deduct_race import Race, assert_deductions_exact, assert_events
 PAUSE_BETWEEN_KILLS = 1.5
 
 
-@pytest.fixture(scope="module")
-async def kills(metering_db: MeteringDatabase, tmp_path_factory: pytest.TempPathFactory
-                ) -> AsyncIterator[Race]:
+@pytest.fixture(scope="module", params=["each replica alone", "routed to owners"])
+async def kills(request: pytest.FixtureRequest, metering_db: MeteringDatabase,
+                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Race]:
     logs = tmp_path_factory.mktemp("kill")
-    servers = [metering_server(f"metering-{i}", metering_db.dsn, logs / f"metering-{i}.log")
+    peer_token = secrets.token_hex(16) if request.param == "routed to owners" else None
+    servers = [metering_server(f"metering-{i}", metering_db.dsn, logs / f"metering-{i}.log",
+                               peer_token=peer_token, METERING_PEER_HEARTBEAT_SECONDS="0.5")
                for i in range(2)]
 
     async def kill_each_replica() -> None:
@@ -33,7 +40,7 @@ async def kills(metering_db: MeteringDatabase, tmp_path_factory: pytest.TempPath
             await asyncio.to_thread(server.start)
 
     race = await race_across(servers, kill_each_replica, metering_db.dsn, metering_db.platform_key)
-    print(race.summary("SIGKILL of each replica"))  # shown with -s, and on a failure
+    print(race.summary(f"SIGKILL of each replica ({request.param})"))  # shown with -s, and on a failure
     yield race
 
 

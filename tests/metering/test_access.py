@@ -98,6 +98,8 @@ EXPECTED: dict[str, set[Role]] = {
     "BillingService/ListPaymentMethods": {P, T, B},
     "BillingService/CreatePaymentSetupSession": {P, T, B},
     "BillingService/SetCollectionMethod": {P, T, B},
+    # Replicas only, with their peer token: no API key of any role.
+    "CreditLedgerPeerService/ApplyOperations": set(),
 }
 GLOBAL = {
     "MeteringAdminService/CreateOrganization",

@@ -99,6 +99,16 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
              "METERING_RATELIMITER_ADDR": "ratelimiter"},
             "METERING_RATELIMITER_ADDR must be host:port or an http(s):// URL",
         ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_PEER_ADDR": "10.0.0.7:50051"},
+            "METERING_PEER_TOKEN must be at least 16 characters with METERING_PEER_ADDR",
+        ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_PEER_ADDR": "replica-7", "METERING_PEER_TOKEN": "x" * 32},
+            "METERING_PEER_ADDR must be host:port",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

@@ -21,6 +21,7 @@ SERVICE = Role.SERVICE
 class Rule:
     roles: frozenset[Role]
     tenant: bool = True  # the request names an org_id the caller must belong to
+    peer: bool = False  # called by another replica with the peer token, never with an API key
 
 
 def _rule(*roles: Role, tenant: bool = True) -> Rule:
@@ -32,6 +33,7 @@ _ADMIN = "/metering.v1.MeteringAdminService/"
 _REPORTING = "/metering.v1.ReportingService/"
 _RESOURCE = "/metering.v1.ResourceService/"
 _BILLING = "/metering.v1.BillingService/"
+_PEER = "/metering.v1.CreditLedgerPeerService/"
 
 RULES: dict[str, Rule] = {
     # Hot path: services record and spend for their own tenant.
@@ -44,6 +46,8 @@ RULES: dict[str, Rule] = {
     # Viewing usage: everyone of the tenant (the permission table's "View usage").
     _METERING + "GetQuota": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
     _METERING + "Project": _rule(PLATFORM, ADMIN, BILLING, SERVICE),
+    # Replicas forwarding calls they have authenticated and authorized already.
+    _PEER + "ApplyOperations": Rule(frozenset(), tenant=False, peer=True),
     # Tenants themselves.
     _ADMIN + "CreateOrganization": _rule(PLATFORM, tenant=False),
     _ADMIN + "ListOrganizations": _rule(PLATFORM, tenant=False),

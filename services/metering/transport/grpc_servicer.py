@@ -17,13 +17,17 @@ from services.kit.grpc_status import abort_with_field_error, rpc
 from services.kit.wire import timestamp
 from services.metering.domain import quota
 from services.metering.domain.billing_period import BillingPeriod
-from services.metering.domain.credits import Deduction
 from services.metering.domain.readings import Usage
 from services.metering.service.metering import Metering
 from services.metering.store.usage import NewEvent, StoredEvent
 from services.metering.transport import requests
-from services.metering.transport.credit_messages import DENIALS, UNITS
-from services.metering.transport.credit_messages import balance_message as _balance
+from services.metering.transport.credit_messages import (
+    UNITS,
+    deduct_response,
+    release_response,
+    reserve_response,
+)
+from services.metering.transport.peers import Peers
 from services.metering.transport.streaming_servicer import DeductSessionServicer
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -37,8 +41,10 @@ STATES = {
 
 
 class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
-    def __init__(self, metering: Metering) -> None:
+    def __init__(self, metering: Metering, peers: Peers | None = None) -> None:
         self.metering = metering
+        # With replicas set up, calls for organizations another replica owns are applied there.
+        self.peers = peers
 
     @rpc
     async def RecordUsage(self, request: pb.RecordUsageRequest, context: Context) -> pb.RecordUsageResponse:
@@ -52,25 +58,23 @@ class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
     @rpc
     async def Deduct(self, request: pb.DeductRequest, context: Context) -> pb.DeductResponse:
         op = requests.deduct(request)
-        return _deduct_response(await self.metering.deduct(request.org_id, op))
+        if self.peers and (owner := await self.peers.forward(request.org_id, deduct=request)):
+            return owner.deduct
+        return deduct_response(await self.metering.deduct(request.org_id, op))
 
     @rpc
     async def Reserve(self, request: pb.ReserveRequest, context: Context) -> pb.ReserveResponse:
         op = requests.reserve(request)
-        r = await self.metering.reserve(request.org_id, op)
-        return pb.ReserveResponse(
-            hold_id=r.hold.hold_id, granted=r.granted,
-            denial_reason=DENIALS[r.denial_reason] if r.denial_reason else pb.DENIAL_REASON_UNSPECIFIED,
-            amount=format_decimal(r.hold.amount), unit=UNITS[r.unit],
-            expires_at=timestamp(r.hold.expires_at), balance=_balance(r.balance), replayed=r.replayed,
-        )
+        if self.peers and (owner := await self.peers.forward(request.org_id, reserve=request)):
+            return owner.reserve
+        return reserve_response(await self.metering.reserve(request.org_id, op))
 
     @rpc
     async def Release(self, request: pb.ReleaseRequest, context: Context) -> pb.ReleaseResponse:
         op = requests.release(request)
-        r = await self.metering.release(request.org_id, op)
-        return pb.ReleaseResponse(released=format_decimal(r.released), already_closed=r.already_closed,
-                                  balance=_balance(r.balance))
+        if self.peers and (owner := await self.peers.forward(request.org_id, release=request)):
+            return owner.release
+        return release_response(await self.metering.release(request.org_id, op))
 
     @rpc
     async def GetQuota(self, request: pb.GetQuotaRequest, context: Context) -> pb.GetQuotaResponse:
@@ -132,16 +136,6 @@ def _usage_response(events: list[Any], results: list[StoredEvent | FieldError]) 
             else:
                 response.accepted += 1
     return response
-
-
-def _deduct_response(d: Deduction) -> pb.DeductResponse:
-    return pb.DeductResponse(
-        granted=d.granted,
-        denial_reason=DENIALS[d.denial_reason] if d.denial_reason else pb.DENIAL_REASON_UNSPECIFIED,
-        amount=format_decimal(d.amount), unit=UNITS[d.unit], from_hold=format_decimal(d.from_hold),
-        from_monthly=format_decimal(d.from_monthly), from_bonus=format_decimal(d.from_bonus),
-        balance=_balance(d.balance), replayed=d.replayed, created_at=timestamp(d.created_at),
-    )
 
 
 def _unit(usage: Usage) -> Any:

@@ -9,6 +9,7 @@ registered on the server directly and stay open.
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import logging
 import secrets
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from services.kit.caller import CALLER, Principal
+from services.kit.caller import CALLER, Principal, Role
 from services.kit.database import DATABASE_UNREACHABLE
 from services.kit.observability.logs import REQUEST_ID
 from services.metering.domain.access_rules import RULES, Rule
@@ -35,6 +36,8 @@ MAX_REQUEST_ID = 128
 _PROCESS_ID = secrets.token_hex(4)
 _NEXT_REQUEST = itertools.count(1)
 log = logging.getLogger(__name__)
+# Who a replica forwarding calls is: it acts for the organizations whose calls it received.
+PEER = Principal("peer", Role.PLATFORM_ADMIN, None)
 
 
 class Refused(Exception):
@@ -48,9 +51,10 @@ class GuardedServer:
     """Stands in for the grpc server while the generated `add_*Servicer_to_server` functions
     register a service, so that every method handler reaches the server already guarded."""
 
-    def __init__(self, server: grpc.aio.Server, keys: KeyRing) -> None:
+    def __init__(self, server: grpc.aio.Server, keys: KeyRing, peer_token: str = "") -> None:
         self._server = server
         self._keys = keys
+        self._peer_token = peer_token
         self._generic: set[str] = set()
         self._guarded: set[str] = set()
 
@@ -63,7 +67,7 @@ class GuardedServer:
             self._generic.add(handler.service_name())
 
     def add_registered_method_handlers(self, service: str, handlers: Mapping[str, Handler]) -> None:
-        guarded = {name: guard(f"/{service}/{name}", handler, self._keys)
+        guarded = {name: guard(f"/{service}/{name}", handler, self._keys, self._peer_token)
                    for name, handler in handlers.items()}
         self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, guarded),))
         # grpc-stubs predates registered methods, which the server looks up before generic handlers.
@@ -76,7 +80,7 @@ class GuardedServer:
             raise RuntimeError(f"services registered without their method handlers: {sorted(unguarded)}")
 
 
-def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
+def guard(method: str, handler: Handler, keys: KeyRing, peer_token: str = "") -> Handler:
     """The method's handler behind authentication, its access rule and its metrics."""
     if handler.stream_stream is not None:
         return guard_stream(method, handler, keys)
@@ -93,7 +97,7 @@ def guard(method: str, handler: Handler, keys: KeyRing) -> Handler:
         code = grpc.StatusCode.UNKNOWN
         try:
             try:
-                CALLER.set(await _admit(keys, method, rule, token, request))
+                CALLER.set(await _admit(keys, method, rule, token, request, peer_token))
             except Refused as refusal:
                 await context.abort(refusal.code, refusal.message)
             response = await inner(request, context)
@@ -154,11 +158,15 @@ async def _starting_with(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[
 
 
 async def _admit(keys: KeyRing, method: str, rule: Rule | None, token: str | None,
-                 request: Any) -> Principal:
+                 request: Any, peer_token: str = "") -> Principal:
     if rule is None:
         raise Refused(grpc.StatusCode.PERMISSION_DENIED, "no access rule for this method")
     if token is None:
         raise Refused(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <api key>' metadata")
+    if rule.peer:
+        if not peer_token or not hmac.compare_digest(token.encode(), peer_token.encode()):
+            raise Refused(grpc.StatusCode.PERMISSION_DENIED, "only metering replicas may call this method")
+        return PEER
     try:
         principal = await keys.principal(token)
     except DATABASE_UNREACHABLE:
