@@ -5,3 +5,4 @@ CREATE TABLE ledger_replicas (
     address      text PRIMARY KEY,  -- host:port where the other replicas reach its gRPC server
     heartbeat_at timestamptz NOT NULL
 );
+SELECT metering_distribute('ledger_replicas', 'reference');
