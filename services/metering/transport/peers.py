@@ -73,12 +73,12 @@ class Peers:
             owner.in_flight += 1
             asyncio.get_running_loop().create_task(self._drain(address, owner))
         outcome = await future
-        if outcome is None or outcome.WhichOneof("outcome") == "not_applied":
-            return None
-        if outcome.HasField("error"):
+        answered = None if outcome is None else outcome.WhichOneof("outcome")
+        if outcome is not None and answered == "error":
             e = outcome.error
             raise ERRORS.get(e.code, FieldError)(e.field, e.reason)
-        return outcome
+        # Not applied there, or an answer of another kind (a replica of another version): here.
+        return outcome if answered in operation else None
 
     async def close(self) -> None:
         await asyncio.gather(*(owner.channel.close(None) for owner in self._owners.values()))
