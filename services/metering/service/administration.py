@@ -11,7 +11,8 @@ import asyncpg
 from services.kit.errors import FieldError, NotFoundError
 from services.kit.unit_of_work import unit_of_work
 from services.metering.domain.readings import QuotaView
-from services.metering.store import organizations, plan_changes, quota_limits
+from services.metering.service import plan_changes
+from services.metering.store import organizations, quota_limits
 from services.metering.store.organizations import NewOrganization
 from services.metering.store.plan_changes import Allowance
 

@@ -7,7 +7,8 @@ import asyncpg
 
 from services.kit.errors import NotFoundError, StateConflictError
 from services.kit.unit_of_work import unit_of_work
-from services.metering.store import organizations, plan_changes, plan_requests, prices
+from services.metering.service import plan_changes
+from services.metering.store import organizations, plan_requests, prices
 
 
 class PlanRequests:
