@@ -16,7 +16,7 @@ from services.billing.store import resources as store
 from services.billing.store.resources import NewResource, ResourceView
 from services.kit.errors import FieldError, NotFoundError
 from services.kit.unit_of_work import unit_of_work
-from services.metering.store.organizations import get_organization
+from services.metering.service.organizations import require_organization
 
 
 class Resources:
@@ -49,7 +49,7 @@ async def create_resource(conn: asyncpg.Connection, new: NewResource,
                           now: datetime | None = None) -> tuple[ResourceView, bool]:
     """Starts billing at `now`; (view, replayed). A resource_id used before answers as a replay when
     the request is the one that created it, and is refused naming the first field that differs."""
-    await get_organization(conn, new.org_id)
+    await require_organization(conn, new.org_id)
     at = now or await store.database_now(conn)
     rate = await _rate(conn, new.kind, new.tier, at)
     created = await store.create_resource(conn, new, rate, at)
@@ -92,7 +92,7 @@ async def get_resource(conn: asyncpg.Connection, org_id: str, resource_id: str,
                        now: datetime | None = None) -> ResourceView:
     view = await store.get_resource(conn, org_id, resource_id, now)
     if view is None:
-        await get_organization(conn, org_id)
+        await require_organization(conn, org_id)
         raise _missing(resource_id)
     return view
 
@@ -101,7 +101,7 @@ async def list_resources(conn: asyncpg.Connection, org_id: str, kind: str,
                          include_deleted: bool) -> list[ResourceView]:
     views = await store.list_resources(conn, org_id, kind=kind, include_deleted=include_deleted)
     if not views:
-        await get_organization(conn, org_id)
+        await require_organization(conn, org_id)
     return views
 
 
@@ -123,7 +123,7 @@ async def _rate(conn: asyncpg.Connection, kind: str, tier: str, at: datetime) ->
 async def _locked(conn: asyncpg.Connection, org_id: str, resource_id: str) -> store.LockedResource:
     current = await store.lock_resource(conn, org_id, resource_id)
     if current is None:
-        await get_organization(conn, org_id)
+        await require_organization(conn, org_id)
         raise _missing(resource_id)
     return current
 

@@ -9,24 +9,26 @@ from decimal import Decimal
 import asyncpg
 
 from services.kit.errors import FieldError, NotFoundError
-from services.metering.store import organizations, plan_changes, plan_requests
+from services.metering.service.organizations import require_organization, unknown_organization
+from services.metering.store import plan_changes, plan_requests
+from services.metering.store.organizations import Organization
 from services.metering.store.plan_changes import Allowance, LockedOrganization, Plan
 
 
-async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> asyncpg.Record:
+async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> Organization:
     """An upgrade applies at once; any other change waits for the next period. The organization
     as it is after the change."""
     org = await _locked(conn, org_id)
     await plan_changes.change_plan(conn, org, await _plan(conn, plan_id))
-    return await organizations.get_organization(conn, org_id)
+    return await require_organization(conn, org_id)
 
 
-async def set_spend_cap(conn: asyncpg.Connection, org_id: str, cap: Decimal) -> asyncpg.Record:
+async def set_spend_cap(conn: asyncpg.Connection, org_id: str, cap: Decimal) -> Organization:
     org = await _locked(conn, org_id)
     if org.billing_model != "byom":
         raise FieldError("org_id", "spend caps apply to BYOM organizations only")
     await plan_changes.set_spend_cap(conn, org, cap)
-    return await organizations.get_organization(conn, org_id)
+    return await require_organization(conn, org_id)
 
 
 async def set_allowance(conn: asyncpg.Connection, org_id: str, monthly_credits: Decimal,
@@ -46,14 +48,14 @@ async def set_allowance(conn: asyncpg.Connection, org_id: str, monthly_credits: 
 async def request_plan_change(conn: asyncpg.Connection, org_id: str, plan_id: str, note: str,
                               requested_by: str) -> asyncpg.Record:
     await _plan(conn, plan_id)
-    await organizations.get_organization(conn, org_id)
+    await require_organization(conn, org_id)
     return await plan_requests.ask(conn, org_id, plan_id, note, requested_by)
 
 
 async def _locked(conn: asyncpg.Connection, org_id: str) -> LockedOrganization:
     org = await plan_changes.lock_organization(conn, org_id)
     if org is None:
-        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+        raise unknown_organization(org_id)
     return org
 
 
