@@ -134,8 +134,8 @@ def _missing(resource_id: str) -> NotFoundError:
 
 def _first_difference(earlier: NewResource, asked: NewResource) -> str | None:
     """The first field of `asked` that differs from the resource created earlier under its id."""
-    return next((field for field, stored, now in (
+    return next((field for field, stored, wanted in (
         ("kind", earlier.kind, asked.kind), ("tier", earlier.tier, asked.tier),
         ("quantity", earlier.quantity, asked.quantity), ("name", earlier.name, asked.name),
         ("user_id", earlier.user_id, asked.user_id),
-    ) if stored != now), None)
+    ) if stored != wanted), None)
