@@ -19,7 +19,8 @@ from typing import IO, Any
 import asyncpg
 
 from services.billing.domain.stripe_units import stripe_value
-from services.billing.store.resources import NewResource, create_resource, delete_resource
+from services.billing.service.resources import create_resource, delete_resource
+from services.billing.store.resources import NewResource
 from services.metering.domain.billing_period import period_containing
 from tests.billing.helpers import Event, insert_events, new_org
 

@@ -13,7 +13,8 @@ import asyncpg
 import grpc
 import pytest
 
-from services.billing.store.resources import NewResource, create_resource, delete_resource
+from services.billing.service.resources import create_resource, delete_resource
+from services.billing.store.resources import NewResource
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
 from services.gen.metering.v1 import reporting_pb2 as rpb

@@ -9,13 +9,13 @@ import asyncpg
 import pytest
 
 from services.billing.domain.proration import cost_usd, hour_pieces
-from services.billing.store.resources import (
-    NewResource,
+from services.billing.service.resources import (
     create_resource,
     delete_resource,
     get_resource,
     resize_resource,
 )
+from services.billing.store.resources import NewResource
 
 PRO = Decimal("0.0397")  # Postgres Pro / Compute Pro, per hour
 STORAGE = Decimal("0.000137")  # per GB and hour

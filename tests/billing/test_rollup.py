@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import asyncpg
 
+from services.billing.service.resources import create_resource, delete_resource
 from services.billing.service.scheduling import roll_up_dirty_hours, roll_up_due_hours
-from services.billing.store.resources import NewResource, create_resource, delete_resource
+from services.billing.store.resources import NewResource
 from services.billing.store.rollup import mark_late_events, roll_up_hour
 from tests.billing.helpers import insert_events, new_org
 

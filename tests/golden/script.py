@@ -18,7 +18,8 @@ import asyncpg
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.billing.store.resources import NewResource, create_resource, delete_resource
+from services.billing.service.resources import create_resource, delete_resource
+from services.billing.store.resources import NewResource
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc, metering_pb2_grpc
 from services.gen.metering.v1 import metering_pb2 as pb

@@ -17,7 +17,8 @@ import asyncpg
 import pytest
 from openapi_spec_validator import validate
 
-from services.billing.store.resources import NewResource, create_resource, delete_resource
+from services.billing.service.resources import create_resource, delete_resource
+from services.billing.store.resources import NewResource
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc
 from services.kit.caller import Role

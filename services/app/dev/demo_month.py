@@ -22,7 +22,8 @@ import asyncpg
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.billing.store.resources import NewResource, create_resource
+from services.billing.service.resources import create_resource
+from services.billing.store.resources import NewResource
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc
 from services.metering.service import tenancy

@@ -11,7 +11,7 @@ import asyncpg
 from services.billing.store import accounts
 from services.billing.store.stripe_gateway import StripeGateway
 from services.kit.errors import FieldError
-from services.metering.store.organizations import get_organization
+from services.metering.service.organizations import require_organization
 
 DEFAULT_DAYS_UNTIL_DUE = 30
 INVOICE_PLANS = {"enterprise"}
@@ -44,7 +44,7 @@ async def ensure_customer(conn: asyncpg.Connection, gateway: StripeGateway, org_
 
 async def payment_methods(conn: asyncpg.Connection, gateway: StripeGateway,
                           org_id: str) -> tuple[list[PaymentMethod], Collection]:
-    await get_organization(conn, org_id)
+    await require_organization(conn, org_id)
     customer = await ensure_customer(conn, gateway, org_id)
     methods = [_method(m) for m in await gateway.payment_methods(customer)]
     return [m for m in methods if m is not None], await collection(conn, org_id)
@@ -53,7 +53,7 @@ async def payment_methods(conn: asyncpg.Connection, gateway: StripeGateway,
 async def setup_session(conn: asyncpg.Connection, gateway: StripeGateway, org_id: str, portal: bool,
                         return_url: str | None, types: list[str]) -> tuple[str, str, str]:
     """(session id, portal URL, SetupIntent client secret): one of the last two is empty."""
-    await get_organization(conn, org_id)
+    await require_organization(conn, org_id)
     customer = await ensure_customer(conn, gateway, org_id)
     if portal:
         assert return_url is not None
@@ -65,8 +65,8 @@ async def setup_session(conn: asyncpg.Connection, gateway: StripeGateway, org_id
 
 async def set_collection(conn: asyncpg.Connection, gateway: StripeGateway, org_id: str, method: str,
                          days_until_due: int | None) -> Collection:
-    org = await get_organization(conn, org_id)
-    if method != "charge_automatically" and org["plan_id"] not in INVOICE_PLANS:
+    org = await require_organization(conn, org_id)
+    if method != "charge_automatically" and org.plan_id not in INVOICE_PLANS:
         raise FieldError("collection_method", "invoice and wire payment are for Enterprise plans")
     days = None if method == "charge_automatically" else (days_until_due or DEFAULT_DAYS_UNTIL_DUE)
     stripe_method = "charge_automatically" if days is None else "send_invoice"

@@ -1,4 +1,7 @@
-"""Resource lifecycle: create, resize, delete. Each change closes one segment and opens the next."""
+"""Resource lifecycle: create, resize, delete. Each change closes one segment and opens the next.
+
+The service layer checks what a change needs (the organization, the resource, an hourly rate) and
+calls these in its unit of work."""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ from decimal import Decimal
 import asyncpg
 
 from services.billing.domain.resources import ResourceMeter, Segment, billed, resource_meter
-from services.kit.errors import FieldError, NotFoundError
-from services.metering.store.organizations import get_organization
 
 NOW = "SELECT date_trunc('second', statement_timestamp())"
 SELECT_RATE = """
@@ -67,6 +68,16 @@ class NewResource:
 
 
 @dataclass(frozen=True)
+class LockedResource:
+    """A resource's row, locked until the transaction ends."""
+
+    kind: str
+    tier: str
+    quantity: Decimal
+    status: str  # running | deleted
+
+
+@dataclass(frozen=True)
 class ResourceView:
     org_id: str
     resource_id: str
@@ -83,68 +94,73 @@ class ResourceView:
     cost_usd: Decimal
 
 
-async def create_resource(conn: asyncpg.Connection, new: NewResource,
-                          now: datetime | None = None) -> tuple[ResourceView, bool]:
-    """Starts billing at `now` (default: the database's time, whole seconds); (view, replayed)."""
-    await get_organization(conn, new.org_id)
-    at = now or await conn.fetchval(NOW)
-    rate = await _rate(conn, new.kind, new.tier, at)
+async def database_now(conn: asyncpg.Connection) -> datetime:
+    """The database's time, whole seconds: when a change takes effect unless the caller says."""
+    now: datetime = await conn.fetchval(NOW)
+    return now
+
+
+async def hourly_rate(conn: asyncpg.Connection, kind: str, tier: str, at: datetime) -> Decimal | None:
+    """The hourly price of the resource in force at `at`; None when no rate was set."""
+    rate: Decimal | None = await conn.fetchval(SELECT_RATE, kind, tier, at)
+    return rate
+
+
+async def create_resource(conn: asyncpg.Connection, new: NewResource, hourly_usd: Decimal,
+                          at: datetime) -> bool:
+    """Starts billing at `at`; False (nothing written) when the resource_id was used before."""
     meter = await _ensure_meter(conn, new.kind, new.tier)
     created = await conn.fetchval(INSERT_RESOURCE, new.org_id, new.resource_id, new.kind, new.name,
                                   new.tier, new.quantity, new.user_id, at)
     if created is None:
-        await _same_as_existing(conn, new)
-    else:
-        await conn.execute(INSERT_SEGMENT, new.org_id, new.resource_id, 1, meter.meter, new.tier,
-                           new.quantity, rate, at)
-    return await get_resource(conn, new.org_id, new.resource_id, at), created is None
+        return False
+    await conn.execute(INSERT_SEGMENT, new.org_id, new.resource_id, 1, meter.meter, new.tier,
+                       new.quantity, hourly_usd, at)
+    return True
 
 
-async def resize_resource(conn: asyncpg.Connection, org_id: str, resource_id: str, tier: str | None,
-                          quantity: Decimal | None, now: datetime | None = None) -> tuple[ResourceView, bool]:
-    current = await _locked(conn, org_id, resource_id)
-    if current["status"] == "deleted":
-        raise FieldError("resource_id", f"resource {resource_id!r} is deleted")
-    new_tier = current["tier"] if tier is None else tier
-    new_quantity = current["quantity"] if quantity is None else quantity
-    at = now or await conn.fetchval(NOW)
-    replayed = (new_tier, new_quantity) == (current["tier"], current["quantity"])
-    if not replayed:
-        rate = await _rate(conn, current["kind"], new_tier, at)
-        meter = await _ensure_meter(conn, current["kind"], new_tier)
-        closed = await conn.fetchval(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
-        await conn.execute(INSERT_SEGMENT, org_id, resource_id, closed + 1, meter.meter, new_tier,
-                           new_quantity, rate, at)
-        await conn.execute(RESIZE_RESOURCE, org_id, resource_id, new_tier, new_quantity, at)
-    return await get_resource(conn, org_id, resource_id, at), replayed
+async def as_created(conn: asyncpg.Connection, org_id: str, resource_id: str) -> NewResource:
+    """The resource as it was created (its first tier and quantity), which must exist."""
+    row = await conn.fetchrow(SELECT_RESOURCES, org_id, resource_id, "", True)
+    first = await conn.fetchrow(SELECT_FIRST_SEGMENT, org_id, resource_id)
+    return NewResource(org_id=org_id, resource_id=resource_id, kind=row["kind"], tier=first["tier"],
+                       quantity=first["quantity"], name=row["name"], user_id=row["user_id"])
 
 
-async def delete_resource(conn: asyncpg.Connection, org_id: str, resource_id: str,
-                          now: datetime | None = None) -> tuple[ResourceView, bool]:
-    current = await _locked(conn, org_id, resource_id)
-    at = now or await conn.fetchval(NOW)
-    replayed = current["status"] == "deleted"
-    if not replayed:
-        await conn.execute(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
-        await conn.execute(DELETE_RESOURCE, org_id, resource_id, at)
-    return await get_resource(conn, org_id, resource_id, at), replayed
+async def lock_resource(conn: asyncpg.Connection, org_id: str, resource_id: str) -> LockedResource | None:
+    row = await conn.fetchrow(SELECT_RESOURCE_FOR_UPDATE, org_id, resource_id)
+    if row is None:
+        return None
+    return LockedResource(kind=row["kind"], tier=row["tier"], quantity=row["quantity"], status=row["status"])
+
+
+async def resize_resource(conn: asyncpg.Connection, org_id: str, resource_id: str, kind: str, tier: str,
+                          quantity: Decimal, hourly_usd: Decimal, at: datetime) -> None:
+    """Closes the open segment at `at` and opens one at the new tier and quantity."""
+    meter = await _ensure_meter(conn, kind, tier)
+    closed = await conn.fetchval(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
+    await conn.execute(INSERT_SEGMENT, org_id, resource_id, closed + 1, meter.meter, tier, quantity,
+                       hourly_usd, at)
+    await conn.execute(RESIZE_RESOURCE, org_id, resource_id, tier, quantity, at)
+
+
+async def delete_resource(conn: asyncpg.Connection, org_id: str, resource_id: str, at: datetime) -> None:
+    """Stops billing at `at`."""
+    await conn.execute(CLOSE_OPEN_SEGMENT, org_id, resource_id, at)
+    await conn.execute(DELETE_RESOURCE, org_id, resource_id, at)
 
 
 async def get_resource(conn: asyncpg.Connection, org_id: str, resource_id: str,
-                       now: datetime | None = None) -> ResourceView:
+                       now: datetime | None = None) -> ResourceView | None:
     views = await list_resources(conn, org_id, now, resource_id=resource_id, include_deleted=True)
-    if not views:
-        raise NotFoundError("resource_id", f"resource {resource_id!r} does not exist")
-    return views[0]
+    return views[0] if views else None
 
 
 async def list_resources(conn: asyncpg.Connection, org_id: str, now: datetime | None = None, *,
                          resource_id: str = "", kind: str = "",
                          include_deleted: bool = False) -> list[ResourceView]:
-    at = now or await conn.fetchval(NOW)
+    at = now or await database_now(conn)
     rows = await conn.fetch(SELECT_RESOURCES, org_id, resource_id, kind, include_deleted)
-    if not rows:
-        await get_organization(conn, org_id)
     segments: dict[str, list[Segment]] = {}
     for s in await conn.fetch(SELECT_SEGMENTS, org_id, [r["resource_id"] for r in rows]):
         segments.setdefault(s["resource_id"], []).append(
@@ -163,38 +179,8 @@ def _view(row: asyncpg.Record, segments: list[Segment], now: datetime) -> Resour
     )
 
 
-async def _rate(conn: asyncpg.Connection, kind: str, tier: str, at: datetime) -> Decimal:
-    rate: Decimal | None = await conn.fetchval(SELECT_RATE, kind, tier, at)
-    if rate is None:
-        field = "tier" if tier else "kind"
-        raise NotFoundError(field, f"no hourly rate for resource {kind!r} tier {tier!r} (SetResourceRate)")
-    return rate
-
-
 async def _ensure_meter(conn: asyncpg.Connection, kind: str, tier: str) -> ResourceMeter:
     meter = resource_meter(kind, tier)
     await conn.execute(INSERT_RESOURCE_METER, meter.meter, kind, tier, meter.display_name, meter.unit,
                        meter.stripe_scale, meter.category, meter.stripe_event_name)
     return meter
-
-
-async def _locked(conn: asyncpg.Connection, org_id: str, resource_id: str) -> asyncpg.Record:
-    row = await conn.fetchrow(SELECT_RESOURCE_FOR_UPDATE, org_id, resource_id)
-    if row is None:
-        await get_organization(conn, org_id)
-        raise NotFoundError("resource_id", f"resource {resource_id!r} does not exist")
-    return row
-
-
-async def _same_as_existing(conn: asyncpg.Connection, new: NewResource) -> None:
-    """Refuses a create whose resource_id was used for a different resource, naming what differs."""
-    row = await conn.fetchrow(SELECT_RESOURCES, new.org_id, new.resource_id, "", True)
-    first = await conn.fetchrow(SELECT_FIRST_SEGMENT, new.org_id, new.resource_id)
-    for field, stored, asked in (
-        ("kind", row["kind"], new.kind), ("tier", first["tier"], new.tier),
-        ("quantity", first["quantity"], new.quantity), ("name", row["name"], new.name),
-        ("user_id", row["user_id"], new.user_id),
-    ):
-        if stored != asked:
-            raise FieldError(field, f"differs from resource {new.resource_id!r} created earlier; "
-                                    "use a new resource_id for a different resource")

@@ -1,6 +1,7 @@
 """Subscription data (GET /api/v1/billing/subscription) and the current period's invoice preview
 (broken down by service and by user), from the hourly roll-ups and our own prices. Both take an asyncpg
-connection and an org_id, so any transport (gRPC, HTTP/JSON) can call them."""
+connection and an org_id, so any transport (gRPC, HTTP/JSON) can call them; None when the
+organization does not exist."""
 
 from __future__ import annotations
 
@@ -89,18 +90,20 @@ class Statement:
         return figures.to_cents((self.plan_price_usd or ZERO) + self.usage_total_usd)
 
 
-async def statement(conn: asyncpg.Connection, org_id: str, now: datetime | None = None) -> Statement:
+async def statement(conn: asyncpg.Connection, org_id: str, now: datetime | None = None) -> Statement | None:
     """The organization's current billing period as far as the roll-ups have counted it."""
     org = await get_organization(conn, org_id)
+    if org is None:
+        return None
     at = now or await conn.fetchval(SELECT_NOW)
-    period = period_containing(org["billing_anchor"], at)
-    start, end = figures.billed_days(period, org["billing_anchor"])
-    plan = await conn.fetchrow(SELECT_PLAN, org["plan_id"])
+    period = period_containing(org.billing_anchor, at)
+    start, end = figures.billed_days(period, org.billing_anchor)
+    plan = await conn.fetchrow(SELECT_PLAN, org.plan_id)
     account = await accounts.account(conn, org_id)
     counted_until = await conn.fetchval(SELECT_COUNTED_UNTIL)
     running = [RunningSegment(**dict(r)) for r in await conn.fetch(SELECT_RUNNING, org_id)]
     return Statement(
-        org_id=org_id, plan_id=org["plan_id"], plan_price_usd=plan["price_usd"], period=period,
+        org_id=org_id, plan_id=org.plan_id, plan_price_usd=plan["price_usd"], period=period,
         meters=await _meters(conn, org_id, start, end, at), by_user=await _users(conn, org_id, start, end),
         usage_as_of=counted_until,
         stripe_customer_id=account["stripe_customer_id"] if account else None,

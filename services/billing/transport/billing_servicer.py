@@ -21,7 +21,7 @@ from services.kit.config import ConfigError
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import org_id as valid_org
-from services.metering.store.organizations import get_organization
+from services.metering.service.organizations import require_organization, unknown_organization
 
 Context = grpc.aio.ServicerContext[Any, Any]
 COLLECTION = {bpb.COLLECTION_METHOD_CHARGE_AUTOMATICALLY: "charge_automatically",
@@ -50,7 +50,7 @@ class BillingServicer(bpb_grpc.BillingServiceServicer):
                                      context: Context) -> bpb.GetBillingSubscriptionResponse:
         org = valid_org(request.org_id)
         async with self.pool.acquire() as conn:
-            figures = await statement.statement(conn, org)
+            figures = await _statement(conn, org)
         return out.subscription(figures)
 
     @rpc
@@ -58,7 +58,7 @@ class BillingServicer(bpb_grpc.BillingServiceServicer):
                              context: Context) -> bpb.PreviewInvoiceResponse:
         org = valid_org(request.org_id)
         async with self.pool.acquire() as conn:
-            figures = await statement.statement(conn, org)
+            figures = await _statement(conn, org)
         return out.preview(figures)
 
     @rpc
@@ -66,7 +66,7 @@ class BillingServicer(bpb_grpc.BillingServiceServicer):
                                   context: Context) -> bpb.ListBillingInvoicesResponse:
         org = valid_org(request.org_id)
         async with self.pool.acquire() as conn:
-            await get_organization(conn, org)
+            await require_organization(conn, org)
             records = await invoices.list_invoices(conn, org)
         now = datetime.now(UTC)
         return bpb.ListBillingInvoicesResponse(
@@ -128,3 +128,10 @@ async def _stripe_call(context: Context, pending: Any) -> Any:
         return await pending
     except StripeFailure as error:
         await context.abort(grpc.StatusCode.UNAVAILABLE, f"Stripe: {error}")
+
+
+async def _statement(conn: asyncpg.Connection, org_id: str) -> statement.Statement:
+    figures = await statement.statement(conn, org_id)
+    if figures is None:
+        raise unknown_organization(org_id)
+    return figures

@@ -11,8 +11,10 @@ import asyncpg
 from services.kit.errors import FieldError, NotFoundError
 from services.kit.unit_of_work import unit_of_work
 from services.metering.domain.readings import QuotaView
-from services.metering.store import organizations, plan_changes, quota_limits
-from services.metering.store.organizations import NewOrganization
+from services.metering.service import plan_changes
+from services.metering.service.organizations import require_organization, unknown_organization
+from services.metering.store import organizations, quota_limits
+from services.metering.store.organizations import BonusGrant, CreditGrant, NewOrganization, Organization
 from services.metering.store.plan_changes import Allowance
 
 
@@ -20,33 +22,42 @@ class Administration:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def create_organization(self, new: NewOrganization) -> asyncpg.Record:
+    async def create_organization(self, new: NewOrganization) -> Organization:
         if new.billing_model not in ("credits", "byom"):
             raise FieldError("billing_model", "must be 'credits' or 'byom'")
         if new.billing_model == "byom" and new.monthly_spend_cap_usd is None:
             raise FieldError("monthly_spend_cap_usd", "is required for BYOM organizations")
         async with unit_of_work(self.pool) as conn:
+            if not await organizations.plan_exists(conn, new.plan_id):
+                raise NotFoundError("plan_id", f"plan {new.plan_id!r} does not exist")
             if not await organizations.create_organization(conn, new):
                 raise FieldError("org_id", f"organization {new.org_id!r} already exists")
-            return await organizations.get_organization(conn, new.org_id)
+            return await require_organization(conn, new.org_id)
 
     async def grant_bonus_credits(self, org_id: str, amount: Decimal, source: str,
                                   expires_at: datetime | None,
-                                  idempotency_key: str | None) -> tuple[asyncpg.Record, bool]:
-        """The grant (made now, or earlier under the same key) and whether it was made earlier."""
+                                  idempotency_key: str | None) -> tuple[CreditGrant, bool]:
+        """The grant (made now, or earlier under the same key) and whether it was made earlier.
+
+        A key answers only the grant it was first used for: the same key with any parameter
+        changed is refused, naming that parameter."""
         if amount <= 0:
             raise FieldError("amount", "must be greater than 0")
         async with unit_of_work(self.pool) as conn:
-            grant_id, replayed = await organizations.add_bonus_grant(
-                conn, org_id, amount, source, expires_at, idempotency_key)
+            grant = await organizations.add_bonus_grant(conn, org_id, amount, source, expires_at,
+                                                        idempotency_key)
+            if grant is None:
+                raise unknown_organization(org_id)
+            if grant.replayed:
+                _same_grant(grant, amount, source, expires_at)
             grants = await organizations.list_grants(conn, org_id)
-        return next(g for g in grants if g["grant_id"] == grant_id), replayed
+        return next(g for g in grants if g.grant_id == grant.grant_id), grant.replayed
 
-    async def change_plan(self, org_id: str, plan_id: str) -> asyncpg.Record:
+    async def change_plan(self, org_id: str, plan_id: str) -> Organization:
         async with unit_of_work(self.pool) as conn:
             return await plan_changes.change_plan(conn, org_id, plan_id)
 
-    async def set_spend_cap(self, org_id: str, cap: Decimal) -> asyncpg.Record:
+    async def set_spend_cap(self, org_id: str, cap: Decimal) -> Organization:
         async with unit_of_work(self.pool) as conn:
             return await plan_changes.set_spend_cap(conn, org_id, cap)
 
@@ -60,7 +71,7 @@ class Administration:
         if soft is not None and hard is not None and soft > hard:
             raise FieldError("soft_limit", "must not be greater than hard_limit")
         async with unit_of_work(self.pool) as conn:
-            await organizations.get_organization(conn, org_id)
+            await require_organization(conn, org_id)
             await _require_resource(conn, resource)
             return await quota_limits.set_quota(conn, org_id, resource, soft, hard, alert_at_percent,
                                                 alert_enabled)
@@ -68,10 +79,19 @@ class Administration:
     async def set_budget_alert(self, org_id: str, resource: str, alert_at_percent: int | None,
                                alert_enabled: bool) -> QuotaView:
         async with unit_of_work(self.pool) as conn:
-            await organizations.get_organization(conn, org_id)
+            await require_organization(conn, org_id)
             await _require_resource(conn, resource)
             return await quota_limits.set_budget_alert(conn, org_id, resource, alert_at_percent,
                                                        alert_enabled)
+
+
+def _same_grant(earlier: BonusGrant, amount: Decimal, source: str, expires_at: datetime | None) -> None:
+    """Refuses a reused idempotency key, naming the first parameter that differs from its grant's."""
+    for field, stored, asked in (("amount", earlier.amount, amount), ("source", earlier.source, source),
+                                 ("expires_at", earlier.expires_at, expires_at)):
+        if stored != asked:
+            raise FieldError(field, "differs from the earlier grant with this idempotency_key; "
+                                    "use a new idempotency_key for a different grant")
 
 
 async def _require_resource(conn: asyncpg.Connection, resource: str) -> None:

@@ -7,7 +7,10 @@ import asyncpg
 
 from services.kit.errors import NotFoundError, StateConflictError
 from services.kit.unit_of_work import unit_of_work
-from services.metering.store import organizations, plan_changes, plan_requests, prices
+from services.metering.service import plan_changes
+from services.metering.service.organizations import require_organization
+from services.metering.store import plan_requests, prices
+from services.metering.store.organizations import Organization
 
 
 class PlanRequests:
@@ -27,17 +30,17 @@ class PlanRequests:
         """`org_id` "" lists every organization's."""
         async with self.pool.acquire() as conn:
             if org_id:
-                await organizations.get_organization(conn, org_id)
+                await require_organization(conn, org_id)
             return await plan_requests.list_requests(conn, org_id, status)
 
     async def approve(self, org_id: str, request_id: int, decided_by: str,
-                      note: str) -> tuple[asyncpg.Record, asyncpg.Record]:
+                      note: str) -> tuple[asyncpg.Record, Organization]:
         """The decided request and the organization on its new plan (or, for a downgrade, with
         the plan waiting for the next period)."""
         async with unit_of_work(self.pool) as conn:
             asked = await _pending(conn, org_id, request_id)
             organization = await plan_changes.change_plan(conn, org_id, asked["plan_id"])
-            when = "now" if organization["plan_id"] == asked["plan_id"] else "from the next billing period"
+            when = "now" if organization.plan_id == asked["plan_id"] else "from the next billing period"
             decided = await plan_requests.decide(
                 conn, asked, "approved", decided_by, note,
                 f"Your request to change to the {asked['plan_name']} plan was approved; it applies {when}.")

@@ -1,4 +1,4 @@
-"""Plan change requests once asked: listed, locked, and decided (the tenant told through its alert
+"""Plan change requests: asked, listed, locked, and decided (the tenant told through its alert
 channels as a `plan_change` notice)."""
 
 from __future__ import annotations
@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncpg
 
 from services.metering.store.alerts import raise_notice
+
+INSERT_REQUEST = """
+INSERT INTO plan_change_requests (org_id, plan_id, note, requested_by) VALUES ($1, $2, $3, $4)
+RETURNING *"""
 
 SELECT_REQUESTS = """
 SELECT * FROM plan_change_requests
@@ -23,6 +27,12 @@ UPDATE plan_change_requests
 SET status = $3, decided_by = $4, decided_at = statement_timestamp(), reason = $5
 WHERE org_id = $1 AND request_id = $2
 RETURNING *"""
+
+
+async def ask(conn: asyncpg.Connection, org_id: str, plan_id: str, note: str,
+              requested_by: str) -> asyncpg.Record:
+    asked: asyncpg.Record = await conn.fetchrow(INSERT_REQUEST, org_id, plan_id, note, requested_by)
+    return asked
 
 
 async def list_requests(conn: asyncpg.Connection, org_id: str, status: str) -> list[asyncpg.Record]:

@@ -1,4 +1,4 @@
-"""Mapping of store rows to metering.v1 admin messages."""
+"""Mapping of store rows and typed results to metering.v1 admin messages."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from services.kit.decimals import format_decimal
 from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 from services.metering.domain.readings import QuotaView
 from services.metering.store.api_keys import ApiKeyRecord
+from services.metering.store.organizations import CreditGrant, Organization
 from services.metering.store.plan_changes import Allowance
 from services.metering.transport.admin_requests import (
     CHANNELS,
@@ -28,13 +29,12 @@ _STATUS_VALUES = {v: k for k, v in STATUSES.items()}
 _CHANNEL_VALUES = {v: k for k, v in CHANNELS.items()}
 
 
-def organization(row: asyncpg.Record) -> apb.Organization:
+def organization(org: Organization) -> apb.Organization:
     return apb.Organization(
-        org_id=row["org_id"], name=row["name"], plan_id=row["plan_id"],
-        billing_model=_MODELS[row["billing_model"]],
-        monthly_spend_cap_usd=decimal_or_empty(row["monthly_spend_cap_usd"]),
-        billing_anchor=timestamp(row["billing_anchor"]), created_at=timestamp(row["created_at"]),
-        next_plan_id=row["next_plan_id"] or "",
+        org_id=org.org_id, name=org.name, plan_id=org.plan_id, billing_model=_MODELS[org.billing_model],
+        monthly_spend_cap_usd=decimal_or_empty(org.monthly_spend_cap_usd),
+        billing_anchor=timestamp(org.billing_anchor), created_at=timestamp(org.created_at),
+        next_plan_id=org.next_plan_id or "",
     )
 
 
@@ -102,11 +102,11 @@ def resource_rate(row: asyncpg.Record) -> apb.ResourceRate:
                             monthly_usd=decimal_or_empty(row["monthly_usd"]))
 
 
-def credit_grant(org_id: str, row: asyncpg.Record) -> apb.CreditGrant:
+def credit_grant(org_id: str, grant: CreditGrant) -> apb.CreditGrant:
     return apb.CreditGrant(
-        org_id=org_id, grant_id=row["grant_id"], kind=row["kind"], amount=format_decimal(row["amount"]),
-        remaining=format_decimal(row["remaining"]), expires_at=optional_timestamp(row["expires_at"]),
-        source=row["source"], created_at=timestamp(row["created_at"]),
+        org_id=org_id, grant_id=grant.grant_id, kind=grant.kind, amount=format_decimal(grant.amount),
+        remaining=format_decimal(grant.remaining), expires_at=optional_timestamp(grant.expires_at),
+        source=grant.source, created_at=timestamp(grant.created_at),
     )
 
 

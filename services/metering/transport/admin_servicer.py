@@ -21,16 +21,11 @@ from services.kit.errors import FieldError, NotFoundError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
-from services.metering.service import tenancy
+from services.metering.service import organizations, tenancy
 from services.metering.service.administration import Administration
 from services.metering.service.plan_requests import PlanRequests
-from services.metering.store import (
-    alerts,
-    api_keys,
-    organizations,
-    prices,
-    quota_limits,
-)
+from services.metering.store import alerts, api_keys, prices, quota_limits
+from services.metering.store import organizations as organization_store
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
 from services.metering.transport import admin_responses as out
@@ -69,7 +64,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def GetOrganization(self, request: apb.GetOrganizationRequest,
                               context: Context) -> apb.GetOrganizationResponse:
         async with self._conn() as conn:
-            row = await organizations.get_organization(conn, valid_org(request.org_id))
+            row = await organizations.require_organization(conn, valid_org(request.org_id))
         return apb.GetOrganizationResponse(organization=out.organization(row))
 
     @rpc
@@ -77,12 +72,12 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
                                 context: Context) -> apb.ListOrganizationsResponse:
         size, after = req.page(request.page_size, request.page_token)
         async with self._conn() as conn:
-            rows = await organizations.list_organizations(conn, after, size + 1)
+            rows = await organization_store.list_organizations(conn, after, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         return apb.ListOrganizationsResponse(
             organizations=[out.organization(r) for r in rows],
-            next_page_token=req.page_token(rows[-1]["org_id"]) if more else "",
+            next_page_token=req.page_token(rows[-1].org_id) if more else "",
         )
 
     @rpc
@@ -167,7 +162,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "role: only platform admins grant it")
         async with self._conn() as conn:
             if org is not None:
-                await organizations.get_organization(conn, org)
+                await organizations.require_organization(conn, org)
             record, token = await api_keys.create_api_key(conn, org, role, name)
         return apb.CreateApiKeyResponse(key=out.api_key(record), secret=token)
 
@@ -306,7 +301,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
                                context: Context) -> apb.ListCreditGrantsResponse:
         org = valid_org(request.org_id)
         async with self._conn() as conn:
-            grants = await organizations.list_grants(conn, org)
+            grants = await organizations.credit_grants(conn, org)
         return apb.ListCreditGrantsResponse(grants=[out.credit_grant(org, g) for g in grants])
 
     @rpc
@@ -352,7 +347,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def ListQuotas(self, request: apb.ListQuotasRequest, context: Context) -> apb.ListQuotasResponse:
         org = valid_org(request.org_id)
         async with self._conn() as conn:
-            await organizations.get_organization(conn, org)
+            await organizations.require_organization(conn, org)
             views = await quota_limits.list_quotas(conn, org)
         return apb.ListQuotasResponse(quotas=[out.quota(v) for v in views])
 
@@ -363,7 +358,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         status = req.STATUSES.get(request.status, "")
         resource = req.resource(request.resource) if request.resource else ""
         async with self._conn() as conn:
-            await organizations.get_organization(conn, org)
+            await organizations.require_organization(conn, org)
             rows = await alerts.list_alerts(conn, org, severity, status, resource)
         return apb.ListAlertsResponse(alerts=[out.alert(r) for r in rows])
 
@@ -378,6 +373,6 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         if secret is not None and len(secret) < 16:
             raise FieldError("webhook_secret", "must be at least 16 characters")
         async with self._conn() as conn:
-            await organizations.get_organization(conn, org)
+            await organizations.require_organization(conn, org)
             row = await alerts.set_channels(conn, org, routes, recipients, url, secret)
         return apb.SetAlertChannelsResponse(alert_channels=out.alert_channels(row))

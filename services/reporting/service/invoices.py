@@ -18,6 +18,7 @@ from services.billing.domain.invoices import display_status
 from services.billing.store import invoices as invoice_store
 from services.billing.store.statement import Statement, statement
 from services.kit.errors import NotFoundError
+from services.metering.service.organizations import unknown_organization
 
 NOW = "SELECT statement_timestamp()"
 
@@ -44,7 +45,7 @@ async def invoices(conn: asyncpg.Connection, org_id: str) -> list[Invoice]:
 
 
 async def subscription(conn: asyncpg.Connection, org_id: str) -> Statement:
-    return await statement(conn, org_id)
+    return await _statement(conn, org_id)
 
 
 @dataclass(frozen=True)
@@ -79,4 +80,11 @@ async def invoice_detail(conn: asyncpg.Connection, org_id: str, invoice_id: str)
     found = next((i for i in await invoices(conn, org_id) if i.invoice_id == invoice_id), None)
     if found is None:
         raise NotFoundError("invoice_id", f"invoice {invoice_id!r} does not exist")
-    return InvoiceDetail(found, await statement(conn, org_id, now=found.period_start))
+    return InvoiceDetail(found, await _statement(conn, org_id, found.period_start))
+
+
+async def _statement(conn: asyncpg.Connection, org_id: str, now: datetime | None = None) -> Statement:
+    figures = await statement(conn, org_id, now)
+    if figures is None:
+        raise unknown_organization(org_id)
+    return figures
