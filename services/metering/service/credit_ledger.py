@@ -46,6 +46,7 @@ from services.metering.domain.sessions import (
     tokens_of,
 )
 from services.metering.domain.usage_limits import MeterCounter
+from services.metering.service.organizations import unknown_organization
 from services.metering.store import alerts, quota_limits
 from services.metering.store import credit_ledger as ledger_store
 from services.metering.store.credit_books import load_book, save_book
@@ -135,7 +136,7 @@ class CreditLedger:
         async with self._pool.acquire() as conn, conn.transaction():
             org = await ledger_store.lock_balance(conn, org_id)
             if org is None:
-                return [NotFoundError("org_id", f"organization {org_id!r} does not exist")] * len(ops)
+                return [unknown_organization(org_id)] * len(ops)
             org = await roll_period_if_due(conn, org_id, org)
             unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
             keys = [k for op in ops if (k := _deduction_key(op))]

@@ -22,6 +22,7 @@ from services.metering.domain.credits import (
 from services.metering.domain.readings import Usage
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
+from services.metering.service.organizations import unknown_organization
 from services.metering.service.streaming import DeductionSessions
 from services.metering.service.usage_reads import read_usage
 from services.metering.service.usage_recorder import UsageRecorder
@@ -86,7 +87,7 @@ class Metering:
 
     async def require_organization(self, org_id: str) -> None:
         if not await self.catalogue.organization_exists(org_id):
-            raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+            raise unknown_organization(org_id)
 
 
 def _count_decision(kind: str, granted: bool, reason: DenialReason | None, unit: Unit) -> None:

@@ -6,6 +6,7 @@ import asyncpg
 
 from services.kit.errors import NotFoundError
 from services.metering.domain.readings import Usage
+from services.metering.service.organizations import unknown_organization
 from services.metering.store.quota import Missing, find_usage
 
 
@@ -13,7 +14,7 @@ async def read_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage
     """The credits (`meter` empty) or one meter's use; NotFoundError naming what does not exist."""
     found = await find_usage(conn, org_id, meter)
     if found is Missing.ORGANIZATION:
-        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+        raise unknown_organization(org_id)
     if found is Missing.METER:
         raise NotFoundError("meter", f"meter {meter!r} does not exist")
     assert not isinstance(found, Missing)

@@ -17,13 +17,13 @@ import asyncpg
 
 from services.billing.store.statement import Statement
 from services.kit.decimals import ZERO
-from services.kit.errors import NotFoundError
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.quota import project
 from services.metering.domain.readings import QuotaView, WorkspaceDay
 from services.metering.domain.usage_model import Aggregation, span_figure
 from services.metering.service.administration import Administration
+from services.metering.service.organizations import unknown_organization
 from services.metering.service.usage_reads import read_usage
 from services.metering.store import alerts as alert_store
 from services.metering.store import quota_limits, usage_figures
@@ -375,5 +375,5 @@ def _old_backups(metered_gb: Decimal, unit_price: Decimal | None, running: list[
 async def _organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
     org = await store.find_organization(conn, org_id)
     if org is None:
-        raise NotFoundError("org_id", f"organization {org_id!r} does not exist")
+        raise unknown_organization(org_id)
     return org
