@@ -3,32 +3,12 @@
 // nine requests a refresh count against the viewer's API rate limit (100 a minute per IP).
 "use strict";
 (function () {
-  const $ = (id) => document.getElementById(id);
+  const { $, api, text, row } = window.Pages;
   const params = new URLSearchParams(location.search);
   const refreshMs = Math.max(500, Number(params.get("refresh")) || 15000);
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("key")) {
-    sessionStorage.setItem("metering-key", fragment.get("key"));
-    sessionStorage.setItem("metering-org", fragment.get("org") || "");
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  const key = () => sessionStorage.getItem("metering-key");
-  const org = () => sessionStorage.getItem("metering-org") || "";
   const state = { range: "7d", tables: {}, timer: null };
   const KINDS = ["workspaces", "workspace_groups", "users"];
 
-  // Paths starting with /api/ are taken as they are (the page's own /api/metrics), others under /api/v1.
-  async function api(path, query) {
-    const q = new URLSearchParams(query || {});
-    if (org()) q.set("org_id", org());
-    const url = path.startsWith("/api/") ? path : `/api/v1${path}`;
-    const response = await fetch(`${url}?${q}`, { headers: { Authorization: `Bearer ${key()}` } });
-    const body = await response.json();
-    if (response.status === 429) throw Object.assign(new Error(body.error), { retryAfter: response.headers.get("Retry-After") });
-    if (!response.ok) throw new Error(`${response.status} ${body.field || ""}: ${body.error || ""}`);
-    return body;
-  }
-  const text = (id, value) => { $(id).textContent = value === null || value === undefined ? "—" : String(value); };
   const pct = (s) => Math.min(100, Math.max(0, parseFloat(s) || 0));
   // Rate limits: amber above 80 % (the sidecar's warning). Credits: the quota states, warning at 80 %, critical at 95 %.
   const tone = (percent, state) => (state === "limited" || percent >= 100 ? "red" : percent > 80 || state === "warning" ? "amber" : "");
@@ -61,12 +41,6 @@
     window.drawLineChart($("chart"), labels, ["web", "cli", "other"].map((name) => (
       { name, values: c.points.map((p) => parseFloat(p[name])) })));
     $("chart").dataset.range = c.range;
-  }
-
-  function row(cells) {
-    const tr = document.createElement("tr");
-    for (const cell of cells) { const td = document.createElement("td"); td.textContent = cell; tr.appendChild(td); }
-    return tr;
   }
 
   // Each table shows its first `wanted` rows; Show More asks for five more. Every load asks for
@@ -164,7 +138,6 @@
   }
 
   function start() {
-    $("login").hidden = true; $("page").hidden = false;
     document.querySelectorAll(".toggle button").forEach((b) => b.addEventListener("click", async () => {
       state.range = b.dataset.range;
       document.querySelectorAll(".toggle button").forEach((o) => o.classList.toggle("on", o === b));
@@ -175,14 +148,5 @@
     state.timer = setInterval(refresh, refreshMs);
   }
 
-  if (key()) start();
-  else {
-    $("login").hidden = false;
-    $("login").addEventListener("submit", (e) => {
-      e.preventDefault();
-      sessionStorage.setItem("metering-key", $("login-key").value.trim());
-      sessionStorage.setItem("metering-org", $("login-org").value.trim());
-      start();
-    });
-  }
+  window.Pages.boot(start, { session: false });
 })();

@@ -1,5 +1,5 @@
-// What the usage and billing pages share: the visitor's key (from #key=… or the form), calls to
-// /api/v1, and figures written for people. The API keeps exact decimals; the pages round them here
+// What the pages share: the visitor's key (from #key=… or the form), calls to /api/v1, and
+// figures written for people. The API keeps exact decimals; the pages round them here
 // from the decimal strings themselves (never through binary floats).
 "use strict";
 (function () {
@@ -13,6 +13,8 @@
   const key = () => sessionStorage.getItem("metering-key");
   const org = () => sessionStorage.getItem("metering-org") || "";
 
+  // Paths starting with /api/ are taken as they are (e.g. /api/metrics), others under /api/v1. A
+  // refusal for the rate limit carries the seconds to wait (`retryAfter`).
   async function api(path, query, options) {
     const q = new URLSearchParams(query || {});
     if (org()) q.set("org_id", org());
@@ -22,11 +24,13 @@
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }
-    const response = await fetch(`/api/v1${path}?${q}`, init);
+    const url = path.startsWith("/api/") ? path : `/api/v1${path}`;
+    const response = await fetch(`${url}?${q}`, init);
     const body = await response.json();
     if (!response.ok) {
       const error = new Error(`${body.field ? body.field + ": " : ""}${body.error || response.status}`);
       error.status = response.status;
+      if (response.status === 429) error.retryAfter = response.headers.get("Retry-After");
       throw error;
     }
     return body;
@@ -79,10 +83,12 @@
     return b;
   }
 
-  // Shows the login form until there is a key, then runs `start(session)` once.
-  function boot(start) {
+  // Shows the login form until there is a key, then runs `start(session)` once; with
+  // `{ session: false }` the page reads no session and `start` gets none.
+  function boot(start, options) {
     const go = async () => {
       $("login").hidden = true; $("page").hidden = false;
+      if (options && options.session === false) { start(null); return; }
       try {
         const session = await api("/session");
         document.body.dataset.role = session.role;
