@@ -1,5 +1,6 @@
-"""The administrative writes of the admin API and the reporting API: each is one unit of work,
-checked before the store is called (the store functions take the connection and never commit)."""
+"""What the admin API and the reporting API do to organizations, API keys, grants, plans and
+quotas: each call is one unit of work, checked before the store is called (the store functions
+take the connection and never commit)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,64 @@ from decimal import Decimal
 
 import asyncpg
 
+from services.kit.caller import Role
 from services.kit.errors import FieldError, NotFoundError
 from services.kit.unit_of_work import unit_of_work
 from services.metering.domain.readings import QuotaView
+from services.metering.service import organizations as organization_checks
 from services.metering.service import plan_changes
 from services.metering.service.organizations import require_organization, unknown_organization
-from services.metering.store import organizations, quota_limits
+from services.metering.store import api_keys, organizations, quota_limits
+from services.metering.store.api_keys import ApiKeyRecord, KeyRing
 from services.metering.store.organizations import BonusGrant, CreditGrant, NewOrganization, Organization
 from services.metering.store.plan_changes import Allowance
 
 
 class Administration:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, keys: KeyRing | None = None) -> None:
         self.pool = pool
+        self._keys = keys  # told of revocations, so this replica refuses a revoked key at once
+
+    async def get_organization(self, org_id: str) -> Organization:
+        async with self.pool.acquire() as conn:
+            return await require_organization(conn, org_id)
+
+    async def list_organizations(self, after: str, limit: int) -> list[Organization]:
+        async with self.pool.acquire() as conn:
+            return await organizations.list_organizations(conn, after, limit)
+
+    async def rename_organization(self, org_id: str, name: str) -> Organization:
+        async with unit_of_work(self.pool) as conn:
+            return await organization_checks.rename_organization(conn, org_id, name)
+
+    async def create_api_key(self, org_id: str | None, role: Role, name: str) -> tuple[ApiKeyRecord, str]:
+        """The new key and its secret (shown once); platform admin keys have no organization."""
+        async with unit_of_work(self.pool) as conn:
+            if org_id is not None:
+                await require_organization(conn, org_id)
+            return await api_keys.create_api_key(conn, org_id, role, name)
+
+    async def list_api_keys(self, org_id: str | None) -> list[ApiKeyRecord]:
+        async with self.pool.acquire() as conn:
+            return await api_keys.list_api_keys(conn, org_id)
+
+    async def revoke_api_key(self, org_id: str | None, key_id: str) -> ApiKeyRecord:
+        async with unit_of_work(self.pool) as conn:
+            record = await api_keys.revoke_api_key(conn, org_id, key_id)
+        if record is None:
+            raise NotFoundError("key_id", f"API key {key_id!r} does not exist")
+        if self._keys is not None:
+            self._keys.forget(key_id)
+        return record
+
+    async def credit_grants(self, org_id: str) -> list[CreditGrant]:
+        async with self.pool.acquire() as conn:
+            return await organization_checks.credit_grants(conn, org_id)
+
+    async def list_quotas(self, org_id: str) -> list[QuotaView]:
+        async with self.pool.acquire() as conn:
+            await require_organization(conn, org_id)
+            return await quota_limits.list_quotas(conn, org_id)
 
     async def create_organization(self, new: NewOrganization) -> Organization:
         if new.billing_model not in ("credits", "byom"):

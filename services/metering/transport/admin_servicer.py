@@ -17,15 +17,14 @@ from services.gen.metering.v1 import admin_pb2 as apb
 from services.gen.metering.v1 import admin_pb2_grpc as apb_grpc
 from services.kit import inputs
 from services.kit.caller import CALLER, Role
-from services.kit.errors import FieldError, NotFoundError
+from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
 from services.metering.service import organizations, tenancy
 from services.metering.service.administration import Administration
 from services.metering.service.plan_requests import PlanRequests
-from services.metering.store import alerts, api_keys, prices, quota_limits
-from services.metering.store import organizations as organization_store
+from services.metering.store import alerts, api_keys, prices
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
 from services.metering.transport import admin_responses as out
@@ -38,7 +37,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         self.pool = pool
         self.keys = keys
         self.plan_requests = PlanRequests(pool)
-        self.administration = Administration(pool)
+        self.administration = Administration(pool, keys)
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -63,16 +62,14 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     @rpc
     async def GetOrganization(self, request: apb.GetOrganizationRequest,
                               context: Context) -> apb.GetOrganizationResponse:
-        async with self._conn() as conn:
-            row = await organizations.require_organization(conn, valid_org(request.org_id))
+        row = await self.administration.get_organization(valid_org(request.org_id))
         return apb.GetOrganizationResponse(organization=out.organization(row))
 
     @rpc
     async def ListOrganizations(self, request: apb.ListOrganizationsRequest,
                                 context: Context) -> apb.ListOrganizationsResponse:
         size, after = req.page(request.page_size, request.page_token)
-        async with self._conn() as conn:
-            rows = await organization_store.list_organizations(conn, after, size + 1)
+        rows = await self.administration.list_organizations(after, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         return apb.ListOrganizationsResponse(
@@ -84,8 +81,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def UpdateOrganization(self, request: apb.UpdateOrganizationRequest,
                                  context: Context) -> apb.UpdateOrganizationResponse:
         org, name = valid_org(request.org_id), req.name(request.name)
-        async with self._conn() as conn:
-            row = await organizations.rename_organization(conn, org, name)
+        row = await self.administration.rename_organization(org, name)
         return apb.UpdateOrganizationResponse(organization=out.organization(row))
 
     # --- workspaces and users ------------------------------------------------------------
@@ -160,17 +156,13 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             org = valid_org(request.org_id)
         if role is Role.PLATFORM_ADMIN and CALLER.get().role is not Role.PLATFORM_ADMIN:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "role: only platform admins grant it")
-        async with self._conn() as conn:
-            if org is not None:
-                await organizations.require_organization(conn, org)
-            record, token = await api_keys.create_api_key(conn, org, role, name)
+        record, token = await self.administration.create_api_key(org, role, name)
         return apb.CreateApiKeyResponse(key=out.api_key(record), secret=token)
 
     @rpc
     async def ListApiKeys(self, request: apb.ListApiKeysRequest, context: Context) -> apb.ListApiKeysResponse:
         org = valid_org(request.org_id) if request.org_id else None
-        async with self._conn() as conn:
-            records = await api_keys.list_api_keys(conn, org)
+        records = await self.administration.list_api_keys(org)
         return apb.ListApiKeysResponse(keys=[out.api_key(r) for r in records])
 
     @rpc
@@ -178,11 +170,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
                            context: Context) -> apb.RevokeApiKeyResponse:
         org = valid_org(request.org_id) if request.org_id else None
         key_id = slug(request.key_id, "key_id")
-        async with self._conn() as conn:
-            record = await api_keys.revoke_api_key(conn, org, key_id)
-        if record is None:
-            raise NotFoundError("key_id", f"API key {key_id!r} does not exist")
-        self.keys.forget(key_id)
+        record = await self.administration.revoke_api_key(org, key_id)
         return apb.RevokeApiKeyResponse(api_key=out.api_key(record))
 
     # --- plans and prices ----------------------------------------------------------------
@@ -300,8 +288,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def ListCreditGrants(self, request: apb.ListCreditGrantsRequest,
                                context: Context) -> apb.ListCreditGrantsResponse:
         org = valid_org(request.org_id)
-        async with self._conn() as conn:
-            grants = await organizations.credit_grants(conn, org)
+        grants = await self.administration.credit_grants(org)
         return apb.ListCreditGrantsResponse(grants=[out.credit_grant(org, g) for g in grants])
 
     @rpc
@@ -346,9 +333,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     @rpc
     async def ListQuotas(self, request: apb.ListQuotasRequest, context: Context) -> apb.ListQuotasResponse:
         org = valid_org(request.org_id)
-        async with self._conn() as conn:
-            await organizations.require_organization(conn, org)
-            views = await quota_limits.list_quotas(conn, org)
+        views = await self.administration.list_quotas(org)
         return apb.ListQuotasResponse(quotas=[out.quota(v) for v in views])
 
     @rpc
