@@ -108,11 +108,12 @@ class Peers:
             response = await owner.stub.ApplyOperations(
                 peer_pb.ApplyOperationsRequest(operations=operations), metadata=self._metadata,
                 timeout=FORWARD_TIMEOUT_SECONDS)
-        except grpc.aio.AioRpcError as error:
+        except Exception as error:  # unreachable, too slow, or this replica shutting down
             if not owner.unreachable:
                 owner.unreachable = True
+                reason = error.code().name if isinstance(error, grpc.aio.AioRpcError) else type(error).__name__
                 log.warning("replica %s unreachable (%s); applying its organizations' calls here",
-                            address, error.code().name)
+                            address, reason)
             return [None] * len(operations)
         if owner.unreachable:
             owner.unreachable = False
