@@ -111,8 +111,8 @@ class Peers:
         except Exception as error:  # unreachable, too slow, or this replica shutting down
             if not owner.unreachable:
                 owner.unreachable = True
-                rpc_error = isinstance(error, grpc.aio.AioRpcError)
-                reason = error.code().name if rpc_error else type(error).__name__
+                reason = (error.code().name if isinstance(error, grpc.aio.AioRpcError)
+                          else type(error).__name__)
                 log.warning("replica %s unreachable (%s); applying its organizations' calls here",
                             address, reason)
             return [None] * len(operations)
