@@ -106,3 +106,55 @@ def test_store_functions_raise_no_field_errors() -> None:
                 if isinstance(raised, ast.Name) and raised.id in field_errors:
                     raising.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert raising == []
+
+
+TYPED_ROW_STORES = ("services/reporting/store/*.py", "services/billing/store/*.py")
+# "module.py:function" -> why it still returns asyncpg.Record. Entries may only be removed.
+RECORD_RETURNS_ALLOWED: dict[str, str] = {}
+
+
+def _names_a_record(annotation: ast.expr) -> bool:
+    """Whether an annotation mentions asyncpg.Record anywhere: bare, | None, Optional[...], or inside
+    list, tuple, dict or any other subscript; a quoted annotation is read as the code it quotes."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and _names_a_record(ast.parse(node.value, mode="eval").body):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "Record" \
+                and isinstance(node.value, ast.Name) and node.value.id == "asyncpg":
+            return True
+        if isinstance(node, ast.Name) and node.id == "Record":
+            return True
+    return False
+
+
+def _record_returns(paths: list[Path]) -> set[str]:
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_") \
+                    and node.returns is not None and _names_a_record(node.returns):
+                found.add(f"{path.name}:{node.name}")
+    return found
+
+
+def test_reporting_and_billing_stores_return_typed_rows() -> None:
+    """A public store function of reporting or billing returns frozen dataclasses or domain values,
+    never the driver's rows: callers read named, typed fields."""
+    paths = sorted(p for pattern in TYPED_ROW_STORES for p in REPO.glob(pattern))
+    assert paths
+    found = _record_returns(paths)
+    assert found - RECORD_RETURNS_ALLOWED.keys() == set()
+    assert RECORD_RETURNS_ALLOWED.keys() - found == set(), "converted since: remove from the allow-set"
+
+
+@pytest.mark.parametrize("returns", [
+    "asyncpg.Record", "asyncpg.Record | None", "Optional[asyncpg.Record]", "list[asyncpg.Record]",
+    "tuple[list[asyncpg.Record], list[asyncpg.Record]]", "dict[str, asyncpg.Record]", "'asyncpg.Record'",
+])
+def test_the_typed_rows_check_finds_a_record_return(tmp_path: Path, returns: str) -> None:
+    store = tmp_path / "store.py"
+    store.write_text(f"import asyncpg\n\n\nasync def read(conn: asyncpg.Connection) -> {returns}:\n"
+                     "    return await conn.fetchrow('SELECT 1')\n\n\n"
+                     "def _row(row: asyncpg.Record) -> asyncpg.Record:\n    return row\n")
+    assert _record_returns([store]) == {"store.py:read"}

@@ -71,17 +71,17 @@ async def set_collection(conn: asyncpg.Connection, gateway: StripeGateway, org_i
     days = None if method == "charge_automatically" else (days_until_due or DEFAULT_DAYS_UNTIL_DUE)
     stripe_method = "charge_automatically" if days is None else "send_invoice"
     payment = None if days is None else method
-    row = await accounts.save_collection(conn, org_id, stripe_method, days, payment)
-    if row["stripe_subscription_id"]:
-        await gateway.set_collection(row["stripe_subscription_id"], stripe_method, days, method == "wire")
+    account = await accounts.save_collection(conn, org_id, stripe_method, days, payment)
+    if account.stripe_subscription_id:
+        await gateway.set_collection(account.stripe_subscription_id, stripe_method, days, method == "wire")
     return Collection(method, days)
 
 
 async def collection(conn: asyncpg.Connection, org_id: str) -> Collection:
-    row = await accounts.account(conn, org_id)
-    if row is None or row["collection_method"] == "charge_automatically":
+    account = await accounts.account(conn, org_id)
+    if account is None or account.collection_method == "charge_automatically":
         return Collection("charge_automatically", None)
-    return Collection(row["invoice_payment"] or "invoice", row["days_until_due"])
+    return Collection(account.invoice_payment or "invoice", account.days_until_due)
 
 
 def _method(raw: dict[str, Any]) -> PaymentMethod | None:

@@ -120,10 +120,12 @@ class Pusher:
         if meter in self._meters:
             return
         async with self.pool.acquire() as conn:
-            row = await accounts.meter(conn, meter)
-            if row["stripe_meter_id"] is None:
-                stripe_id = await self.gateway.meter_id(row["stripe_event_name"], row["display_name"],
-                                                        row["aggregation"])
+            found = await accounts.meter(conn, meter)
+            if found is None:  # pushes reference billing_meters, so only a dropped meter gets here
+                raise LookupError(f"no billing meter {meter!r}")
+            if found.stripe_meter_id is None:
+                stripe_id = await self.gateway.meter_id(found.stripe_event_name, found.display_name,
+                                                        found.aggregation)
                 await accounts.save_meter(conn, meter, stripe_id)
         self._meters.add(meter)
 

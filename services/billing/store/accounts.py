@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 SELECT_CUSTOMER = "SELECT stripe_customer_id FROM billing_accounts WHERE org_id = $1"
@@ -13,7 +15,8 @@ SET stripe_customer_id = coalesce(billing_accounts.stripe_customer_id, excluded.
     updated_at = excluded.updated_at
 RETURNING stripe_customer_id"""
 SELECT_METER = """
-SELECT stripe_meter_id, stripe_event_name, display_name, aggregation FROM billing_meters WHERE meter = $1"""
+SELECT meter, stripe_meter_id, stripe_event_name, display_name, aggregation FROM billing_meters
+WHERE meter = $1"""
 SAVE_METER = """
 UPDATE billing_meters SET stripe_meter_id = coalesce(stripe_meter_id, $2) WHERE meter = $1
 RETURNING stripe_meter_id"""
@@ -34,6 +37,29 @@ SELECT org_id, stripe_customer_id FROM billing_accounts
 WHERE stripe_customer_id IS NOT NULL ORDER BY org_id"""
 
 
+@dataclass(frozen=True)
+class BillingMeter:
+    """A billing meter as Stripe knows it; stripe_meter_id is None until the meter is created there."""
+
+    meter: str
+    stripe_meter_id: str | None
+    stripe_event_name: str
+    display_name: str
+    aggregation: str
+
+
+@dataclass(frozen=True)
+class BillingAccount:
+    """An organization's Stripe ids and how its invoices are collected."""
+
+    org_id: str
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+    collection_method: str  # "charge_automatically" or "send_invoice"
+    days_until_due: int | None
+    invoice_payment: str | None  # "invoice" or "wire" when sent as an invoice
+
+
 async def customer_id(conn: asyncpg.Connection, org_id: str) -> str | None:
     value: str | None = await conn.fetchval(SELECT_CUSTOMER, org_id)
     return value
@@ -49,22 +75,28 @@ async def save_customer(conn: asyncpg.Connection, org_id: str, stripe_id: str) -
     return str(await conn.fetchval(SAVE_CUSTOMER, org_id, stripe_id))
 
 
-async def meter(conn: asyncpg.Connection, name: str) -> asyncpg.Record:
-    return await conn.fetchrow(SELECT_METER, name)
+async def meter(conn: asyncpg.Connection, name: str) -> BillingMeter | None:
+    row = await conn.fetchrow(SELECT_METER, name)
+    return None if row is None else BillingMeter(**dict(row))
 
 
 async def save_meter(conn: asyncpg.Connection, name: str, stripe_id: str) -> str:
     return str(await conn.fetchval(SAVE_METER, name, stripe_id))
 
 
-async def account(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(SELECT_ACCOUNT, org_id)
+async def account(conn: asyncpg.Connection, org_id: str) -> BillingAccount | None:
+    row = await conn.fetchrow(SELECT_ACCOUNT, org_id)
+    return None if row is None else _account(row)
 
 
 async def save_collection(conn: asyncpg.Connection, org_id: str, method: str, days: int | None,
-                          payment: str | None) -> asyncpg.Record:
-    return await conn.fetchrow(SAVE_COLLECTION, org_id, method, days, payment)
+                          payment: str | None) -> BillingAccount:
+    return _account(await conn.fetchrow(SAVE_COLLECTION, org_id, method, days, payment))
 
 
 async def customers(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     return [(r["org_id"], r["stripe_customer_id"]) for r in await conn.fetch(SELECT_CUSTOMERS)]
+
+
+def _account(row: asyncpg.Record) -> BillingAccount:
+    return BillingAccount(**dict(row))

@@ -106,8 +106,8 @@ async def statement(conn: asyncpg.Connection, org_id: str, now: datetime | None 
         org_id=org_id, plan_id=org.plan_id, plan_price_usd=plan["price_usd"], period=period,
         meters=await _meters(conn, org_id, start, end, at), by_user=await _users(conn, org_id, start, end),
         usage_as_of=counted_until,
-        stripe_customer_id=account["stripe_customer_id"] if account else None,
-        subscription_id=account["stripe_subscription_id"] if account else None,
+        stripe_customer_id=account.stripe_customer_id if account else None,
+        subscription_id=account.stripe_subscription_id if account else None,
         projected_resources_usd=figures.projected_resources(running, max(counted_until or start, start), end),
     )
 

@@ -8,7 +8,7 @@ reports and the invoices agree to the last digit.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,6 +29,24 @@ GROUP_RESOURCE = {"databases": "databases", "namespaces": "namespaces", "storage
 def resource_of(kind: str) -> str:
     """The usage API resource a billing resource kind counts towards (postgres -> databases)."""
     return GROUP_RESOURCE.get(GROUPS.get(kind, ""), kind)
+
+
+@dataclass(frozen=True)
+class BilledSegment:
+    """One segment of a per-second resource, with the resource it belongs to."""
+
+    resource_id: str
+    name: str
+    kind: str
+    tier: str
+    status: str  # running | deleted
+    quantity: Decimal  # the resource's current quantity
+    user_id: str | None
+    created_at: datetime
+    segment_quantity: Decimal
+    hourly_usd: Decimal
+    started_at: datetime
+    ended_at: datetime | None  # None: still running
 
 
 @dataclass
@@ -62,21 +80,18 @@ class Billed:
         return self.hourly_usd * self.quantity * HOURS_PER_MONTH
 
 
-def bill(rows: Iterable[Mapping[str, object]], window: Range, now: datetime) -> list[Billed]:
-    """Rows: one per segment (resource columns plus segment tier, quantity, hourly_usd, start, end)."""
+def bill(segments: Iterable[BilledSegment], window: Range, now: datetime) -> list[Billed]:
     out: dict[str, Billed] = {}
-    for row in rows:
-        rid = str(row["resource_id"])
-        billed = out.get(rid)
+    for segment in segments:
+        billed = out.get(segment.resource_id)
         if billed is None:
-            billed = out[rid] = Billed(
-                rid, str(row["name"]), str(row["kind"]), str(row["tier"]), str(row["status"]),
-                _dec(row["quantity"]), str(row["user_id"] or ""), _time(row["created_at"]),
-                _dec(row["hourly_usd"]))
-        billed.hourly_usd = _dec(row["hourly_usd"])
-        start = max(_time(row["started_at"]), window.start)
-        end = min(_time(row["ended_at"]) if row["ended_at"] else now, window.end, now)
-        _split(billed, start, end, _dec(row["hourly_usd"]), _dec(row["segment_quantity"]))
+            billed = out[segment.resource_id] = Billed(
+                segment.resource_id, segment.name, segment.kind, segment.tier, segment.status,
+                segment.quantity, segment.user_id or "", segment.created_at, segment.hourly_usd)
+        billed.hourly_usd = segment.hourly_usd
+        start = max(segment.started_at, window.start)
+        end = min(segment.ended_at or now, window.end, now)
+        _split(billed, start, end, segment.hourly_usd, segment.segment_quantity)
     return sorted(out.values(), key=lambda b: (-b.cost, b.resource_id))
 
 
@@ -89,12 +104,3 @@ def _split(billed: Billed, start: datetime, end: datetime, hourly: Decimal, quan
         billed.costs[day] += cost_usd(seconds, hourly, quantity)
         start = stop
 
-
-def _dec(value: object) -> Decimal:
-    assert isinstance(value, Decimal | int)
-    return Decimal(value)
-
-
-def _time(value: object) -> datetime:
-    assert isinstance(value, datetime)
-    return value

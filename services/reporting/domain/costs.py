@@ -4,10 +4,9 @@ converted to dollars, and per-second billed resources, by resource, service, use
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
@@ -21,8 +20,21 @@ from services.reporting.domain.results import CostLine, CostReport, UserSpend
 UNPRICED = (LEDGER_PRICED, AGENT_CREDITS.name)  # costs from the ledger, not from a unit price
 
 
-def usd(row: Mapping[str, Any]) -> Decimal:
-    return to_usd(row["amount"], row["unit"], row["credits_per_usd"])
+@dataclass(frozen=True)
+class SpendBucket:
+    """Granted ledger spend in one bucket, of one kind (LLM or direct), user, unit and credit rate."""
+
+    bucket: datetime  # naive UTC: the start of the bucket
+    llm: bool
+    user_id: str  # "" when no user was named
+    user_name: str
+    unit: str  # credits | usd
+    credits_per_usd: Decimal | None  # the rate in force when spent (credits only)
+    amount: Decimal
+
+
+def usd(spend: SpendBucket) -> Decimal:
+    return to_usd(spend.amount, spend.unit, spend.credits_per_usd)
 
 
 def naive(when: datetime) -> datetime:
@@ -40,7 +52,7 @@ def resource_order(name: str) -> tuple[int, str]:
 
 
 def cost_report(period: Period, window: Range, now: datetime, resource: str,
-                meters: list[BucketFigure], figures: dict[str, SpanFigure], spend: list[Mapping[str, Any]],
+                meters: list[BucketFigure], figures: dict[str, SpanFigure], spend: list[SpendBucket],
                 prices: dict[str, Decimal], granularity: Granularity,
                 resources: list[billed.Billed]) -> CostReport:
     """`figures`: each meter's figure and cost over the window; `meters`: the same per bucket.
@@ -60,15 +72,15 @@ def cost_report(period: Period, window: Range, now: datetime, resource: str,
         if bucket.meter != LEDGER_PRICED:
             series[naive(bucket.bucket)] += bucket.cost
     for row in spend:
-        name = LEDGER_PRICED if row["llm"] else AGENT_CREDITS.name
+        name = LEDGER_PRICED if row.llm else AGENT_CREDITS.name
         if resource and resource != name:
             continue
         dollars = usd(row)
         cost[name] += dollars
-        series[naive(row["bucket"])] += dollars
-        users[(row["user_id"], row["user_name"])] += dollars
+        series[naive(row.bucket)] += dollars
+        users[(row.user_id, row.user_name)] += dollars
         if name == AGENT_CREDITS.name:
-            usage[name] += row["amount"]
+            usage[name] += row.amount
     per_second: set[str] = set()
     for b in resources:
         per_second.add(b.resource)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
@@ -157,8 +155,24 @@ class CostReport:
 
 
 @dataclass(frozen=True)
+class OrganizationPlan:
+    """An organization with its plan, and the database's time when they were read."""
+
+    org_id: str
+    name: str
+    plan_id: str
+    plan_name: str
+    price_usd: Decimal | None  # None: custom pricing
+    monthly_credits: Decimal
+    billing_model: str  # credits | byom
+    billing_anchor: datetime
+    monthly_spend_cap_usd: Decimal | None  # BYOM only
+    now: datetime
+
+
+@dataclass(frozen=True)
 class Overview:
-    org: Mapping[str, Any]
+    org: OrganizationPlan
     usage: Usage
     allowance: Decimal
     projection: Projection

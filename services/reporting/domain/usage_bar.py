@@ -32,9 +32,9 @@ class UsageBar:
 
 
 def usage_bar(overview: Overview) -> UsageBar:
-    free = overview.org["plan_id"] == FREE_PLAN
+    free = overview.org.plan_id == FREE_PLAN
     credits = overview.unit is Unit.CREDITS
-    upgradable = credits and overview.org["price_usd"] is not None
+    upgradable = credits and overview.org.price_usd is not None
     percent = overview.percent
     return UsageBar(
         overview.usage.org_id, overview.unit, overview.usage.used, overview.total, percent, free,

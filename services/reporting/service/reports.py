@@ -51,6 +51,7 @@ from services.reporting.domain.results import (
     DayFigure,
     HistoryEntry,
     HistoryPoint,
+    OrganizationPlan,
     Overview,
     Projections,
     QuotaList,
@@ -103,20 +104,20 @@ class Reports:
                              fields: tuple[str, str] = ("from", "to")) -> ResourceReport:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            window = report_range(period, org["billing_anchor"], org["now"], start, end, fields)
+            window = report_range(period, org.billing_anchor, org.now, start, end, fields)
             days = await store.meter_by_workspace_day(conn, org_id, resource, window.start, window.end)
             totals = await store.meter_totals(conn, org_id, window.start, window.end, resource)
             metered = totals.get(resource)
             limit = (await _limits(conn, org_id)).get(resource)
-            current = report_range(Period.CURRENT, org["billing_anchor"], org["now"])
+            current = report_range(Period.CURRENT, org.billing_anchor, org.now)
             segments = await store.billed_segments(conn, org_id, window.start, window.end)
         listed = sorted(_workspace_consumers(resource, days), key=lambda c: (-c.used, c.id))
-        resources = [_billed_consumer(b) for b in billed.bill(segments, window, org["now"])
+        resources = [_billed_consumer(b) for b in billed.bill(segments, window, org.now)
                      if b.resource == resource]
         used = (ZERO if metered is None else metered.used) + total(
             c.used for c in resources if c.status == "running")
         billed_cost = total(c.cost for c in resources)
-        elapsed = BillingPeriod(window.start, window.end).exact_days_elapsed(org["now"])
+        elapsed = BillingPeriod(window.start, window.end).exact_days_elapsed(org.now)
         if metered is None or metered.aggregation.accumulates:
             metered_cost = total(c.cost for c in listed)
             estimate = per_day(metered_cost + billed_cost, elapsed) * current.days
@@ -130,14 +131,14 @@ class Reports:
                       months: int) -> list[HistoryPoint]:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            window = history_range(granularity, months, org["now"])
+            window = history_range(granularity, months, org.now)
             meters = await store.meter_buckets(conn, org_id, window.start, window.end,
                                                TRUNC[granularity], resource)
             spend = await store.spend_buckets(conn, org_id, window.start, window.end, TRUNC[granularity])
             limits = await _limits(conn, org_id)
             segments = await store.billed_segments(conn, org_id, window.start, window.end)
         cells: dict[tuple[datetime, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-        for b in billed.bill(segments, window, org["now"]):
+        for b in billed.bill(segments, window, org.now):
             if not resource or resource == b.resource:
                 for day, cost in b.costs.items():
                     cells[(costs.naive(costs.day_bucket(granularity, day)), b.resource)][1] += cost
@@ -146,9 +147,9 @@ class Reports:
             cell[0] += figure.used
             cell[1] += ZERO if figure.meter == LEDGER_PRICED else figure.cost
         for row in spend:
-            name = LEDGER_PRICED if row["llm"] else AGENT_CREDITS.name
+            name = LEDGER_PRICED if row.llm else AGENT_CREDITS.name
             if not resource or resource == name:
-                cells[(costs.naive(row["bucket"]), name)][1] += costs.usd(row)
+                cells[(costs.naive(row.bucket), name)][1] += costs.usd(row)
         names = sorted({name for _, name in cells}, key=costs.resource_order)
         return [
             HistoryPoint(b.start, [
@@ -204,16 +205,16 @@ class Reports:
                     granularity: Granularity) -> CostReport:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            window = report_range(period, org["billing_anchor"], org["now"])
+            window = report_range(period, org.billing_anchor, org.now)
             meters = await store.meter_buckets(conn, org_id, window.start, window.end,
                                                TRUNC[granularity], resource)
             figures = await store.meter_totals(conn, org_id, window.start, window.end, resource)
             spend = await store.spend_buckets(conn, org_id, window.start, window.end, TRUNC[granularity])
-            prices = await store.unit_prices(conn, min(org["now"], window.end))
+            prices = await store.unit_prices(conn, min(org.now, window.end))
             segments = await store.billed_segments(conn, org_id, window.start, window.end)
-        resources = [b for b in billed.bill(segments, window, org["now"])
+        resources = [b for b in billed.bill(segments, window, org.now)
                      if not resource or b.resource == resource]
-        return costs.cost_report(period, window, org["now"], resource, meters, figures, spend, prices,
+        return costs.cost_report(period, window, org.now, resource, meters, figures, spend, prices,
                                  granularity, resources)
 
     async def recommendations(self, org_id: str) -> list[advice.Advice]:
@@ -223,20 +224,20 @@ class Reports:
             period = credits.period
             figures = await store.meter_totals(conn, org_id, period.start, period.end)
             plan_rows, limit_rows = await store.plans(conn)
-            prices = await store.unit_prices(conn, org["now"])
+            prices = await store.unit_prices(conn, org.now)
             backups = await store.meter_before(conn, org_id, "backups_gb",
-                                               org["now"] - OLD_BACKUPS)
+                                               org.now - OLD_BACKUPS)
             spend = await store.workspace_spend(conn, org_id, period.start, period.end)
-            segments = await store.billed_segments(conn, org_id, org["now"], org["now"] + SECOND)
-            namespace_price = await store.namespace_price(conn, org["now"])
+            segments = await store.billed_segments(conn, org_id, org.now, org.now + SECOND)
+            namespace_price = await store.namespace_price(conn, org.now)
         offers = _offers(plan_rows, limit_rows)
         use = {m: _use(f.used, period, credits.now, f.aggregation) for m, f in figures.items()}
-        credit_use = _use(credits.used, period, credits.now) if org["billing_model"] == "credits" else None
+        credit_use = _use(credits.used, period, credits.now) if org.billing_model == "credits" else None
         found = [
-            advice.right_size_plan(offers[org["plan_id"]], list(offers.values()), use, credit_use),
+            advice.right_size_plan(offers[org.plan_id], list(offers.values()), use, credit_use),
             _old_backups(backups, prices.get("backups_gb"),
-                         billed.bill(segments, Range(org["now"], org["now"] + SECOND), org["now"]),
-                         org["now"] - OLD_BACKUPS),
+                         billed.bill(segments, Range(org.now, org.now + SECOND), org.now),
+                         org.now - OLD_BACKUPS),
             advice.under_used_namespaces(spend, namespace_price),
         ]
         return [a for a in found if a is not None]
@@ -260,14 +261,14 @@ class Reports:
     async def chart(self, org_id: str, chart: ChartRange) -> Chart:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
-            spans = chart_buckets(chart, org["now"])
+            unit = Unit.USD if org.billing_model == "byom" else Unit.CREDITS
+            spans = chart_buckets(chart, org.now)
             width = int((spans[0].end - spans[0].start).total_seconds())
             rows = await store.chart(conn, org_id, spans[0].start, spans[-1].end, width, unit.value)
         amounts: dict[tuple[datetime, str], Decimal] = defaultdict(lambda: ZERO)
         for row in rows:
-            source = row["source"] if row["source"] in ("web", "cli") else "other"
-            amounts[(row["bucket"], source)] += row["amount"]
+            source = row.source if row.source in ("web", "cli") else "other"
+            amounts[(row.bucket, source)] += row.amount
         return Chart(chart, unit, [
             ChartPoint(s, amounts[(s.start, "web")], amounts[(s.start, "cli")], amounts[(s.start, "other")])
             for s in spans
@@ -276,14 +277,13 @@ class Reports:
     async def top(self, org_id: str, kind: str, page: Page) -> ConsumerPage:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
+            unit = Unit.USD if org.billing_model == "byom" else Unit.CREDITS
             credits = await read_usage(conn, org_id, "")
             rows = await store.top(conn, kind, org_id, credits.period.start, credits.period.end,
                                    unit.value, page.size, page.offset)
-        count = rows[0]["total_count"] if rows else 0
+        count = rows[0].total_count if rows else 0
         consumers = [
-            Consumer(page.offset + i + 1, r["id"], r["name"], r["amount"], r["requests"],
-                     share(r["amount"], r["org_amount"]))
+            Consumer(page.offset + i + 1, r.id, r.name, r.amount, r.requests, share(r.amount, r.org_amount))
             for i, r in enumerate(rows)
         ]
         return ConsumerPage(kind, unit, consumers, next_token(page, count) if rows else "", count)
@@ -310,9 +310,9 @@ class Reports:
             webhooks = await store.meter_all_time(conn, org_id, "webhook_events")
             served = await store.served(conn, org_id)
             agents = await store.agent_usage(conn, org_id, credits.period.start, credits.period.end)
-        http = int(served["http_requests"])
-        latency = mean(served["http_latency_ms_sum"], http)
-        return ApiMetrics(Decimal(http), webhooks, int(served["requests"]), latency, agents.registered,
+        http = int(served.http_requests)
+        latency = mean(served.http_latency_ms_sum, http)
+        return ApiMetrics(Decimal(http), webhooks, int(served.requests), latency, agents.registered,
                           agents.ephemeral, agents.tasks, agents.tokens)
 
 
@@ -327,12 +327,12 @@ def _use(used: Decimal, period: BillingPeriod, now: datetime,
     return advice.Use(used, project(used, None, None, period, now, kind).projected_period_end)
 
 
-def _offers(plans: list[asyncpg.Record], limits: list[asyncpg.Record]) -> dict[str, advice.PlanOffer]:
+def _offers(plans: list[store.Plan], limits: list[store.PlanLimit]) -> dict[str, advice.PlanOffer]:
     by_plan: dict[str, dict[str, Decimal | None]] = defaultdict(dict)
-    for row in limits:
-        by_plan[row["plan_id"]][row["meter"]] = row["limit_quantity"]
-    return {p["plan_id"]: advice.PlanOffer(p["plan_id"], p["name"], p["price_usd"], p["monthly_credits"],
-                                           by_plan[p["plan_id"]]) for p in plans}
+    for limit in limits:
+        by_plan[limit.plan_id][limit.meter] = limit.limit_quantity
+    return {p.plan_id: advice.PlanOffer(p.plan_id, p.name, p.price_usd, p.monthly_credits, by_plan[p.plan_id])
+            for p in plans}
 
 
 def _workspace_consumers(resource: str, days: list[WorkspaceDay]) -> list[ConsumerUse]:
@@ -372,7 +372,7 @@ def _old_backups(metered_gb: Decimal, unit_price: Decimal | None, running: list[
     return advice.old_backups(gb, cost)
 
 
-async def _organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
+async def _organization(conn: asyncpg.Connection, org_id: str) -> OrganizationPlan:
     org = await store.find_organization(conn, org_id)
     if org is None:
         raise unknown_organization(org_id)

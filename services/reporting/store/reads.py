@@ -14,6 +14,9 @@ import asyncpg
 from services.metering.domain.readings import BucketFigure, SpanFigure, WorkspaceDay
 from services.metering.store import usage_figures
 from services.metering.store.usage_figures import METER_RATES
+from services.reporting.domain.billed import BilledSegment
+from services.reporting.domain.costs import SpendBucket
+from services.reporting.domain.results import OrganizationPlan
 
 # Figures over all of an organization's history span this.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -109,6 +112,52 @@ WHERE w.org_id = $1
 GROUP BY w.workspace_id"""
 
 @dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    name: str
+    price_usd: Decimal | None  # None: custom pricing
+    monthly_credits: Decimal
+
+
+@dataclass(frozen=True)
+class PlanLimit:
+    plan_id: str
+    meter: str
+    limit_quantity: Decimal | None  # None: unlimited
+
+
+@dataclass(frozen=True)
+class SourceSpend:
+    """Granted spend in the organization's unit in one chart bucket from one source ("" unnamed)."""
+
+    bucket: datetime
+    source: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RankedConsumer:
+    """A workspace, group or user by spend this period, with the figures of the whole ranking."""
+
+    id: str
+    name: str
+    amount: Decimal
+    requests: int
+    total_count: int  # consumers ranked, over all pages
+    org_amount: Decimal  # spend of all ranked consumers
+
+
+@dataclass(frozen=True)
+class ServedRequests:
+    """The API's recorded calls of an organization: all of them and the HTTP API's, with latencies."""
+
+    requests: Decimal
+    latency_ms_sum: Decimal
+    http_requests: Decimal
+    http_latency_ms_sum: Decimal
+
+
+@dataclass(frozen=True)
 class AgentUsage:
     registered: int
     ephemeral: int
@@ -152,13 +201,14 @@ FROM deductions
 WHERE org_id = $1 AND granted AND model IS NOT NULL AND created_at >= $2 AND created_at < $3"""
 
 
-async def find_organization(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(SELECT_ORGANIZATION, org_id)
-    return row
+async def find_organization(conn: asyncpg.Connection, org_id: str) -> OrganizationPlan | None:
+    row = await conn.fetchrow(SELECT_ORGANIZATION, org_id)
+    return None if row is None else OrganizationPlan(**dict(row))
 
 
-async def plans(conn: asyncpg.Connection) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    return list(await conn.fetch(SELECT_PLANS)), list(await conn.fetch(SELECT_PLAN_LIMITS))
+async def plans(conn: asyncpg.Connection) -> tuple[list[Plan], list[PlanLimit]]:
+    return ([Plan(**dict(r)) for r in await conn.fetch(SELECT_PLANS)],
+            [PlanLimit(**dict(r)) for r in await conn.fetch(SELECT_PLAN_LIMITS)])
 
 
 async def meter_buckets(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
@@ -181,18 +231,20 @@ async def unit_prices(conn: asyncpg.Connection, at: datetime) -> dict[str, Decim
 
 
 async def spend_buckets(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
-                        unit: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_SPEND_BUCKETS, org_id, start, end, unit))
+                        unit: str) -> list[SpendBucket]:
+    return [SpendBucket(**dict(r)) for r in await conn.fetch(SELECT_SPEND_BUCKETS, org_id, start, end, unit)]
 
 
 async def chart(conn: asyncpg.Connection, org_id: str, start: datetime, end: datetime,
-                width_seconds: int, unit: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_CHART, org_id, start, end, timedelta(seconds=width_seconds), unit))
+                width_seconds: int, unit: str) -> list[SourceSpend]:
+    rows = await conn.fetch(SELECT_CHART, org_id, start, end, timedelta(seconds=width_seconds), unit)
+    return [SourceSpend(**dict(r)) for r in rows]
 
 
 async def top(conn: asyncpg.Connection, kind: str, org_id: str, start: datetime, end: datetime,
-              unit: str, limit: int, offset: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch(TOP_STATEMENTS[kind], org_id, start, end, unit, limit, offset))
+              unit: str, limit: int, offset: int) -> list[RankedConsumer]:
+    rows = await conn.fetch(TOP_STATEMENTS[kind], org_id, start, end, unit, limit, offset)
+    return [RankedConsumer(**dict(r)) for r in rows]
 
 
 async def workspace_spend(conn: asyncpg.Connection, org_id: str, start: datetime,
@@ -209,8 +261,8 @@ async def meter_all_time(conn: asyncpg.Connection, org_id: str, meter: str) -> D
     return (await usage_figures.period_figure(conn, org_id, meter, EPOCH, FOREVER)).used
 
 
-async def served(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record:
-    return await conn.fetchrow(SELECT_SERVED, org_id)
+async def served(conn: asyncpg.Connection, org_id: str) -> ServedRequests:
+    return ServedRequests(**dict(await conn.fetchrow(SELECT_SERVED, org_id)))
 
 
 async def agent_usage(conn: asyncpg.Connection, org_id: str, start: datetime,
@@ -248,8 +300,8 @@ async def period_allowance(conn: asyncpg.Connection, org_id: str, period_start: 
 
 
 async def billed_segments(conn: asyncpg.Connection, org_id: str, start: datetime,
-                          end: datetime) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_BILLED_SEGMENTS, org_id, start, end))
+                          end: datetime) -> list[BilledSegment]:
+    return [BilledSegment(**dict(r)) for r in await conn.fetch(SELECT_BILLED_SEGMENTS, org_id, start, end)]
 
 
 async def namespace_price(conn: asyncpg.Connection, at: datetime) -> Decimal | None:

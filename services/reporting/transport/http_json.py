@@ -134,8 +134,8 @@ def recommendation(a: Advice) -> Json:
 def overview(o: results.Overview) -> Json:
     u, p = o.usage, o.projection
     return {
-        "organization_id": u.org_id, "plan": {"id": o.org["plan_id"], "name": o.org["plan_name"],
-                                              "price_usd": d(o.org["price_usd"])},
+        "organization_id": u.org_id, "plan": {"id": o.org.plan_id, "name": o.org.plan_name,
+                                              "price_usd": d(o.org.price_usd)},
         "unit": o.unit.value, "period_start": ts(u.period.start), "period_end": ts(u.period.end),
         "monthly_allowance": d(o.allowance), "monthly_remaining": d(u.monthly_remaining),
         "bonus_remaining": d(u.bonus_remaining), "reserved": d(u.reserved), "used": d(u.used),

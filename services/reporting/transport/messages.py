@@ -159,8 +159,8 @@ def recommendation(a: Advice) -> pb.Recommendation:
 def overview(o: results.Overview) -> pb.GetCreditOverviewResponse:
     u, p = o.usage, o.projection
     return pb.GetCreditOverviewResponse(
-        org_id=u.org_id, plan_id=o.org["plan_id"], plan_name=o.org["plan_name"],
-        plan_price_usd=decimal_or_empty(o.org["price_usd"]), unit=UNITS[o.unit],
+        org_id=u.org_id, plan_id=o.org.plan_id, plan_name=o.org.plan_name,
+        plan_price_usd=decimal_or_empty(o.org.price_usd), unit=UNITS[o.unit],
         period=period_range(u.period), monthly_allowance=d(o.allowance),
         monthly_remaining=d(u.monthly_remaining), bonus_remaining=d(u.bonus_remaining),
         reserved=d(u.reserved), used=d(u.used), total=d(o.total), percentage=d(o.percent),
