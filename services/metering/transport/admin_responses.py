@@ -14,6 +14,7 @@ from services.metering.domain.readings import QuotaView
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.organizations import CreditGrant, Organization
 from services.metering.store.plan_changes import Allowance
+from services.metering.store.tenancy import User, Workspace, WorkspaceGroup
 from services.metering.transport.admin_requests import (
     CHANNELS,
     PLAN_CHANGE_STATUSES,
@@ -46,9 +47,17 @@ def allowance(a: Allowance) -> apb.SetNegotiatedAllowanceResponse:
     )
 
 
-def workspace(row: asyncpg.Record) -> apb.Workspace:
-    return apb.Workspace(org_id=row["org_id"], workspace_id=row["workspace_id"], name=row["name"],
-                         group_id=row["group_id"] or "")
+def workspace_group(group: WorkspaceGroup) -> apb.WorkspaceGroup:
+    return apb.WorkspaceGroup(org_id=group.org_id, group_id=group.group_id, name=group.name)
+
+
+def workspace(ws: Workspace) -> apb.Workspace:
+    return apb.Workspace(org_id=ws.org_id, workspace_id=ws.workspace_id, name=ws.name,
+                         group_id=ws.group_id or "")
+
+
+def user(u: User) -> apb.User:
+    return apb.User(org_id=u.org_id, user_id=u.user_id, email=u.email, name=u.name)
 
 
 def api_key(record: ApiKeyRecord) -> apb.ApiKey:

@@ -96,14 +96,14 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         org, group = valid_org(request.org_id), slug(request.group_id, "group_id")
         async with self._conn() as conn:
             row = await tenancy.create_group(conn, org, group, req.name(request.name))
-        return apb.CreateWorkspaceGroupResponse(workspace_group=apb.WorkspaceGroup(**dict(row)))
+        return apb.CreateWorkspaceGroupResponse(workspace_group=out.workspace_group(row))
 
     @rpc
     async def ListWorkspaceGroups(self, request: apb.ListWorkspaceGroupsRequest,
                                   context: Context) -> apb.ListWorkspaceGroupsResponse:
         async with self._conn() as conn:
             rows = await tenancy.list_groups(conn, valid_org(request.org_id))
-        return apb.ListWorkspaceGroupsResponse(groups=[apb.WorkspaceGroup(**dict(r)) for r in rows])
+        return apb.ListWorkspaceGroupsResponse(groups=[out.workspace_group(r) for r in rows])
 
     @rpc
     async def CreateWorkspace(self, request: apb.CreateWorkspaceRequest,
@@ -137,13 +137,13 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         email, name = req.email(request.email), req.name(request.name)
         async with self._conn() as conn:
             row = await tenancy.create_user(conn, org, user, email, name)
-        return apb.CreateUserResponse(user=apb.User(**dict(row)))
+        return apb.CreateUserResponse(user=out.user(row))
 
     @rpc
     async def ListUsers(self, request: apb.ListUsersRequest, context: Context) -> apb.ListUsersResponse:
         async with self._conn() as conn:
             rows = await tenancy.list_users(conn, valid_org(request.org_id))
-        return apb.ListUsersResponse(users=[apb.User(**dict(r)) for r in rows])
+        return apb.ListUsersResponse(users=[out.user(r) for r in rows])
 
     # --- API keys ------------------------------------------------------------------------
 
