@@ -11,13 +11,14 @@ from services.metering.service import plan_changes
 from services.metering.service.organizations import require_organization
 from services.metering.store import plan_requests, prices
 from services.metering.store.organizations import Organization
+from services.metering.store.prices import CataloguePlan
 
 
 class PlanRequests:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def catalogue(self) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    async def catalogue(self) -> list[CataloguePlan]:
         """The plans and their limits."""
         async with self.pool.acquire() as conn:
             return await prices.list_plans(conn)

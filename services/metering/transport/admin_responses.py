@@ -14,6 +14,7 @@ from services.metering.domain.readings import QuotaView
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.organizations import CreditGrant, Organization
 from services.metering.store.plan_changes import Allowance
+from services.metering.store.prices import CataloguePlan, CreditRate, DatedLlmPrice, ResourceRate
 from services.metering.store.tenancy import User, Workspace, WorkspaceGroup
 from services.metering.transport.admin_requests import (
     CHANNELS,
@@ -68,15 +69,15 @@ def api_key(record: ApiKeyRecord) -> apb.ApiKey:
     )
 
 
-def plans(rows: Sequence[asyncpg.Record], limits: Sequence[asyncpg.Record]) -> list[apb.Plan]:
+def plans(catalogue: Sequence[CataloguePlan]) -> list[apb.Plan]:
     return [
         apb.Plan(
-            plan_id=p["plan_id"], name=p["name"], monthly_credits=format_decimal(p["monthly_credits"]),
-            price_usd=decimal_or_empty(p["price_usd"]),
-            limits=[apb.PlanLimit(meter=lim["meter"], limit=decimal_or_empty(lim["limit_quantity"]))
-                    for lim in limits if lim["plan_id"] == p["plan_id"]],
+            plan_id=p.plan_id, name=p.name, monthly_credits=format_decimal(p.monthly_credits),
+            price_usd=decimal_or_empty(p.price_usd),
+            limits=[apb.PlanLimit(meter=meter, limit=decimal_or_empty(limit))
+                    for meter, limit in p.limits.items()],
         )
-        for p in rows
+        for p in catalogue
     ]
 
 
@@ -89,26 +90,27 @@ def plan_change_request(row: asyncpg.Record) -> apb.PlanChangeRequest:
                                  decided_at=optional_timestamp(row["decided_at"]), reason=row["reason"])
 
 
-def llm_price(row: asyncpg.Record) -> apb.LlmPrice:
+def llm_price(dated: DatedLlmPrice) -> apb.LlmPrice:
+    price = dated.price
     return apb.LlmPrice(
-        model=row["model"], effective_from=timestamp(row["effective_from"]),
-        input_usd_per_mtok=format_decimal(row["input_usd_per_mtok"]),
-        output_usd_per_mtok=format_decimal(row["output_usd_per_mtok"]),
-        cache_read_usd_per_mtok=format_decimal(row["cache_read_usd_per_mtok"]),
-        cache_write_usd_per_mtok=format_decimal(row["cache_write_usd_per_mtok"]),
+        model=price.model, effective_from=timestamp(dated.effective_from),
+        input_usd_per_mtok=format_decimal(price.input),
+        output_usd_per_mtok=format_decimal(price.output),
+        cache_read_usd_per_mtok=format_decimal(price.cache_read),
+        cache_write_usd_per_mtok=format_decimal(price.cache_write),
     )
 
 
-def credit_rate(row: asyncpg.Record) -> apb.CreditRate:
-    return apb.CreditRate(effective_from=timestamp(row["effective_from"]),
-                          credits_per_usd=format_decimal(row["credits_per_usd"]))
+def credit_rate(rate: CreditRate) -> apb.CreditRate:
+    return apb.CreditRate(effective_from=timestamp(rate.effective_from),
+                          credits_per_usd=format_decimal(rate.credits_per_usd))
 
 
-def resource_rate(row: asyncpg.Record) -> apb.ResourceRate:
-    return apb.ResourceRate(resource=row["resource"], tier=row["tier"],
-                            effective_from=timestamp(row["effective_from"]),
-                            hourly_usd=format_decimal(row["hourly_usd"]),
-                            monthly_usd=decimal_or_empty(row["monthly_usd"]))
+def resource_rate(rate: ResourceRate) -> apb.ResourceRate:
+    return apb.ResourceRate(resource=rate.resource, tier=rate.tier,
+                            effective_from=timestamp(rate.effective_from),
+                            hourly_usd=format_decimal(rate.hourly_usd),
+                            monthly_usd=decimal_or_empty(rate.monthly_usd))
 
 
 def credit_grant(org_id: str, grant: CreditGrant) -> apb.CreditGrant:

@@ -190,8 +190,8 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     @rpc
     async def ListPlans(self, request: apb.ListPlansRequest, context: Context) -> apb.ListPlansResponse:
         async with self._conn() as conn:
-            plans, limits = await prices.list_plans(conn)
-        return apb.ListPlansResponse(plans=out.plans(plans, limits))
+            catalogue = await prices.list_plans(conn)
+        return apb.ListPlansResponse(plans=out.plans(catalogue))
 
     @rpc
     async def ChangePlan(self, request: apb.ChangePlanRequest, context: Context) -> apb.ChangePlanResponse:
