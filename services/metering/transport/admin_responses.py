@@ -14,6 +14,7 @@ from services.metering.domain.readings import QuotaView
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.organizations import CreditGrant, Organization
 from services.metering.store.plan_changes import Allowance
+from services.metering.store.plan_requests import PlanChangeRequest
 from services.metering.store.prices import CataloguePlan, CreditRate, DatedLlmPrice, ResourceRate
 from services.metering.store.tenancy import User, Workspace, WorkspaceGroup
 from services.metering.transport.admin_requests import (
@@ -81,13 +82,12 @@ def plans(catalogue: Sequence[CataloguePlan]) -> list[apb.Plan]:
     ]
 
 
-def plan_change_request(row: asyncpg.Record) -> apb.PlanChangeRequest:
-    return apb.PlanChangeRequest(org_id=row["org_id"], request_id=str(row["request_id"]),
-                                 plan_id=row["plan_id"], note=row["note"],
-                                 requested_at=timestamp(row["requested_at"]),
-                                 status=_PLAN_CHANGE_STATUS_VALUES[row["status"]],
-                                 requested_by=row["requested_by"], decided_by=row["decided_by"] or "",
-                                 decided_at=optional_timestamp(row["decided_at"]), reason=row["reason"])
+def plan_change_request(r: PlanChangeRequest) -> apb.PlanChangeRequest:
+    return apb.PlanChangeRequest(org_id=r.org_id, request_id=str(r.request_id), plan_id=r.plan_id,
+                                 note=r.note, requested_at=timestamp(r.requested_at),
+                                 status=_PLAN_CHANGE_STATUS_VALUES[r.status], requested_by=r.requested_by,
+                                 decided_by=r.decided_by or "", decided_at=optional_timestamp(r.decided_at),
+                                 reason=r.reason)
 
 
 def llm_price(dated: DatedLlmPrice) -> apb.LlmPrice:

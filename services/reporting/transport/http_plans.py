@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from aiohttp import web
 
 from services.kit import inputs
 from services.kit.errors import FieldError
 from services.metering.service.plan_requests import PlanRequests
+from services.metering.store.plan_requests import PlanChangeRequest
 from services.metering.store.prices import CataloguePlan
 from services.reporting.transport import http_json as out
 
@@ -81,11 +81,11 @@ def plan(p: CataloguePlan) -> dict[str, Any]:
             "limits": {meter: out.d(limit) for meter, limit in p.limits.items()}}
 
 
-def request(r: asyncpg.Record) -> dict[str, Any]:
-    return {"organization_id": r["org_id"], "request_id": str(r["request_id"]), "plan_id": r["plan_id"],
-            "note": r["note"], "status": r["status"], "requested_by": r["requested_by"],
-            "requested_at": out.ts(r["requested_at"]), "decided_by": r["decided_by"],
-            "decided_at": out.ts(r["decided_at"]), "reason": r["reason"]}
+def request(r: PlanChangeRequest) -> dict[str, Any]:
+    return {"organization_id": r.org_id, "request_id": str(r.request_id), "plan_id": r.plan_id,
+            "note": r.note, "status": r.status, "requested_by": r.requested_by,
+            "requested_at": out.ts(r.requested_at), "decided_by": r.decided_by,
+            "decided_at": out.ts(r.decided_at), "reason": r.reason}
 
 
 async def _decision(call: Call, field: str) -> tuple[int, str]:
