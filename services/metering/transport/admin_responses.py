@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-
-import asyncpg
 
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.kit.decimals import format_decimal
 from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 from services.metering.domain.readings import QuotaView
+from services.metering.store.alerts import Alert, AlertChannels
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.organizations import CreditGrant, Organization
 from services.metering.store.plan_changes import Allowance
@@ -130,23 +128,22 @@ def quota(view: QuotaView) -> apb.Quota:
     )
 
 
-def alert(row: asyncpg.Record) -> apb.Alert:
+def alert(a: Alert) -> apb.Alert:
     return apb.Alert(
-        org_id=row["org_id"], alert_id=row["alert_id"], resource=row["resource"],
-        severity=_SEVERITY_VALUES[row["severity"]], status=_STATUS_VALUES[row["status"]],
-        current_usage=format_decimal(row["current_usage"]), quota_limit=format_decimal(row["quota_limit"]),
-        usage_percent=format_decimal(row["usage_percent"]), threshold_percent=row["threshold_percent"],
-        message=row["message"], triggered_at=timestamp(row["triggered_at"]),
-        resolved_at=optional_timestamp(row["resolved_at"]),
+        org_id=a.org_id, alert_id=a.alert_id, resource=a.resource,
+        severity=_SEVERITY_VALUES[a.severity], status=_STATUS_VALUES[a.status],
+        current_usage=format_decimal(a.current_usage), quota_limit=format_decimal(a.quota_limit),
+        usage_percent=format_decimal(a.usage_percent), threshold_percent=a.threshold_percent,
+        message=a.message, triggered_at=timestamp(a.triggered_at),
+        resolved_at=optional_timestamp(a.resolved_at),
     )
 
 
-def alert_channels(row: asyncpg.Record) -> apb.AlertChannels:
-    routes = json.loads(row["routes"])
+def alert_channels(channels: AlertChannels) -> apb.AlertChannels:
     return apb.AlertChannels(
-        org_id=row["org_id"],
+        org_id=channels.org_id,
         routes=[apb.SeverityChannels(severity=_SEVERITY_VALUES[s], channels=[_CHANNEL_VALUES[c] for c in cs])
-                for s, cs in sorted(routes.items())],
-        email_recipients=list(row["email_recipients"]), webhook_url=row["webhook_url"] or "",
-        webhook_secret_set=row["secret_set"],
+                for s, cs in sorted(channels.routes.items())],
+        email_recipients=channels.email_recipients, webhook_url=channels.webhook_url or "",
+        webhook_secret_set=channels.secret_set,
     )
