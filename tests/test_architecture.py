@@ -1,6 +1,6 @@
 """The dependency rule (the import-linter contracts in pyproject.toml) holds, and it bites: the same
 contracts, evaluated on a copy of the code with one wrong-way import added, are broken.
-Store functions leave the unit of work to the service layer."""
+Store functions leave the unit of work to the service layer, and metering's return typed rows."""
 
 from __future__ import annotations
 
@@ -106,3 +106,39 @@ def test_store_functions_raise_no_field_errors() -> None:
                 if isinstance(raised, ast.Name) and raised.id in field_errors:
                     raising.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert raising == []
+
+
+# Store functions that still return driver rows, each with why; the set may only shrink.
+RECORD_RETURNING: dict[str, str] = {
+    "credit_ledger.py::lock_balance": "the hot path's locked balance row, read as a Mapping by periods.py",
+}
+
+
+def _names_a_record(annotation: ast.expr) -> bool:
+    """`asyncpg.Record` (or `Record` from asyncpg) anywhere in an annotation: bare, Optional, in a
+    list, a dict or a tuple, or in a string annotation."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if _names_a_record(ast.parse(node.value, mode="eval").body):
+                return True
+        elif _is_record(node):
+            return True
+    return False
+
+
+def _is_record(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute):
+        return node.attr == "Record" and isinstance(node.value, ast.Name) and node.value.id == "asyncpg"
+    return isinstance(node, ast.Name) and node.id == "Record"
+
+
+def test_metering_store_functions_return_typed_rows() -> None:
+    """A public store function returns typed rows (dataclasses or domain values): callers never
+    index driver rows by column name."""
+    returning = set()
+    for path in sorted(REPO.glob("services/metering/store/*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_") \
+                    and node.returns is not None and _names_a_record(node.returns):
+                returning.add(f"{path.name}::{node.name}")
+    assert returning == set(RECORD_RETURNING)
