@@ -109,9 +109,7 @@ def test_store_functions_raise_no_field_errors() -> None:
 
 
 # Store functions that still return driver rows, each with why; the set may only shrink.
-RECORD_RETURNING: dict[str, str] = {
-    "credit_ledger.py::lock_balance": "the hot path's locked balance row, read as a Mapping by periods.py",
-}
+RECORD_RETURNING: dict[str, str] = {}
 
 
 def _names_a_record(annotation: ast.expr) -> bool:
