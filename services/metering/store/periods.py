@@ -79,6 +79,9 @@ class PeriodTerms(Protocol):
 
 @dataclass(frozen=True)
 class Terms:
+    """The period terms read off a row other than the locked balance (a new organization's, a
+    usage read's)."""
+
     billing_model: str
     monthly_spend_cap_usd: Decimal | None
     monthly_credits: Decimal | None
