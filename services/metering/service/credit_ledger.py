@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -51,7 +50,7 @@ from services.metering.store import alerts, quota_limits
 from services.metering.store import credit_ledger as ledger_store
 from services.metering.store.credit_books import load_book, save_book
 from services.metering.store.deduction_usage import LLM_TOKENS
-from services.metering.store.periods import roll_period_if_due
+from services.metering.store.periods import LockedBalance, roll_period_if_due
 from services.metering.store.quota_limits import CREDITS
 
 Outcome = Deduction | Reservation | Release | SessionOutcome
@@ -138,7 +137,7 @@ class CreditLedger:
             if org is None:
                 return [unknown_organization(org_id)] * len(ops)
             org = await roll_period_if_due(conn, org_id, org)
-            unit = Unit.USD if org["billing_model"] == "byom" else Unit.CREDITS
+            unit = Unit.USD if org.billing_model == "byom" else Unit.CREDITS
             keys = [k for op in ops if (k := _deduction_key(op))]
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
             loaded = await load_book(conn, org_id, org, unit, keys, hold_ids, alerts_of=CREDITS)
@@ -231,15 +230,15 @@ async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | SessionOp
     return await ledger_store.prices_at(conn, models, now), await ledger_store.credit_rate_at(conn, now)
 
 
-async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
+async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: LockedBalance,
                         book: CreditBook, active: frozenset[Severity]) -> None:
     balance = book.balance()
     # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
     overspent = await ledger_store.overspent(conn, org_id) if book.unit is Unit.USD else Decimal(0)
     limits = QuotaLimits(
-        org["soft_limit"], org["hard_limit"],
+        org.soft_limit, org.hard_limit,
         None if book.unlimited else period_allowance(book.period_used, balance.reserved,
                                                      balance.available, overspent),
-        org["alert_at_percent"], org["alert_enabled"],
+        org.alert_at_percent, org.alert_enabled,
     )
     await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now, active)

@@ -13,6 +13,7 @@ from services.metering.service.organizations import require_organization, unknow
 from services.metering.store import plan_changes, plan_requests
 from services.metering.store.organizations import Organization
 from services.metering.store.plan_changes import Allowance, LockedOrganization, Plan
+from services.metering.store.plan_requests import PlanChangeRequest
 
 
 async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> Organization:
@@ -46,7 +47,7 @@ async def set_allowance(conn: asyncpg.Connection, org_id: str, monthly_credits: 
 
 
 async def request_plan_change(conn: asyncpg.Connection, org_id: str, plan_id: str, note: str,
-                              requested_by: str) -> asyncpg.Record:
+                              requested_by: str) -> PlanChangeRequest:
     await _plan(conn, plan_id)
     await require_organization(conn, org_id)
     return await plan_requests.ask(conn, org_id, plan_id, note, requested_by)

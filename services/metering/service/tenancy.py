@@ -8,9 +8,10 @@ import asyncpg
 from services.kit.errors import FieldError, NotFoundError
 from services.metering.service.organizations import require_organization
 from services.metering.store import tenancy
+from services.metering.store.tenancy import User, Workspace, WorkspaceGroup
 
 
-async def create_group(conn: asyncpg.Connection, org_id: str, group_id: str, name: str) -> asyncpg.Record:
+async def create_group(conn: asyncpg.Connection, org_id: str, group_id: str, name: str) -> WorkspaceGroup:
     await require_organization(conn, org_id)
     row = await tenancy.insert_group(conn, org_id, group_id, name)
     if row is None:
@@ -18,13 +19,13 @@ async def create_group(conn: asyncpg.Connection, org_id: str, group_id: str, nam
     return row
 
 
-async def list_groups(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+async def list_groups(conn: asyncpg.Connection, org_id: str) -> list[WorkspaceGroup]:
     await require_organization(conn, org_id)
     return await tenancy.list_groups(conn, org_id)
 
 
 async def create_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str,
-                           group_id: str | None) -> asyncpg.Record:
+                           group_id: str | None) -> Workspace:
     await require_organization(conn, org_id)
     await _require_group(conn, org_id, group_id)
     row = await tenancy.insert_workspace(conn, org_id, workspace_id, name, group_id)
@@ -34,7 +35,7 @@ async def create_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: 
 
 
 async def update_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str | None,
-                           group_id: str | None) -> asyncpg.Record:
+                           group_id: str | None) -> Workspace:
     await _require_group(conn, org_id, group_id)
     row = await tenancy.update_workspace(conn, org_id, workspace_id, name, group_id)
     if row is None:
@@ -42,13 +43,13 @@ async def update_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: 
     return row
 
 
-async def list_workspaces(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+async def list_workspaces(conn: asyncpg.Connection, org_id: str) -> list[Workspace]:
     await require_organization(conn, org_id)
     return await tenancy.list_workspaces(conn, org_id)
 
 
 async def create_user(conn: asyncpg.Connection, org_id: str, user_id: str, email: str,
-                      name: str) -> asyncpg.Record:
+                      name: str) -> User:
     await require_organization(conn, org_id)
     row = await tenancy.insert_user(conn, org_id, user_id, email, name)
     if row is None:
@@ -56,7 +57,7 @@ async def create_user(conn: asyncpg.Connection, org_id: str, user_id: str, email
     return row
 
 
-async def list_users(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
+async def list_users(conn: asyncpg.Connection, org_id: str) -> list[User]:
     await require_organization(conn, org_id)
     return await tenancy.list_users(conn, org_id)
 

@@ -19,6 +19,7 @@ from services.kit.errors import FieldError, QuotaExceededError
 from services.metering.domain.usage_limits import Candidate, MeterCounter, admit
 from services.metering.store import quota_limits
 from services.metering.store.usage import (
+    EarlierEvent,
     EventKey,
     NewEvent,
     StoredEvent,
@@ -121,7 +122,7 @@ async def write_events(events: list[NewEvent], pool: asyncpg.Pool) -> list[Store
 
 
 def _answers(events: list[NewEvent], unique: dict[EventKey, NewEvent],
-             inserted: dict[EventKey, asyncpg.Record], earlier: dict[EventKey, asyncpg.Record],
+             inserted: dict[EventKey, StoredEvent], earlier: dict[EventKey, EarlierEvent],
              refused: set[EventKey],
              counters: dict[tuple[str, str], MeterCounter]) -> list[StoredEvent | FieldError]:
     answered: set[EventKey] = set()
@@ -136,15 +137,15 @@ def _answers(events: list[NewEvent], unique: dict[EventKey, NewEvent],
             continue
         if key in inserted and key not in answered:
             answered.add(key)
-            row = inserted[key]
-            results.append(StoredEvent(row["event_id"], row["recorded_at"], duplicate=False))
+            results.append(inserted[key])
             continue
+        stored: StoredEvent | EarlierEvent
         if key in earlier:  # stored before this batch: compare with what was stored
-            row = earlier[key]
-            original = (row["meter"], row["quantity"])
+            stored = earlier[key]
+            original = (stored.meter, stored.quantity)
         else:  # a repeat within this batch: compare with the batch's first occurrence
-            row = inserted[key]
+            stored = inserted[key]
             original = (unique[key].meter, unique[key].quantity)
         conflicting = original != (event.meter, event.quantity)
-        results.append(StoredEvent(row["event_id"], row["recorded_at"], True, conflicting))
+        results.append(StoredEvent(stored.event_id, stored.recorded_at, True, conflicting))
     return results

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -84,7 +85,9 @@ async def _channels(conn: asyncpg.Connection, org_id: str, severity: Severity) -
 
 
 SELECT_ALERTS = """
-SELECT * FROM alerts
+SELECT org_id, alert_id, resource, severity, status, threshold_percent, current_usage, quota_limit,
+       usage_percent, message, triggered_at, resolved_at
+FROM alerts
 WHERE org_id = $1 AND ($2 = '' OR severity = $2) AND ($3 = '' OR status = $3)
   AND ($4 = '' OR resource = $4)
 ORDER BY triggered_at DESC, alert_id
@@ -101,16 +104,47 @@ SET routes = EXCLUDED.routes, email_recipients = EXCLUDED.email_recipients,
 RETURNING org_id, routes, email_recipients, webhook_url, webhook_secret IS NOT NULL AS secret_set"""
 
 
+@dataclass(frozen=True)
+class Alert:
+    org_id: str
+    alert_id: str
+    resource: str
+    severity: str  # warning | critical | overage | budget | plan_change
+    status: str  # active | resolved
+    threshold_percent: int
+    current_usage: Decimal
+    quota_limit: Decimal
+    usage_percent: Decimal
+    message: str
+    triggered_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AlertChannels:
+    """Where an organization's alerts go; the webhook secret itself is never read back."""
+
+    org_id: str
+    routes: dict[str, list[str]]  # severity -> channels
+    email_recipients: list[str]
+    webhook_url: str | None
+    secret_set: bool
+
+
 async def list_alerts(conn: asyncpg.Connection, org_id: str, severity: str, status: str,
-                      resource: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_ALERTS, org_id, severity, status, resource))
+                      resource: str) -> list[Alert]:
+    """Newest first, at most 1000; "" for a filter matches every value."""
+    return [Alert(**dict(row)) for row in await conn.fetch(SELECT_ALERTS, org_id, severity, status, resource)]
 
 
 async def set_channels(conn: asyncpg.Connection, org_id: str, routes: dict[str, list[str]],
                        recipients: list[str], webhook_url: str | None,
-                       webhook_secret: str | None) -> asyncpg.Record:
-    return await conn.fetchrow(UPSERT_CHANNELS, org_id, json.dumps(routes), recipients, webhook_url,
-                               webhook_secret)
+                       webhook_secret: str | None) -> AlertChannels:
+    """Replaces the channels; a None secret keeps the one stored."""
+    row = await conn.fetchrow(UPSERT_CHANNELS, org_id, json.dumps(routes), recipients, webhook_url,
+                              webhook_secret)
+    return AlertChannels(row["org_id"], json.loads(row["routes"]), list(row["email_recipients"]),
+                         row["webhook_url"], row["secret_set"])
 
 
 SELECT_NOW = "SELECT statement_timestamp()"

@@ -34,7 +34,7 @@ from services.metering.domain.credits import (
 )
 from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.store.deduction_usage import DeductionUsage, usage_of
-from services.metering.store.periods import credits_unlimited
+from services.metering.store.periods import LockedBalance, credits_unlimited
 
 # Stored results of the batch's idempotency keys, the holds it names or that have expired, their
 # allocations, and every grant with credits left (or holding a loaded hold's credits), as JSON;
@@ -186,19 +186,19 @@ class LoadedBook:
     active_alerts: frozenset[Severity]  # of the resource the load was asked for
 
 
-async def load_book(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any], unit: Unit,
+async def load_book(conn: asyncpg.Connection, org_id: str, org: LockedBalance, unit: Unit,
                     keys: list[str], hold_ids: list[str], alerts_of: str) -> LoadedBook:
     """The organization's book, the stored results of `keys`, and the active alerts of the
     resource `alerts_of`."""
-    now: datetime = org["now"]
+    now = org.now
     row = await conn.fetchrow(READ_BOOK, org_id, keys, hold_ids, now, alerts_of)
     holds = {h["hold_id"]: hold_from_json(h, unit) for h in _json(row["holds"])}
     for a in _json(row["allocations"]):
         holds[a["hold_id"]].allocations[int(a["grant_id"])] = a["remaining"]
     grants = [Grant(int(g["grant_id"]), g["kind"], g["remaining"], _when(g["expires_at"]))
               for g in _json(row["grants"])]
-    book = CreditBook(unit, grants, holds.values(), org["reserved"], org["period_used"], now,
-                      hard_limit=org["hard_limit"], unlimited=credits_unlimited(org))
+    book = CreditBook(unit, grants, holds.values(), org.reserved, org.period_used, now,
+                      hard_limit=org.hard_limit, unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
     return LoadedBook(book, stored, frozenset(Severity(s) for s in row["active_alerts"]))
 

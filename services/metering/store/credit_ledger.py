@@ -10,7 +10,7 @@ from decimal import Decimal
 import asyncpg
 
 from services.metering.domain.pricing import LlmPrice
-from services.metering.store.periods import LOCK_BALANCE
+from services.metering.store.periods import LOCK_BALANCE, LockedBalance, locked_balance
 from services.metering.store.quota_limits import OVERSPENT
 
 SELECT_PRICES = """
@@ -32,11 +32,11 @@ SELECT_OVERSPENT = f"""
 SELECT {OVERSPENT} FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 
-async def lock_balance(conn: asyncpg.Connection, org_id: str) -> asyncpg.Record | None:
+async def lock_balance(conn: asyncpg.Connection, org_id: str) -> LockedBalance | None:
     """The organization's balance row with what a batch needs of the organization, locked FOR
     UPDATE until the caller's transaction ends; None for an unknown organization."""
-    row: asyncpg.Record | None = await conn.fetchrow(LOCK_BALANCE, org_id)
-    return row
+    row = await conn.fetchrow(LOCK_BALANCE, org_id)
+    return None if row is None else locked_balance(row)
 
 
 async def prices_at(conn: asyncpg.Connection, models: list[str], now: datetime) -> dict[str, LlmPrice]:

@@ -13,7 +13,7 @@ import asyncpg
 
 from services.metering.domain.billing_period import period_containing
 from services.metering.store.allowances import period_credits
-from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant
+from services.metering.store.periods import LOCK_BALANCE, open_period, period_grant, terms_of
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 INSERT_ORGANIZATION = """
@@ -127,9 +127,9 @@ async def create_organization(conn: asyncpg.Connection, org: NewOrganization) ->
     if created is None:
         return False
     row = await conn.fetchrow(SELECT_ORG_FOR_PERIOD, org.org_id)
-    period = period_containing(anchor, row["now"])
-    await conn.execute(INSERT_BALANCE, org.org_id, period.start, period.end, period_grant(row)[1])
-    await open_period(conn, org.org_id, row, period, row["now"])
+    period, terms = period_containing(anchor, row["now"]), terms_of(row)
+    await conn.execute(INSERT_BALANCE, org.org_id, period.start, period.end, period_grant(terms)[1])
+    await open_period(conn, org.org_id, terms, period, row["now"])
     await ensure_plan_quotas(conn, org.org_id)
     return True
 

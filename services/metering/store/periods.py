@@ -7,10 +7,10 @@ over untouched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Protocol, cast
 
 import asyncpg
 
@@ -64,19 +64,86 @@ SET period_start = $2, period_end = $3, period_used = 0, monthly_remaining = $4,
 WHERE org_id = $1"""
 
 
-def period_grant(org: Mapping[str, Any]) -> tuple[str, Decimal]:
+class PeriodTerms(Protocol):
+    """What decides the grant every billing period brings an organization."""
+
+    @property
+    def billing_model(self) -> str: ...  # credits | byom
+
+    @property
+    def monthly_spend_cap_usd(self) -> Decimal | None: ...  # BYOM only
+
+    @property
+    def monthly_credits(self) -> Decimal | None: ...  # None: a negotiated plan without an allowance
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The period terms read off a row other than the locked balance (a new organization's, a
+    usage read's)."""
+
+    billing_model: str
+    monthly_spend_cap_usd: Decimal | None
+    monthly_credits: Decimal | None
+
+
+def terms_of(row: asyncpg.Record) -> Terms:
+    return Terms(row["billing_model"], row["monthly_spend_cap_usd"], row["monthly_credits"])
+
+
+# Not frozen: it is built on every ledger batch, and a frozen dataclass's __init__ of this many
+# fields costs several times more. It is replaced (dataclasses.replace), never mutated.
+@dataclass(slots=True)
+class LockedBalance:
+    """The organization's balance row, locked until the caller's transaction ends, with what a
+    balance change needs of the organization and of its credits quota."""
+
+    period_start: datetime
+    period_end: datetime
+    reserved: Decimal
+    period_used: Decimal
+    monthly_remaining: Decimal
+    bonus_remaining: Decimal
+    billing_model: str
+    billing_anchor: datetime
+    monthly_spend_cap_usd: Decimal | None
+    plan_id: str
+    next_plan_id: str | None
+    monthly_credits: Decimal | None
+    now: datetime
+    soft_limit: Decimal | None
+    hard_limit: Decimal | None
+    alert_at_percent: int | None
+    alert_enabled: bool
+
+
+def locked_balance(row: asyncpg.Record) -> LockedBalance:
+    """The row of LOCK_BALANCE."""
+    return LockedBalance(
+        period_start=row["period_start"], period_end=row["period_end"], reserved=row["reserved"],
+        period_used=row["period_used"], monthly_remaining=row["monthly_remaining"],
+        bonus_remaining=row["bonus_remaining"], billing_model=row["billing_model"],
+        billing_anchor=row["billing_anchor"], monthly_spend_cap_usd=row["monthly_spend_cap_usd"],
+        plan_id=row["plan_id"], next_plan_id=row["next_plan_id"], monthly_credits=row["monthly_credits"],
+        now=row["now"], soft_limit=row["soft_limit"], hard_limit=row["hard_limit"],
+        alert_at_percent=row["alert_at_percent"], alert_enabled=row["alert_enabled"],
+    )
+
+
+def period_grant(org: PeriodTerms) -> tuple[str, Decimal]:
     """The kind and amount of the grant every period brings for this organization."""
-    if org["billing_model"] == "byom":
-        return "spend_cap", org["monthly_spend_cap_usd"]
-    return "monthly", org["monthly_credits"] or Decimal(0)
+    if org.billing_model == "byom":
+        # BYOM organizations are created with a cap (services/metering/service/administration.py).
+        return "spend_cap", cast(Decimal, org.monthly_spend_cap_usd)
+    return "monthly", org.monthly_credits or Decimal(0)
 
 
-def credits_unlimited(org: Mapping[str, Any]) -> bool:
+def credits_unlimited(org: PeriodTerms) -> bool:
     """On a negotiated plan without an allowance in force: no credit limit."""
-    return org["billing_model"] != "byom" and org["monthly_credits"] is None
+    return org.billing_model != "byom" and org.monthly_credits is None
 
 
-async def open_period(conn: asyncpg.Connection, org_id: str, org: Mapping[str, Any],
+async def open_period(conn: asyncpg.Connection, org_id: str, org: PeriodTerms,
                       period: BillingPeriod, now: datetime) -> None:
     kind, amount = period_grant(org)
     grant_id = await conn.fetchval(INSERT_PERIOD_GRANT, org_id, kind, amount, period.start,
@@ -85,25 +152,24 @@ async def open_period(conn: asyncpg.Connection, org_id: str, org: Mapping[str, A
                        f"period {period.start.isoformat()}", now)
 
 
-async def roll_period_if_due(conn: asyncpg.Connection, org_id: str,
-                             org: Mapping[str, Any]) -> Mapping[str, Any]:
+async def roll_period_if_due(conn: asyncpg.Connection, org_id: str, org: LockedBalance) -> LockedBalance:
     """Opens the current period when the stored one has ended; returns the (updated) balance row."""
-    now: datetime = org["now"]
-    if now < org["period_end"]:
+    now = org.now
+    if now < org.period_end:
         return org
-    updated = dict(org)
-    if org["next_plan_id"] is not None:
+    updated = org
+    if org.next_plan_id is not None:
         plan = await conn.fetchrow(APPLY_NEXT_PLAN, org_id)
-        updated.update(plan_id=plan["plan_id"], next_plan_id=None)
+        updated = replace(updated, plan_id=plan["plan_id"], next_plan_id=None)
     # A new plan or allowance may take effect with the period: its credits and limits.
-    updated.update(monthly_credits=await conn.fetchval(SELECT_PERIOD_CREDITS, org_id))
+    updated = replace(updated, monthly_credits=await conn.fetchval(SELECT_PERIOD_CREDITS, org_id))
     await ensure_plan_quotas(conn, org_id)
-    period = period_containing(org["billing_anchor"], now)
+    period = period_containing(org.billing_anchor, now)
     await conn.execute(EXPIRE_ENDED_PERIOD_GRANTS, org_id, now)
     await open_period(conn, org_id, updated, period, now)
     monthly = period_grant(updated)[1]
     await conn.execute(SET_BALANCE_PERIOD, org_id, period.start, period.end, monthly, now)
-    updated.update(period_start=period.start, period_end=period.end, period_used=Decimal(0),
-                   monthly_remaining=monthly)
+    updated = replace(updated, period_start=period.start, period_end=period.end, period_used=Decimal(0),
+                      monthly_remaining=monthly)
     await reconcile_alerts(conn, org_id)
     return updated

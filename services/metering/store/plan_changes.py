@@ -20,7 +20,7 @@ import asyncpg
 
 from services.kit.decimals import CONTEXT
 from services.metering.domain.billing_period import BillingPeriod
-from services.metering.store.periods import LOCK_BALANCE, roll_period_if_due
+from services.metering.store.periods import LOCK_BALANCE, locked_balance, roll_period_if_due
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
 SELECT_PLAN = "SELECT plan_id, monthly_credits FROM plans WHERE plan_id = $1"
@@ -97,11 +97,11 @@ async def lock_organization(conn: asyncpg.Connection, org_id: str) -> LockedOrga
     row = await conn.fetchrow(LOCK_BALANCE, org_id)
     if row is None:
         return None
-    org = await roll_period_if_due(conn, org_id, row)
+    org = await roll_period_if_due(conn, org_id, locked_balance(row))
     return LockedOrganization(
-        org_id=org_id, plan_id=org["plan_id"], billing_model=org["billing_model"],
-        monthly_credits=org["monthly_credits"], monthly_spend_cap_usd=org["monthly_spend_cap_usd"],
-        period=BillingPeriod(org["period_start"], org["period_end"]), now=org["now"],
+        org_id=org_id, plan_id=org.plan_id, billing_model=org.billing_model,
+        monthly_credits=org.monthly_credits, monthly_spend_cap_usd=org.monthly_spend_cap_usd,
+        period=BillingPeriod(org.period_start, org.period_end), now=org.now,
     )
 
 

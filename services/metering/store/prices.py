@@ -6,6 +6,7 @@ the row with exactly that moment), so usage before that moment keeps its old pri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,9 +25,12 @@ ON CONFLICT (model, effective_from) DO UPDATE
 SET input_usd_per_mtok = EXCLUDED.input_usd_per_mtok, output_usd_per_mtok = EXCLUDED.output_usd_per_mtok,
     cache_read_usd_per_mtok = EXCLUDED.cache_read_usd_per_mtok,
     cache_write_usd_per_mtok = EXCLUDED.cache_write_usd_per_mtok
-RETURNING *"""
+RETURNING model, effective_from, input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok,
+          cache_write_usd_per_mtok"""
 SELECT_LLM_PRICES = """
-SELECT * FROM llm_prices WHERE $1 = '' OR model = $1 ORDER BY model, effective_from"""
+SELECT model, effective_from, input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok,
+       cache_write_usd_per_mtok
+FROM llm_prices WHERE $1 = '' OR model = $1 ORDER BY model, effective_from"""
 
 UPSERT_CREDIT_RATE = """
 INSERT INTO credit_rates (effective_from, credits_per_usd) VALUES ($1, $2)
@@ -44,29 +48,75 @@ SELECT resource, tier, effective_from, hourly_usd, monthly_usd FROM resource_rat
 WHERE $1 = '' OR resource = $1 ORDER BY resource, tier, effective_from"""
 
 
-async def list_plans(conn: asyncpg.Connection) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    return list(await conn.fetch(SELECT_PLANS)), list(await conn.fetch(SELECT_PLAN_LIMITS))
+@dataclass(frozen=True)
+class CataloguePlan:
+    plan_id: str
+    name: str
+    monthly_credits: Decimal
+    price_usd: Decimal | None  # None: custom pricing
+    limits: dict[str, Decimal | None]  # meter -> limit, by meter; None: unlimited
+
+
+@dataclass(frozen=True)
+class DatedLlmPrice:
+    """A model's token prices, in force from `effective_from` until the model's next row."""
+
+    price: LlmPrice
+    effective_from: datetime
+
+
+@dataclass(frozen=True)
+class CreditRate:
+    effective_from: datetime
+    credits_per_usd: Decimal
+
+
+@dataclass(frozen=True)
+class ResourceRate:
+    resource: str
+    tier: str  # "" for a resource without tiers
+    effective_from: datetime
+    hourly_usd: Decimal
+    monthly_usd: Decimal | None
+
+
+async def list_plans(conn: asyncpg.Connection) -> list[CataloguePlan]:
+    """Cheapest first, each with its meter limits."""
+    limits: dict[str, dict[str, Decimal | None]] = {}
+    for row in await conn.fetch(SELECT_PLAN_LIMITS):
+        limits.setdefault(row["plan_id"], {})[row["meter"]] = row["limit_quantity"]
+    return [CataloguePlan(row["plan_id"], row["name"], row["monthly_credits"], row["price_usd"],
+                          limits.get(row["plan_id"], {}))
+            for row in await conn.fetch(SELECT_PLANS)]
 
 
 async def set_llm_price(conn: asyncpg.Connection, price: LlmPrice,
-                        effective_from: datetime) -> asyncpg.Record:
-    return await conn.fetchrow(UPSERT_LLM_PRICE, price.model, effective_from, price.input, price.output,
-                               price.cache_read, price.cache_write)
+                        effective_from: datetime) -> DatedLlmPrice:
+    row = await conn.fetchrow(UPSERT_LLM_PRICE, price.model, effective_from, price.input, price.output,
+                              price.cache_read, price.cache_write)
+    return _dated_llm_price(row)
 
 
-async def list_llm_prices(conn: asyncpg.Connection, model: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_LLM_PRICES, model))
+async def list_llm_prices(conn: asyncpg.Connection, model: str) -> list[DatedLlmPrice]:
+    return [_dated_llm_price(row) for row in await conn.fetch(SELECT_LLM_PRICES, model)]
 
 
 async def set_credit_rate(conn: asyncpg.Connection, effective_from: datetime,
-                          credits_per_usd: Decimal) -> asyncpg.Record:
-    return await conn.fetchrow(UPSERT_CREDIT_RATE, effective_from, credits_per_usd)
+                          credits_per_usd: Decimal) -> CreditRate:
+    return CreditRate(**dict(await conn.fetchrow(UPSERT_CREDIT_RATE, effective_from, credits_per_usd)))
 
 
 async def set_resource_rate(conn: asyncpg.Connection, resource: str, tier: str, effective_from: datetime,
-                            hourly_usd: Decimal, monthly_usd: Decimal | None) -> asyncpg.Record:
-    return await conn.fetchrow(UPSERT_RESOURCE_RATE, resource, tier, effective_from, hourly_usd, monthly_usd)
+                            hourly_usd: Decimal, monthly_usd: Decimal | None) -> ResourceRate:
+    row = await conn.fetchrow(UPSERT_RESOURCE_RATE, resource, tier, effective_from, hourly_usd, monthly_usd)
+    return ResourceRate(**dict(row))
 
 
-async def list_resource_rates(conn: asyncpg.Connection, resource: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_RESOURCE_RATES, resource))
+async def list_resource_rates(conn: asyncpg.Connection, resource: str) -> list[ResourceRate]:
+    return [ResourceRate(**dict(row)) for row in await conn.fetch(SELECT_RESOURCE_RATES, resource)]
+
+
+def _dated_llm_price(row: asyncpg.Record) -> DatedLlmPrice:
+    return DatedLlmPrice(LlmPrice(row["model"], row["input_usd_per_mtok"], row["output_usd_per_mtok"],
+                                  row["cache_read_usd_per_mtok"], row["cache_write_usd_per_mtok"]),
+                         row["effective_from"])

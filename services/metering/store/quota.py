@@ -12,7 +12,7 @@ from services.metering.domain.billing_period import BillingPeriod, period_contai
 from services.metering.domain.credits import Unit, period_allowance
 from services.metering.domain.readings import Usage
 from services.metering.store.allowances import period_credits
-from services.metering.store.periods import credits_unlimited, period_grant
+from services.metering.store.periods import credits_unlimited, period_grant, terms_of
 from services.metering.store.quota_limits import OVERSPENT, meter_limit
 from services.metering.store.usage_figures import aggregation, period_figure
 
@@ -61,9 +61,9 @@ def _credit_usage(org_id: str, s: asyncpg.Record) -> Usage:
     if now >= period.end:
         # No write has opened the new period yet: show it as the next write will open it.
         period = period_containing(s["billing_anchor"], now)
-        monthly, used, overspent = period_grant(s)[1], Decimal(0), Decimal(0)
+        monthly, used, overspent = period_grant(terms_of(s))[1], Decimal(0), Decimal(0)
     available = monthly + s["bonus_remaining"]
-    if credits_unlimited(s):
+    if credits_unlimited(terms_of(s)):
         limit = left = None
     else:
         limit, left = period_allowance(used, s["reserved"], available, overspent), available

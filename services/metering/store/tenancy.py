@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 INSERT_GROUP = """
@@ -29,15 +31,38 @@ RETURNING org_id, user_id, email, name"""
 SELECT_USERS = "SELECT org_id, user_id, email, name FROM users WHERE org_id = $1 ORDER BY user_id"
 
 
+@dataclass(frozen=True)
+class WorkspaceGroup:
+    org_id: str
+    group_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    org_id: str
+    workspace_id: str
+    name: str
+    group_id: str | None
+
+
+@dataclass(frozen=True)
+class User:
+    org_id: str
+    user_id: str
+    email: str
+    name: str
+
+
 async def insert_group(conn: asyncpg.Connection, org_id: str, group_id: str,
-                       name: str) -> asyncpg.Record | None:
+                       name: str) -> WorkspaceGroup | None:
     """The new group; None when the organization has one with this id already."""
-    row: asyncpg.Record | None = await conn.fetchrow(INSERT_GROUP, org_id, group_id, name)
-    return row
+    row = await conn.fetchrow(INSERT_GROUP, org_id, group_id, name)
+    return None if row is None else WorkspaceGroup(**dict(row))
 
 
-async def list_groups(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_GROUPS, org_id))
+async def list_groups(conn: asyncpg.Connection, org_id: str) -> list[WorkspaceGroup]:
+    return [WorkspaceGroup(**dict(row)) for row in await conn.fetch(SELECT_GROUPS, org_id)]
 
 
 async def group_exists(conn: asyncpg.Connection, org_id: str, group_id: str) -> bool:
@@ -45,29 +70,29 @@ async def group_exists(conn: asyncpg.Connection, org_id: str, group_id: str) -> 
 
 
 async def insert_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str,
-                           group_id: str | None) -> asyncpg.Record | None:
+                           group_id: str | None) -> Workspace | None:
     """The new workspace; None when the organization has one with this id already."""
-    row: asyncpg.Record | None = await conn.fetchrow(INSERT_WORKSPACE, org_id, workspace_id, name, group_id)
-    return row
+    row = await conn.fetchrow(INSERT_WORKSPACE, org_id, workspace_id, name, group_id)
+    return None if row is None else Workspace(**dict(row))
 
 
 async def update_workspace(conn: asyncpg.Connection, org_id: str, workspace_id: str, name: str | None,
-                           group_id: str | None) -> asyncpg.Record | None:
+                           group_id: str | None) -> Workspace | None:
     """The workspace renamed or regrouped; None when it does not exist."""
-    row: asyncpg.Record | None = await conn.fetchrow(UPDATE_WORKSPACE, org_id, workspace_id, name, group_id)
-    return row
+    row = await conn.fetchrow(UPDATE_WORKSPACE, org_id, workspace_id, name, group_id)
+    return None if row is None else Workspace(**dict(row))
 
 
-async def list_workspaces(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_WORKSPACES, org_id))
+async def list_workspaces(conn: asyncpg.Connection, org_id: str) -> list[Workspace]:
+    return [Workspace(**dict(row)) for row in await conn.fetch(SELECT_WORKSPACES, org_id)]
 
 
 async def insert_user(conn: asyncpg.Connection, org_id: str, user_id: str, email: str,
-                      name: str) -> asyncpg.Record | None:
+                      name: str) -> User | None:
     """The new user; None when the organization has one with this id already."""
-    row: asyncpg.Record | None = await conn.fetchrow(INSERT_USER, org_id, user_id, email, name)
-    return row
+    row = await conn.fetchrow(INSERT_USER, org_id, user_id, email, name)
+    return None if row is None else User(**dict(row))
 
 
-async def list_users(conn: asyncpg.Connection, org_id: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(SELECT_USERS, org_id))
+async def list_users(conn: asyncpg.Connection, org_id: str) -> list[User]:
+    return [User(**dict(row)) for row in await conn.fetch(SELECT_USERS, org_id)]

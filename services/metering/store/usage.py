@@ -77,33 +77,48 @@ class StoredEvent:
     conflicting: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class EarlierEvent:
+    """An event stored before: what a retry of its key is compared with."""
+
+    event_id: int
+    recorded_at: datetime
+    meter: str
+    quantity: Decimal
+
+
 EventKey = tuple[str, str]  # (org_id, idempotency_key)
 
 
 async def insert_untracked(conn: asyncpg.Connection, rows: list[NewEvent],
-                            pairs: list[tuple[str, str]]) -> dict[EventKey, asyncpg.Record] | None:
-    """Inserts the rows when no quota tracks their meters; None when one does (nothing stored)."""
+                            pairs: list[tuple[str, str]]) -> dict[EventKey, StoredEvent] | None:
+    """Inserts the rows when no quota tracks their meters; None when one does (nothing stored).
+    Each key inserted now answers with its new event (not a duplicate)."""
     result = await conn.fetch(INSERT_UNTRACKED_EVENTS, *EVENTS.arguments(rows),
                               [p[0] for p in pairs], [p[1] for p in pairs])
     if result[0]["tracked"]:
         return None
-    return {(r["org_id"], r["idempotency_key"]): r for r in result if r["idempotency_key"] is not None}
+    return {(r["org_id"], r["idempotency_key"]): StoredEvent(r["event_id"], r["recorded_at"], False)
+            for r in result if r["idempotency_key"] is not None}
 
 
-async def insert_events(conn: asyncpg.Connection, rows: list[NewEvent]) -> dict[EventKey, asyncpg.Record]:
+async def insert_events(conn: asyncpg.Connection, rows: list[NewEvent]) -> dict[EventKey, StoredEvent]:
+    """Each key inserted now, with its new event (not a duplicate); keys stored before are left out."""
     if not rows:
         return {}
     return {
-        (r["org_id"], r["idempotency_key"]): r
+        (r["org_id"], r["idempotency_key"]): StoredEvent(r["event_id"], r["recorded_at"], False)
         for r in await conn.fetch(INSERT_EVENTS, *EVENTS.arguments(rows))
     }
 
 
-async def stored_events(conn: asyncpg.Connection, keys: list[EventKey]) -> dict[EventKey, asyncpg.Record]:
+async def stored_events(conn: asyncpg.Connection, keys: list[EventKey]) -> dict[EventKey, EarlierEvent]:
     if not keys:
         return {}
     rows = await conn.fetch(SELECT_STORED_EVENTS, [k[0] for k in keys], [k[1] for k in keys])
-    return {(r["org_id"], r["idempotency_key"]): r for r in rows}
+    return {(r["org_id"], r["idempotency_key"]): EarlierEvent(r["event_id"], r["recorded_at"], r["meter"],
+                                                              r["quantity"])
+            for r in rows}
 
 
 async def now(conn: asyncpg.Connection) -> datetime:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-
-import asyncpg
 
 from services.gen.metering.v1 import admin_pb2 as apb
 from services.kit.decimals import format_decimal
 from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 from services.metering.domain.readings import QuotaView
+from services.metering.store.alerts import Alert, AlertChannels
 from services.metering.store.api_keys import ApiKeyRecord
 from services.metering.store.organizations import CreditGrant, Organization
 from services.metering.store.plan_changes import Allowance
+from services.metering.store.plan_requests import PlanChangeRequest
+from services.metering.store.prices import CataloguePlan, CreditRate, DatedLlmPrice, ResourceRate
+from services.metering.store.tenancy import User, Workspace, WorkspaceGroup
 from services.metering.transport.admin_requests import (
     CHANNELS,
     PLAN_CHANGE_STATUSES,
@@ -46,9 +47,17 @@ def allowance(a: Allowance) -> apb.SetNegotiatedAllowanceResponse:
     )
 
 
-def workspace(row: asyncpg.Record) -> apb.Workspace:
-    return apb.Workspace(org_id=row["org_id"], workspace_id=row["workspace_id"], name=row["name"],
-                         group_id=row["group_id"] or "")
+def workspace_group(group: WorkspaceGroup) -> apb.WorkspaceGroup:
+    return apb.WorkspaceGroup(org_id=group.org_id, group_id=group.group_id, name=group.name)
+
+
+def workspace(ws: Workspace) -> apb.Workspace:
+    return apb.Workspace(org_id=ws.org_id, workspace_id=ws.workspace_id, name=ws.name,
+                         group_id=ws.group_id or "")
+
+
+def user(u: User) -> apb.User:
+    return apb.User(org_id=u.org_id, user_id=u.user_id, email=u.email, name=u.name)
 
 
 def api_key(record: ApiKeyRecord) -> apb.ApiKey:
@@ -59,47 +68,47 @@ def api_key(record: ApiKeyRecord) -> apb.ApiKey:
     )
 
 
-def plans(rows: Sequence[asyncpg.Record], limits: Sequence[asyncpg.Record]) -> list[apb.Plan]:
+def plans(catalogue: Sequence[CataloguePlan]) -> list[apb.Plan]:
     return [
         apb.Plan(
-            plan_id=p["plan_id"], name=p["name"], monthly_credits=format_decimal(p["monthly_credits"]),
-            price_usd=decimal_or_empty(p["price_usd"]),
-            limits=[apb.PlanLimit(meter=lim["meter"], limit=decimal_or_empty(lim["limit_quantity"]))
-                    for lim in limits if lim["plan_id"] == p["plan_id"]],
+            plan_id=p.plan_id, name=p.name, monthly_credits=format_decimal(p.monthly_credits),
+            price_usd=decimal_or_empty(p.price_usd),
+            limits=[apb.PlanLimit(meter=meter, limit=decimal_or_empty(limit))
+                    for meter, limit in p.limits.items()],
         )
-        for p in rows
+        for p in catalogue
     ]
 
 
-def plan_change_request(row: asyncpg.Record) -> apb.PlanChangeRequest:
-    return apb.PlanChangeRequest(org_id=row["org_id"], request_id=str(row["request_id"]),
-                                 plan_id=row["plan_id"], note=row["note"],
-                                 requested_at=timestamp(row["requested_at"]),
-                                 status=_PLAN_CHANGE_STATUS_VALUES[row["status"]],
-                                 requested_by=row["requested_by"], decided_by=row["decided_by"] or "",
-                                 decided_at=optional_timestamp(row["decided_at"]), reason=row["reason"])
+def plan_change_request(r: PlanChangeRequest) -> apb.PlanChangeRequest:
+    return apb.PlanChangeRequest(org_id=r.org_id, request_id=str(r.request_id), plan_id=r.plan_id,
+                                 note=r.note, requested_at=timestamp(r.requested_at),
+                                 status=_PLAN_CHANGE_STATUS_VALUES[r.status], requested_by=r.requested_by,
+                                 decided_by=r.decided_by or "", decided_at=optional_timestamp(r.decided_at),
+                                 reason=r.reason)
 
 
-def llm_price(row: asyncpg.Record) -> apb.LlmPrice:
+def llm_price(dated: DatedLlmPrice) -> apb.LlmPrice:
+    price = dated.price
     return apb.LlmPrice(
-        model=row["model"], effective_from=timestamp(row["effective_from"]),
-        input_usd_per_mtok=format_decimal(row["input_usd_per_mtok"]),
-        output_usd_per_mtok=format_decimal(row["output_usd_per_mtok"]),
-        cache_read_usd_per_mtok=format_decimal(row["cache_read_usd_per_mtok"]),
-        cache_write_usd_per_mtok=format_decimal(row["cache_write_usd_per_mtok"]),
+        model=price.model, effective_from=timestamp(dated.effective_from),
+        input_usd_per_mtok=format_decimal(price.input),
+        output_usd_per_mtok=format_decimal(price.output),
+        cache_read_usd_per_mtok=format_decimal(price.cache_read),
+        cache_write_usd_per_mtok=format_decimal(price.cache_write),
     )
 
 
-def credit_rate(row: asyncpg.Record) -> apb.CreditRate:
-    return apb.CreditRate(effective_from=timestamp(row["effective_from"]),
-                          credits_per_usd=format_decimal(row["credits_per_usd"]))
+def credit_rate(rate: CreditRate) -> apb.CreditRate:
+    return apb.CreditRate(effective_from=timestamp(rate.effective_from),
+                          credits_per_usd=format_decimal(rate.credits_per_usd))
 
 
-def resource_rate(row: asyncpg.Record) -> apb.ResourceRate:
-    return apb.ResourceRate(resource=row["resource"], tier=row["tier"],
-                            effective_from=timestamp(row["effective_from"]),
-                            hourly_usd=format_decimal(row["hourly_usd"]),
-                            monthly_usd=decimal_or_empty(row["monthly_usd"]))
+def resource_rate(rate: ResourceRate) -> apb.ResourceRate:
+    return apb.ResourceRate(resource=rate.resource, tier=rate.tier,
+                            effective_from=timestamp(rate.effective_from),
+                            hourly_usd=format_decimal(rate.hourly_usd),
+                            monthly_usd=decimal_or_empty(rate.monthly_usd))
 
 
 def credit_grant(org_id: str, grant: CreditGrant) -> apb.CreditGrant:
@@ -119,23 +128,22 @@ def quota(view: QuotaView) -> apb.Quota:
     )
 
 
-def alert(row: asyncpg.Record) -> apb.Alert:
+def alert(a: Alert) -> apb.Alert:
     return apb.Alert(
-        org_id=row["org_id"], alert_id=row["alert_id"], resource=row["resource"],
-        severity=_SEVERITY_VALUES[row["severity"]], status=_STATUS_VALUES[row["status"]],
-        current_usage=format_decimal(row["current_usage"]), quota_limit=format_decimal(row["quota_limit"]),
-        usage_percent=format_decimal(row["usage_percent"]), threshold_percent=row["threshold_percent"],
-        message=row["message"], triggered_at=timestamp(row["triggered_at"]),
-        resolved_at=optional_timestamp(row["resolved_at"]),
+        org_id=a.org_id, alert_id=a.alert_id, resource=a.resource,
+        severity=_SEVERITY_VALUES[a.severity], status=_STATUS_VALUES[a.status],
+        current_usage=format_decimal(a.current_usage), quota_limit=format_decimal(a.quota_limit),
+        usage_percent=format_decimal(a.usage_percent), threshold_percent=a.threshold_percent,
+        message=a.message, triggered_at=timestamp(a.triggered_at),
+        resolved_at=optional_timestamp(a.resolved_at),
     )
 
 
-def alert_channels(row: asyncpg.Record) -> apb.AlertChannels:
-    routes = json.loads(row["routes"])
+def alert_channels(channels: AlertChannels) -> apb.AlertChannels:
     return apb.AlertChannels(
-        org_id=row["org_id"],
+        org_id=channels.org_id,
         routes=[apb.SeverityChannels(severity=_SEVERITY_VALUES[s], channels=[_CHANNEL_VALUES[c] for c in cs])
-                for s, cs in sorted(routes.items())],
-        email_recipients=list(row["email_recipients"]), webhook_url=row["webhook_url"] or "",
-        webhook_secret_set=row["secret_set"],
+                for s, cs in sorted(channels.routes.items())],
+        email_recipients=channels.email_recipients, webhook_url=channels.webhook_url or "",
+        webhook_secret_set=channels.secret_set,
     )

@@ -92,14 +92,14 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         org, group = valid_org(request.org_id), slug(request.group_id, "group_id")
         async with self._conn() as conn:
             row = await tenancy.create_group(conn, org, group, req.name(request.name))
-        return apb.CreateWorkspaceGroupResponse(workspace_group=apb.WorkspaceGroup(**dict(row)))
+        return apb.CreateWorkspaceGroupResponse(workspace_group=out.workspace_group(row))
 
     @rpc
     async def ListWorkspaceGroups(self, request: apb.ListWorkspaceGroupsRequest,
                                   context: Context) -> apb.ListWorkspaceGroupsResponse:
         async with self._conn() as conn:
             rows = await tenancy.list_groups(conn, valid_org(request.org_id))
-        return apb.ListWorkspaceGroupsResponse(groups=[apb.WorkspaceGroup(**dict(r)) for r in rows])
+        return apb.ListWorkspaceGroupsResponse(groups=[out.workspace_group(r) for r in rows])
 
     @rpc
     async def CreateWorkspace(self, request: apb.CreateWorkspaceRequest,
@@ -133,13 +133,13 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         email, name = req.email(request.email), req.name(request.name)
         async with self._conn() as conn:
             row = await tenancy.create_user(conn, org, user, email, name)
-        return apb.CreateUserResponse(user=apb.User(**dict(row)))
+        return apb.CreateUserResponse(user=out.user(row))
 
     @rpc
     async def ListUsers(self, request: apb.ListUsersRequest, context: Context) -> apb.ListUsersResponse:
         async with self._conn() as conn:
             rows = await tenancy.list_users(conn, valid_org(request.org_id))
-        return apb.ListUsersResponse(users=[apb.User(**dict(r)) for r in rows])
+        return apb.ListUsersResponse(users=[out.user(r) for r in rows])
 
     # --- API keys ------------------------------------------------------------------------
 
@@ -178,8 +178,8 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     @rpc
     async def ListPlans(self, request: apb.ListPlansRequest, context: Context) -> apb.ListPlansResponse:
         async with self._conn() as conn:
-            plans, limits = await prices.list_plans(conn)
-        return apb.ListPlansResponse(plans=out.plans(plans, limits))
+            catalogue = await prices.list_plans(conn)
+        return apb.ListPlansResponse(plans=out.plans(catalogue))
 
     @rpc
     async def ChangePlan(self, request: apb.ChangePlanRequest, context: Context) -> apb.ChangePlanResponse:

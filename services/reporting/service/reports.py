@@ -27,6 +27,7 @@ from services.metering.service.organizations import unknown_organization
 from services.metering.service.usage_reads import read_usage
 from services.metering.store import alerts as alert_store
 from services.metering.store import quota_limits, usage_figures
+from services.metering.store.alerts import Alert
 from services.reporting.domain import advice, billed, catalogue, costs
 from services.reporting.domain.catalogue import AGENT_CREDITS, LEDGER_PRICED
 from services.reporting.domain.figures import Page, mean, money, next_token, per_day, share, total
@@ -174,7 +175,7 @@ class Reports:
                                alert_enabled: bool) -> QuotaView:
         return await self.administration.set_budget_alert(org_id, resource, alert_at_percent, alert_enabled)
 
-    async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[asyncpg.Record]:
+    async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[Alert]:
         async with self._conn() as conn:
             await _organization(conn, org_id)
             return await alert_store.list_alerts(conn, org_id, severity, status, resource)

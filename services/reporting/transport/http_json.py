@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from services.billing.store.statement import Statement
 from services.kit.decimals import format_decimal
 from services.metering.domain.readings import QuotaView
+from services.metering.store.alerts import Alert
 from services.reporting.domain import results
 from services.reporting.domain.advice import Advice
 from services.reporting.domain.usage_bar import UsageBar
@@ -85,11 +84,11 @@ def quota_set(view: QuotaView) -> Json:
             "current_usage": d(view.used), "updated_at": ts(view.updated_at)}
 
 
-def alert(row: asyncpg.Record) -> Json:
-    return {"id": row["alert_id"], "resource": row["resource"], "current_usage": d(row["current_usage"]),
-            "quota_limit": d(row["quota_limit"]), "usage_percent": d(row["usage_percent"]),
-            "severity": row["severity"], "status": row["status"], "triggered_at": ts(row["triggered_at"]),
-            "resolved_at": ts(row["resolved_at"]), "message": row["message"]}
+def alert(a: Alert) -> Json:
+    return {"id": a.alert_id, "resource": a.resource, "current_usage": d(a.current_usage),
+            "quota_limit": d(a.quota_limit), "usage_percent": d(a.usage_percent),
+            "severity": a.severity, "status": a.status, "triggered_at": ts(a.triggered_at),
+            "resolved_at": ts(a.resolved_at), "message": a.message}
 
 
 def projections(p: results.Projections) -> Json:

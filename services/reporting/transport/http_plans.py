@@ -5,15 +5,15 @@ shares the access rule of its gRPC method and calls the same service function.""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from aiohttp import web
 
 from services.kit import inputs
 from services.kit.errors import FieldError
 from services.metering.service.plan_requests import PlanRequests
+from services.metering.store.plan_requests import PlanChangeRequest
+from services.metering.store.prices import CataloguePlan
 from services.reporting.transport import http_json as out
 
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ class PlanRoutes:
         return web.json_response(out.usage_bar(await self.d.reports.usage_bar(call.org_id)))
 
     async def plans(self, call: Call) -> web.Response:
-        rows, limits = await self._plans.catalogue()
-        return web.json_response([plan(p, limits) for p in rows])
+        return web.json_response([plan(p) for p in await self._plans.catalogue()])
 
     async def plan_requests(self, call: Call) -> web.Response:
         status = call.query("status")
@@ -76,18 +75,17 @@ class PlanRoutes:
         return web.json_response(request(row))
 
 
-def plan(p: asyncpg.Record, limits: Sequence[asyncpg.Record]) -> dict[str, Any]:
-    return {"id": p["plan_id"], "name": p["name"], "monthly_credits": out.d(p["monthly_credits"]),
-            "price_usd": out.d(p["price_usd"]),
-            "limits": {lim["meter"]: out.d(lim["limit_quantity"]) for lim in limits
-                       if lim["plan_id"] == p["plan_id"]}}
+def plan(p: CataloguePlan) -> dict[str, Any]:
+    return {"id": p.plan_id, "name": p.name, "monthly_credits": out.d(p.monthly_credits),
+            "price_usd": out.d(p.price_usd),
+            "limits": {meter: out.d(limit) for meter, limit in p.limits.items()}}
 
 
-def request(r: asyncpg.Record) -> dict[str, Any]:
-    return {"organization_id": r["org_id"], "request_id": str(r["request_id"]), "plan_id": r["plan_id"],
-            "note": r["note"], "status": r["status"], "requested_by": r["requested_by"],
-            "requested_at": out.ts(r["requested_at"]), "decided_by": r["decided_by"],
-            "decided_at": out.ts(r["decided_at"]), "reason": r["reason"]}
+def request(r: PlanChangeRequest) -> dict[str, Any]:
+    return {"organization_id": r.org_id, "request_id": str(r.request_id), "plan_id": r.plan_id,
+            "note": r.note, "status": r.status, "requested_by": r.requested_by,
+            "requested_at": out.ts(r.requested_at), "decided_by": r.decided_by,
+            "decided_at": out.ts(r.decided_at), "reason": r.reason}
 
 
 async def _decision(call: Call, field: str) -> tuple[int, str]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import asyncpg
-
 from services.billing.store.statement import Statement
 from services.gen.metering.v1 import metering_pb2 as mpb
 from services.gen.metering.v1 import reporting_pb2 as pb
@@ -15,6 +13,7 @@ from services.kit.wire import decimal_or_empty, optional_timestamp, timestamp
 from services.metering.domain.billing_period import BillingPeriod
 from services.metering.domain.credits import Unit
 from services.metering.domain.readings import QuotaView
+from services.metering.store.alerts import Alert
 from services.reporting.domain import results
 from services.reporting.domain.advice import Advice
 from services.reporting.domain.catalogue import BY_NAME
@@ -106,12 +105,12 @@ def quota(view: QuotaView) -> pb.QuotaUsage:
     )
 
 
-def alert(row: asyncpg.Record) -> pb.QuotaAlert:
+def alert(a: Alert) -> pb.QuotaAlert:
     return pb.QuotaAlert(
-        id=row["alert_id"], resource=row["resource"], current_usage=d(row["current_usage"]),
-        quota_limit=d(row["quota_limit"]), usage_percent=d(row["usage_percent"]), severity=row["severity"],
-        status=row["status"], triggered_at=timestamp(row["triggered_at"]),
-        resolved_at=optional_timestamp(row["resolved_at"]), message=row["message"],
+        id=a.alert_id, resource=a.resource, current_usage=d(a.current_usage),
+        quota_limit=d(a.quota_limit), usage_percent=d(a.usage_percent), severity=a.severity,
+        status=a.status, triggered_at=timestamp(a.triggered_at),
+        resolved_at=optional_timestamp(a.resolved_at), message=a.message,
     )
 
 
