@@ -16,7 +16,9 @@ from services.metering.domain.readings import QuotaView
 from services.metering.service import organizations as organization_checks
 from services.metering.service import plan_changes
 from services.metering.service.organizations import require_organization, unknown_organization
+from services.metering.store import alerts as alert_store
 from services.metering.store import api_keys, organizations, quota_limits
+from services.metering.store.alerts import Alert, AlertChannels
 from services.metering.store.api_keys import ApiKeyRecord, KeyRing
 from services.metering.store.organizations import BonusGrant, CreditGrant, NewOrganization, Organization
 from services.metering.store.plan_changes import Allowance
@@ -62,6 +64,19 @@ class Administration:
     async def credit_grants(self, org_id: str) -> list[CreditGrant]:
         async with self.pool.acquire() as conn:
             return await organization_checks.credit_grants(conn, org_id)
+
+    async def alerts(self, org_id: str, severity: str, status: str, resource: str) -> list[Alert]:
+        """Newest first, at most 1000; "" for a filter matches every value."""
+        async with self.pool.acquire() as conn:
+            await require_organization(conn, org_id)
+            return await alert_store.list_alerts(conn, org_id, severity, status, resource)
+
+    async def set_alert_channels(self, org_id: str, routes: dict[str, list[str]], recipients: list[str],
+                                 webhook_url: str | None, webhook_secret: str | None) -> AlertChannels:
+        async with unit_of_work(self.pool) as conn:
+            await require_organization(conn, org_id)
+            return await alert_store.set_channels(conn, org_id, routes, recipients, webhook_url,
+                                                  webhook_secret)
 
     async def list_quotas(self, org_id: str) -> list[QuotaView]:
         async with self.pool.acquire() as conn:

@@ -1,4 +1,4 @@
-"""metering.v1.MeteringAdminService over gRPC: validate, call one store function, map the result.
+"""metering.v1.MeteringAdminService over gRPC: validate, call one service function, map the result.
 
 Access (role and tenant) is enforced by the guard (transport/guard.py) before a method runs;
 what depends on the request's content (which role a new key may have) is checked here.
@@ -6,8 +6,6 @@ what depends on the request's content (which role a new key may have) is checked
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -21,10 +19,11 @@ from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import idempotency_key, slug
 from services.kit.inputs import org_id as valid_org
-from services.metering.service import organizations, tenancy
 from services.metering.service.administration import Administration
 from services.metering.service.plan_requests import PlanRequests
-from services.metering.store import alerts, api_keys, prices
+from services.metering.service.price_list import PriceList
+from services.metering.service.tenancy import Tenancy
+from services.metering.store import api_keys
 from services.metering.store.organizations import NewOrganization
 from services.metering.transport import admin_requests as req
 from services.metering.transport import admin_responses as out
@@ -34,15 +33,10 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     def __init__(self, pool: asyncpg.Pool, keys: api_keys.KeyRing) -> None:
-        self.pool = pool
-        self.keys = keys
         self.plan_requests = PlanRequests(pool)
         self.administration = Administration(pool, keys)
-
-    @asynccontextmanager
-    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn:
-            yield conn
+        self.tenancy = Tenancy(pool)
+        self.price_list = PriceList(pool)
 
     # --- organizations -------------------------------------------------------------------
 
@@ -90,15 +84,13 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
     async def CreateWorkspaceGroup(self, request: apb.CreateWorkspaceGroupRequest,
                                    context: Context) -> apb.CreateWorkspaceGroupResponse:
         org, group = valid_org(request.org_id), slug(request.group_id, "group_id")
-        async with self._conn() as conn:
-            row = await tenancy.create_group(conn, org, group, req.name(request.name))
+        row = await self.tenancy.create_group(org, group, req.name(request.name))
         return apb.CreateWorkspaceGroupResponse(workspace_group=out.workspace_group(row))
 
     @rpc
     async def ListWorkspaceGroups(self, request: apb.ListWorkspaceGroupsRequest,
                                   context: Context) -> apb.ListWorkspaceGroupsResponse:
-        async with self._conn() as conn:
-            rows = await tenancy.list_groups(conn, valid_org(request.org_id))
+        rows = await self.tenancy.groups(valid_org(request.org_id))
         return apb.ListWorkspaceGroupsResponse(groups=[out.workspace_group(r) for r in rows])
 
     @rpc
@@ -106,8 +98,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
                               context: Context) -> apb.CreateWorkspaceResponse:
         org, workspace = valid_org(request.org_id), slug(request.workspace_id, "workspace_id")
         group = slug(request.group_id, "group_id") if request.group_id else None
-        async with self._conn() as conn:
-            row = await tenancy.create_workspace(conn, org, workspace, req.name(request.name), group)
+        row = await self.tenancy.create_workspace(org, workspace, req.name(request.name), group)
         return apb.CreateWorkspaceResponse(workspace=out.workspace(row))
 
     @rpc
@@ -116,29 +107,25 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         org, workspace = valid_org(request.org_id), slug(request.workspace_id, "workspace_id")
         group = slug(request.group_id, "group_id") if request.group_id else None
         name = req.name(request.name) if request.name else None
-        async with self._conn() as conn:
-            row = await tenancy.update_workspace(conn, org, workspace, name, group)
+        row = await self.tenancy.update_workspace(org, workspace, name, group)
         return apb.UpdateWorkspaceResponse(workspace=out.workspace(row))
 
     @rpc
     async def ListWorkspaces(self, request: apb.ListWorkspacesRequest,
                              context: Context) -> apb.ListWorkspacesResponse:
-        async with self._conn() as conn:
-            rows = await tenancy.list_workspaces(conn, valid_org(request.org_id))
+        rows = await self.tenancy.workspaces(valid_org(request.org_id))
         return apb.ListWorkspacesResponse(workspaces=[out.workspace(r) for r in rows])
 
     @rpc
     async def CreateUser(self, request: apb.CreateUserRequest, context: Context) -> apb.CreateUserResponse:
         org, user = valid_org(request.org_id), slug(request.user_id, "user_id")
         email, name = req.email(request.email), req.name(request.name)
-        async with self._conn() as conn:
-            row = await tenancy.create_user(conn, org, user, email, name)
+        row = await self.tenancy.create_user(org, user, email, name)
         return apb.CreateUserResponse(user=out.user(row))
 
     @rpc
     async def ListUsers(self, request: apb.ListUsersRequest, context: Context) -> apb.ListUsersResponse:
-        async with self._conn() as conn:
-            rows = await tenancy.list_users(conn, valid_org(request.org_id))
+        rows = await self.tenancy.users(valid_org(request.org_id))
         return apb.ListUsersResponse(users=[out.user(r) for r in rows])
 
     # --- API keys ------------------------------------------------------------------------
@@ -177,8 +164,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
 
     @rpc
     async def ListPlans(self, request: apb.ListPlansRequest, context: Context) -> apb.ListPlansResponse:
-        async with self._conn() as conn:
-            catalogue = await prices.list_plans(conn)
+        catalogue = await self.price_list.plans()
         return apb.ListPlansResponse(plans=out.plans(catalogue))
 
     @rpc
@@ -225,15 +211,13 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         price = req.llm_price(request.price)
         since = inputs.moment(request.price.effective_from, request.price.HasField("effective_from"),
                            "price.effective_from")
-        async with self._conn() as conn:
-            row = await prices.set_llm_price(conn, price, since)
+        row = await self.price_list.set_llm_price(price, since)
         return apb.SetLlmPriceResponse(llm_price=out.llm_price(row))
 
     @rpc
     async def ListLlmPrices(self, request: apb.ListLlmPricesRequest,
                             context: Context) -> apb.ListLlmPricesResponse:
-        async with self._conn() as conn:
-            rows = await prices.list_llm_prices(conn, req.search_text(request.model, "model"))
+        rows = await self.price_list.llm_prices(req.search_text(request.model, "model"))
         return apb.ListLlmPricesResponse(prices=[out.llm_price(r) for r in rows])
 
     @rpc
@@ -244,8 +228,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
             raise FieldError("rate.credits_per_usd", "must be greater than 0")
         since = inputs.moment(request.rate.effective_from, request.rate.HasField("effective_from"),
                            "rate.effective_from")
-        async with self._conn() as conn:
-            row = await prices.set_credit_rate(conn, since, rate)
+        row = await self.price_list.set_credit_rate(since, rate)
         return apb.SetCreditRateResponse(credit_rate=out.credit_rate(row))
 
     @rpc
@@ -258,15 +241,13 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         hourly = req.money(rate.hourly_usd, "rate.hourly_usd")
         monthly = req.money(rate.monthly_usd, "rate.monthly_usd", required=False)
         assert hourly is not None
-        async with self._conn() as conn:
-            row = await prices.set_resource_rate(conn, resource, tier, since, hourly, monthly)
+        row = await self.price_list.set_resource_rate(resource, tier, since, hourly, monthly)
         return apb.SetResourceRateResponse(rate=out.resource_rate(row))
 
     @rpc
     async def ListResourceRates(self, request: apb.ListResourceRatesRequest,
                                 context: Context) -> apb.ListResourceRatesResponse:
-        async with self._conn() as conn:
-            rows = await prices.list_resource_rates(conn, req.search_text(request.resource, "resource"))
+        rows = await self.price_list.resource_rates(req.search_text(request.resource, "resource"))
         return apb.ListResourceRatesResponse(rates=[out.resource_rate(r) for r in rows])
 
     # --- credits -------------------------------------------------------------------------
@@ -342,9 +323,7 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         severity = req.SEVERITIES.get(request.severity, "")
         status = req.STATUSES.get(request.status, "")
         resource = req.resource(request.resource) if request.resource else ""
-        async with self._conn() as conn:
-            await organizations.require_organization(conn, org)
-            rows = await alerts.list_alerts(conn, org, severity, status, resource)
+        rows = await self.administration.alerts(org, severity, status, resource)
         return apb.ListAlertsResponse(alerts=[out.alert(r) for r in rows])
 
     @rpc
@@ -357,7 +336,5 @@ class AdminServicer(apb_grpc.MeteringAdminServiceServicer):
         secret = req.secret(request.webhook_secret, "webhook_secret")
         if secret is not None and len(secret) < 16:
             raise FieldError("webhook_secret", "must be at least 16 characters")
-        async with self._conn() as conn:
-            await organizations.require_organization(conn, org)
-            row = await alerts.set_channels(conn, org, routes, recipients, url, secret)
+        row = await self.administration.set_alert_channels(org, routes, recipients, url, secret)
         return apb.SetAlertChannelsResponse(alert_channels=out.alert_channels(row))
