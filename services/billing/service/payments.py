@@ -8,9 +8,11 @@ from typing import Any
 
 import asyncpg
 
+from services.billing.config import StripeSettings
 from services.billing.store import accounts
 from services.billing.store.stripe_gateway import StripeGateway
-from services.kit.errors import FieldError
+from services.kit.config import ConfigError
+from services.kit.errors import FieldError, StateConflictError
 from services.metering.service.organizations import require_organization
 
 DEFAULT_DAYS_UNTIL_DUE = 30
@@ -94,3 +96,37 @@ def _method(raw: dict[str, Any]) -> PaymentMethod | None:
         return PaymentMethod(str(raw["id"]), "us_bank_account", str(bank.get("bank_name", "")),
                              str(bank.get("last4", "")), 0, 0)
     return None
+
+
+class Payments:
+    """The payment calls of the gRPC and HTTP APIs, each with a connection of its own. The Stripe
+    client is made on first use, so a server without STRIPE_API_KEY serves everything else and
+    answers these with FAILED_PRECONDITION."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._gateway: StripeGateway | None = None
+
+    def _stripe(self) -> StripeGateway:
+        if self._gateway is None:
+            try:
+                self._gateway = StripeGateway(StripeSettings.from_env())
+            except ConfigError as error:
+                raise StateConflictError("stripe", f"Stripe is not configured: {error}") from None
+        return self._gateway
+
+    async def methods(self, org_id: str) -> tuple[list[PaymentMethod], Collection]:
+        gateway = self._stripe()
+        async with self.pool.acquire() as conn:
+            return await payment_methods(conn, gateway, org_id)
+
+    async def setup(self, org_id: str, portal: bool, return_url: str | None,
+                    types: list[str]) -> tuple[str, str, str]:
+        gateway = self._stripe()
+        async with self.pool.acquire() as conn:
+            return await setup_session(conn, gateway, org_id, portal, return_url, types)
+
+    async def choose_collection(self, org_id: str, method: str, days_until_due: int | None) -> Collection:
+        gateway = self._stripe()
+        async with self.pool.acquire() as conn:
+            return await set_collection(conn, gateway, org_id, method, days_until_due)

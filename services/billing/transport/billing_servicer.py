@@ -1,4 +1,4 @@
-"""metering.v1.BillingService: validate, call one store/service function, map the result."""
+"""metering.v1.BillingService: validate, call one service function, map the result."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ from typing import Any
 import asyncpg
 import grpc
 
-from services.billing.config import StripeSettings
 from services.billing.domain.invoices import display_status
-from services.billing.service import payments
-from services.billing.store import invoices, statement
-from services.billing.store.stripe_gateway import StripeFailure, StripeGateway
+from services.billing.service.payments import Payments
+from services.billing.service.statements import Statements
+from services.billing.store.stripe_gateway import StripeFailure
 from services.billing.transport import requests as req
 from services.billing.transport import statement_wire as out
 from services.gen.metering.v1 import billing_pb2 as bpb
 from services.gen.metering.v1 import billing_pb2_grpc as bpb_grpc
-from services.kit.config import ConfigError
 from services.kit.errors import FieldError
 from services.kit.grpc_status import rpc
 from services.kit.inputs import org_id as valid_org
-from services.metering.service.organizations import require_organization, unknown_organization
 
 Context = grpc.aio.ServicerContext[Any, Any]
 COLLECTION = {bpb.COLLECTION_METHOD_CHARGE_AUTOMATICALLY: "charge_automatically",
@@ -32,42 +29,26 @@ METHOD_TYPES: dict[int, str] = {bpb.PAYMENT_METHOD_TYPE_CARD: "card",
 
 class BillingServicer(bpb_grpc.BillingServiceServicer):
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-        self._gateway: StripeGateway | None = None
-
-    async def _stripe(self, context: Context) -> StripeGateway:
-        """Made on first use, so a server without STRIPE_API_KEY serves everything else."""
-        if self._gateway is None:
-            try:
-                self._gateway = StripeGateway(StripeSettings.from_env())
-            except ConfigError as error:
-                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"Stripe is not configured: {error}")
-        assert self._gateway is not None
-        return self._gateway
+        self.statements = Statements(pool)
+        self.payments = Payments(pool)
 
     @rpc
     async def GetBillingSubscription(self, request: bpb.GetBillingSubscriptionRequest,
                                      context: Context) -> bpb.GetBillingSubscriptionResponse:
         org = valid_org(request.org_id)
-        async with self.pool.acquire() as conn:
-            figures = await _statement(conn, org)
-        return out.subscription(figures)
+        return out.subscription(await self.statements.statement(org))
 
     @rpc
     async def PreviewInvoice(self, request: bpb.PreviewInvoiceRequest,
                              context: Context) -> bpb.PreviewInvoiceResponse:
         org = valid_org(request.org_id)
-        async with self.pool.acquire() as conn:
-            figures = await _statement(conn, org)
-        return out.preview(figures)
+        return out.preview(await self.statements.statement(org))
 
     @rpc
     async def ListBillingInvoices(self, request: bpb.ListBillingInvoicesRequest,
                                   context: Context) -> bpb.ListBillingInvoicesResponse:
         org = valid_org(request.org_id)
-        async with self.pool.acquire() as conn:
-            await require_organization(conn, org)
-            records = await invoices.list_invoices(conn, org)
+        records = await self.statements.invoices(org)
         now = datetime.now(UTC)
         return bpb.ListBillingInvoicesResponse(
             invoices=[out.invoice(r, display_status(r.stripe_status, r.due_date, now)) for r in records])
@@ -76,9 +57,7 @@ class BillingServicer(bpb_grpc.BillingServiceServicer):
     async def ListPaymentMethods(self, request: bpb.ListPaymentMethodsRequest,
                                  context: Context) -> bpb.ListPaymentMethodsResponse:
         org = valid_org(request.org_id)
-        gateway = await self._stripe(context)
-        async with self.pool.acquire() as conn:
-            methods, collection = await _stripe_call(context, payments.payment_methods(conn, gateway, org))
+        methods, collection = await _stripe_call(context, self.payments.methods(org))
         return out.payment_methods(methods, collection)
 
     @rpc
@@ -92,10 +71,8 @@ class BillingServicer(bpb_grpc.BillingServiceServicer):
         return_url = req.url(request.return_url, "return_url") if portal else None
         types = [_method_type(t, i) for i, t in enumerate(request.payment_method_types)] or [
             "card", "us_bank_account"]
-        gateway = await self._stripe(context)
-        async with self.pool.acquire() as conn:
-            session_id, url, secret = await _stripe_call(
-                context, payments.setup_session(conn, gateway, org, portal, return_url, types))
+        session_id, url, secret = await _stripe_call(
+            context, self.payments.setup(org, portal, return_url, types))
         return bpb.CreatePaymentSetupSessionResponse(url=url, client_secret=secret, session_id=session_id)
 
     @rpc
@@ -109,10 +86,8 @@ class BillingServicer(bpb_grpc.BillingServiceServicer):
             raise FieldError("days_until_due", "must be from 1 to 365")
         if request.days_until_due and method == "charge_automatically":
             raise FieldError("days_until_due", "applies to invoice and wire collection only")
-        gateway = await self._stripe(context)
-        async with self.pool.acquire() as conn:
-            collection = await _stripe_call(
-                context, payments.set_collection(conn, gateway, org, method, request.days_until_due or None))
+        collection = await _stripe_call(
+            context, self.payments.choose_collection(org, method, request.days_until_due or None))
         return bpb.SetCollectionMethodResponse(collection_method=request.collection_method,
                                                days_until_due=collection.days_until_due or 0)
 
@@ -129,9 +104,3 @@ async def _stripe_call(context: Context, pending: Any) -> Any:
     except StripeFailure as error:
         await context.abort(grpc.StatusCode.UNAVAILABLE, f"Stripe: {error}")
 
-
-async def _statement(conn: asyncpg.Connection, org_id: str) -> statement.Statement:
-    figures = await statement.statement(conn, org_id)
-    if figures is None:
-        raise unknown_organization(org_id)
-    return figures

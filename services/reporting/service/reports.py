@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from services.billing.service.payments import Payments
 from services.billing.store.statement import Statement
 from services.kit.decimals import ZERO
 from services.metering.domain.billing_period import BillingPeriod
@@ -74,6 +75,7 @@ class Reports:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.administration = Administration(pool)
+        self.payments = Payments(pool)  # the billing page's payment methods and collection
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:

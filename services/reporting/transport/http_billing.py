@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from services.billing.config import StripeSettings
-from services.billing.service import payments
-from services.billing.store.stripe_gateway import StripeFailure, StripeGateway
+from services.billing.store.stripe_gateway import StripeFailure
 from services.kit import inputs
-from services.kit.config import ConfigError
-from services.kit.errors import FieldError, StateConflictError
+from services.kit.errors import FieldError
 from services.reporting.service.invoices import InvoiceDetail
 from services.reporting.transport import http_json as out
 
@@ -34,25 +31,13 @@ COLLECTIONS = ("charge_automatically", "invoice", "wire")
 
 class BillingRoutes:
     d: Deps
-    _gateway: StripeGateway | None = None
-
-    def _stripe(self) -> StripeGateway:
-        """Made on first use, so a server without STRIPE_API_KEY serves everything else."""
-        if self._gateway is None:
-            try:
-                self._gateway = StripeGateway(StripeSettings.from_env())
-            except ConfigError as error:
-                raise StateConflictError("stripe", f"Stripe is not configured: {error}") from None
-        return self._gateway
 
     async def invoice_detail(self, call: Call) -> web.Response:
         invoice_id = inputs.text(call.request.match_info["invoice_id"], "invoice_id", 255)
         return web.json_response(detail(await self.d.reports.invoice(call.org_id, invoice_id)))
 
     async def payment_methods(self, call: Call) -> web.Response:
-        gateway = self._stripe()
-        async with self.d.reports.pool.acquire() as conn:
-            methods, collection = await _stripe_call(payments.payment_methods(conn, gateway, call.org_id))
+        methods, collection = await _stripe_call(self.d.reports.payments.methods(call.org_id))
         listed = [{"id": m.payment_method_id, "type": m.type, "brand": m.brand, "last4": m.last4,
                    "exp_month": m.exp_month or None, "exp_year": m.exp_year or None} for m in methods]
         return web.json_response({"payment_methods": listed, "collection_method": collection.method,
@@ -63,10 +48,8 @@ class BillingRoutes:
         types = body.get("payment_method_types", list(METHOD_TYPES))
         if not isinstance(types, list) or not types or any(t not in METHOD_TYPES for t in types):
             raise FieldError("payment_method_types", f"must list some of {', '.join(METHOD_TYPES)}")
-        gateway = self._stripe()
-        async with self.d.reports.pool.acquire() as conn:
-            session_id, _, secret = await _stripe_call(
-                payments.setup_session(conn, gateway, call.org_id, False, None, types))
+        session_id, _, secret = await _stripe_call(
+            self.d.reports.payments.setup(call.org_id, False, None, types))
         return web.json_response({"session_id": session_id, "client_secret": secret,
                                   "payment_method_types": types}, status=201)
 
@@ -80,9 +63,7 @@ class BillingRoutes:
             raise FieldError("days_until_due", "must be a whole number from 1 to 365")
         if days is not None and method == "charge_automatically":
             raise FieldError("days_until_due", "applies to invoice and wire collection only")
-        gateway = self._stripe()
-        async with self.d.reports.pool.acquire() as conn:
-            chosen = await _stripe_call(payments.set_collection(conn, gateway, call.org_id, method, days))
+        chosen = await _stripe_call(self.d.reports.payments.choose_collection(call.org_id, method, days))
         return web.json_response({"collection_method": chosen.method,
                                   "days_until_due": chosen.days_until_due})
 
