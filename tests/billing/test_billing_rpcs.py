@@ -234,3 +234,24 @@ async def test_the_first_partial_day_of_an_organization_is_billed_in_its_first_p
                  if customers.get(e["payload"]["stripe_customer_id"]) == org
                  and e["timestamp"] == int(created.timestamp())}
     assert first_day == {("queries", 1000), ("api_requests", 2000)}  # stamped at 13:00, inside the period
+
+
+async def test_a_server_without_stripe_answers_payment_calls_failed_precondition_and_serves_the_rest(
+    module_database: str, module_pool: asyncpg.Pool,
+) -> None:
+    org = await new_org(module_pool)
+    async with module_pool.acquire() as conn:
+        key = (await create_api_key(conn, None, Role.PLATFORM_ADMIN, "no stripe"))[1]
+    addr, proc = start_server(module_database, STRIPE_API_KEY="")
+    try:
+        async with aio_channel(addr, key) as opened:
+            billing = bpb_grpc.BillingServiceStub(opened)
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await billing.ListPaymentMethods(bpb.ListPaymentMethodsRequest(org_id=org))
+            assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+            assert "Stripe is not configured" in refused.value.details()
+            preview = await billing.PreviewInvoice(bpb.PreviewInvoiceRequest(org_id=org))
+            assert (preview.org_id, preview.usage_total_usd) == (org, "0")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
