@@ -59,6 +59,7 @@ class Peers:
         self._replicas = replicas
         self._metadata = (("authorization", f"Bearer {token}"),)
         self._owners: dict[str, _Owner] = {}
+        self._draining: set[asyncio.Task[None]] = set()  # held, so no running drain is collected
 
     async def forward(self, org_id: str, **operation: Any) -> peer_pb.OperationOutcome | None:
         """The owner's answer to the call (`deduct=`, `reserve=` or `release=` its request), or
@@ -71,7 +72,9 @@ class Peers:
         owner.queue.append((peer_pb.ForwardedOperation(**operation), future))
         if owner.in_flight < IN_FLIGHT_PER_OWNER:
             owner.in_flight += 1
-            asyncio.get_running_loop().create_task(self._drain(address, owner))
+            task = asyncio.get_running_loop().create_task(self._drain(address, owner))
+            self._draining.add(task)
+            task.add_done_callback(self._draining.discard)
         outcome = await future
         answered = None if outcome is None else outcome.WhichOneof("outcome")
         if outcome is not None and answered == "error":
