@@ -89,8 +89,7 @@ class Administration:
         if new.billing_model == "byom" and new.monthly_spend_cap_usd is None:
             raise FieldError("monthly_spend_cap_usd", "is required for BYOM organizations")
         async with unit_of_work(self.pool) as conn:
-            if not await organizations.plan_exists(conn, new.plan_id):
-                raise NotFoundError("plan_id", f"plan {new.plan_id!r} does not exist")
+            await plan_changes.require_plan(conn, new.plan_id)
             if not await organizations.create_organization(conn, new):
                 raise FieldError("org_id", f"organization {new.org_id!r} already exists")
             return await require_organization(conn, new.org_id)

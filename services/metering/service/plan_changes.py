@@ -20,7 +20,7 @@ async def change_plan(conn: asyncpg.Connection, org_id: str, plan_id: str) -> Or
     """An upgrade applies at once; any other change waits for the next period. The organization
     as it is after the change."""
     org = await _locked(conn, org_id)
-    await plan_changes.change_plan(conn, org, await _plan(conn, plan_id))
+    await plan_changes.change_plan(conn, org, await require_plan(conn, plan_id))
     return await require_organization(conn, org_id)
 
 
@@ -48,7 +48,7 @@ async def set_allowance(conn: asyncpg.Connection, org_id: str, monthly_credits: 
 
 async def request_plan_change(conn: asyncpg.Connection, org_id: str, plan_id: str, note: str,
                               requested_by: str) -> PlanChangeRequest:
-    await _plan(conn, plan_id)
+    await require_plan(conn, plan_id)
     await require_organization(conn, org_id)
     return await plan_requests.ask(conn, org_id, plan_id, note, requested_by)
 
@@ -60,7 +60,7 @@ async def _locked(conn: asyncpg.Connection, org_id: str) -> LockedOrganization:
     return org
 
 
-async def _plan(conn: asyncpg.Connection, plan_id: str) -> Plan:
+async def require_plan(conn: asyncpg.Connection, plan_id: str) -> Plan:
     plan = await plan_changes.find_plan(conn, plan_id)
     if plan is None:
         raise NotFoundError("plan_id", f"plan {plan_id!r} does not exist")

@@ -48,7 +48,6 @@ VALUES ($1, 'grant', $2, $3, $4, $5)"""
 ADD_BONUS_TO_BALANCE = """
 UPDATE balances SET bonus_remaining = bonus_remaining + $2, updated_at = $3 WHERE org_id = $1"""
 
-SELECT_PLAN = "SELECT 1 FROM plans WHERE plan_id = $1"
 
 SELECT_ORGANIZATION = """
 SELECT org_id, name, plan_id, next_plan_id, billing_model, monthly_spend_cap_usd, billing_anchor,
@@ -112,10 +111,6 @@ class BonusGrant:
     source: str
     expires_at: datetime | None
     replayed: bool  # made earlier under the same idempotency key; nothing was written now
-
-
-async def plan_exists(conn: asyncpg.Connection, plan_id: str) -> bool:
-    return await conn.fetchval(SELECT_PLAN, plan_id) is not None
 
 
 async def create_organization(conn: asyncpg.Connection, org: NewOrganization) -> bool:
