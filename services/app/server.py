@@ -92,7 +92,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
         ]
         if replicas:
             background.append(asyncio.create_task(run_periodically(
-                "replica heartbeat", replicas.beat, config.peer_heartbeat_seconds, quiet=True)))
+                "replica heartbeat", replicas.beat, config.peer_heartbeat_seconds)))
         await stop.wait()
         log.info("shutting down: draining in-flight calls")
         await health_servicer.enter_graceful_shutdown()

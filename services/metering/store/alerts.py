@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -49,14 +49,12 @@ ON CONFLICT DO NOTHING"""
 
 
 async def reconcile(conn: asyncpg.Connection, org_id: str, resource: str, limits: QuotaLimits,
-                    used: Decimal, now: datetime, active: Collection[Severity] | None = None) -> None:
+                    used: Decimal, now: datetime, active: Set[Severity] | None = None) -> None:
     """Makes the active alerts of a resource exactly the ones its usage calls for; `active`, when
     the caller read them under the same lock, saves reading them again."""
     wanted = alerts_called_for(used, limits)
     if active is None:
         active = {Severity(r["severity"]) for r in await conn.fetch(SELECT_ACTIVE_ALERTS, org_id, resource)}
-    else:
-        active = set(active)
     stale = [s.value for s in active - wanted.keys()]
     if stale:
         await conn.execute(RESOLVE_ALERTS, org_id, resource, stale, now)
