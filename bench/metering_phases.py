@@ -142,17 +142,19 @@ async def _deductions(run: Run, report: Report) -> None:
 async def _scale_out(run: Run, report: Report) -> None:
     """Deduct on one hot organization from K = 1, then K = 2 server processes (one client process
     each), beside the naive one-UPDATE ceiling of the raw phase: two servers that each apply what
-    they receive, then two that route the organization's calls to its owner replica."""
-    alone = [run.metering, _second_server(run, "second")]
-    token = secrets.token_hex(16)
-    routed = [_second_server(run, f"routed-{i}", token) for i in range(2)]
+    they receive, then two that route the organization's calls to its owner replica (started for
+    their phase only, so they take no CPU from the others)."""
+    started = [await _start_server(run, "second")]
     try:
         hot = run.orgs.hot
         before = await env.available(run.dsn, hot)
         ledger_before = await env.ledger_totals(run.dsn, hot)  # the deduct phase's come first
-        for label, servers in (("1", alone[:1]), ("2", alone), ("2 routed", routed)):
+        for label in ("1", "2", "2 routed"):
             if label == "2 routed":
+                token = secrets.token_hex(16)
+                started += [await _start_server(run, f"routed-{i}", token) for i in range(2)]
                 await asyncio.sleep(3 * ROUTED_HEARTBEAT_SECONDS)  # each has seen the other
+            servers = {"1": [run.metering], "2": [run.metering, started[0]], "2 routed": started[1:]}[label]
             for callers in (32, 64):
                 result = await run.grpc(f"Deduct hot org, {label} server(s) ({callers} callers)", "deduct",
                                         [s.addr for s in servers], callers, hot, servers=servers)
@@ -162,17 +164,17 @@ async def _scale_out(run: Run, report: Report) -> None:
         after = await env.available(run.dsn, hot)
         check = await _exactness(run, hot, before, after, list(report.scale_out.values()), ledger_before)
         report.checks.append(replace(check, name=f"{check.name}, K=1 and K=2 servers"))
-        report.peak_rss_mb = max([report.peak_rss_mb or 0.0, *(s.peak_rss_mb() for s in [*alone, *routed])])
+        report.peak_rss_mb = max([report.peak_rss_mb or 0.0, *(s.peak_rss_mb() for s in started)])
     finally:
-        for server in [*alone[1:], *routed]:
+        for server in started:
             server.stop()
 
 
-def _second_server(run: Run, name: str, peer_token: str | None = None) -> env.ServerProcess:
+async def _start_server(run: Run, name: str, peer_token: str | None = None) -> env.ServerProcess:
     (run.log_dir / name).mkdir(exist_ok=True)
     server = env.metering_server(run.dsn, run.log_dir / name, run.options.server_cmd, peer_token=peer_token,
                                  heartbeat_seconds=ROUTED_HEARTBEAT_SECONDS)
-    server.start(30.0)
+    await asyncio.to_thread(server.start, 30.0)
     return server
 
 
