@@ -31,6 +31,11 @@ class Unit(enum.Enum):
     CREDITS = "credits"
     USD = "usd"
 
+    @classmethod
+    def of_billing_model(cls, billing_model: str) -> Unit:
+        """A BYOM organization's book counts USD against its spend cap; any other counts credits."""
+        return cls.USD if billing_model == "byom" else cls.CREDITS
+
 
 class DenialReason(enum.Enum):
     INSUFFICIENT_CREDITS = "insufficient_credits"

@@ -48,7 +48,7 @@ from services.metering.domain.usage_limits import MeterCounter
 from services.metering.service.organizations import unknown_organization
 from services.metering.store import alerts, quota_limits
 from services.metering.store import credit_ledger as ledger_store
-from services.metering.store.credit_books import load_book, save_book
+from services.metering.store.credit_books import load_book, lock_book, save_book
 from services.metering.store.deduction_usage import LLM_TOKENS
 from services.metering.store.periods import LockedBalance, roll_period_if_due
 from services.metering.store.quota_limits import CREDITS
@@ -133,14 +133,15 @@ class CreditLedger:
         ops = [p.op for p in batch]
         # The unit of work: the whole batch commits, or none of it does.
         async with self._pool.acquire() as conn, conn.transaction():
-            org = await ledger_store.lock_balance(conn, org_id)
-            if org is None:
-                return [unknown_organization(org_id)] * len(ops)
-            org = await roll_period_if_due(conn, org_id, org)
-            unit = Unit.USD if org.billing_model == "byom" else Unit.CREDITS
             keys = [k for op in ops if (k := _deduction_key(op))]
             hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
-            loaded = await load_book(conn, org_id, org, unit, keys, hold_ids, alerts_of=CREDITS)
+            locked = await lock_book(conn, org_id, keys, hold_ids, alerts_of=CREDITS)
+            if locked is None:
+                return [unknown_organization(org_id)] * len(ops)
+            org = await roll_period_if_due(conn, org_id, locked.balance)
+            loaded = locked.book
+            if loaded is None or org is not locked.balance:  # read before another's commit, or a new period
+                loaded = await load_book(conn, org_id, org, keys, hold_ids, alerts_of=CREDITS)
             book = loaded.book
             book.tokens = await _lock_token_counter(conn, org_id, ops)
             prices, rate = await _load_prices(conn, ops, book.now)

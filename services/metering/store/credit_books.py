@@ -1,9 +1,10 @@
-"""Loading an organization's CreditBook and saving what a batch changed: one statement each way.
+"""Locking an organization's balance row with its CreditBook, and saving what a batch changed:
+one statement each way.
 
-Both run inside the batch transaction after the balance row lock is taken (a separate statement:
-a read folded into the locking statement would see the snapshot from before the lock wait). The
-read brings the credit alerts in force too, and the write the usage of the granted deductions, so
-a batch costs four round trips besides its lock: BEGIN, read, write, COMMIT.
+The locking statement reads the book too, with the credit alerts in force, and the write takes
+the usage of the granted deductions, so a batch costs four round trips: BEGIN, lock and read,
+write, COMMIT. The read sees the snapshot from before any wait for the lock; when a writer
+committed in that wait, the batch reads the book again under the lock (`load_book`).
 """
 
 from __future__ import annotations
@@ -34,23 +35,29 @@ from services.metering.domain.credits import (
 )
 from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.store.deduction_usage import DeductionUsage, usage_of
-from services.metering.store.periods import LockedBalance, credits_unlimited
+from services.metering.store.periods import (
+    LOCKED_BALANCE_COLUMNS,
+    LOCKED_BALANCE_ROW,
+    LockedBalance,
+    credits_unlimited,
+    locked_balance,
+)
 
-# Stored results of the batch's idempotency keys, the holds it names or that have expired, their
-# allocations, and every grant with credits left (or holding a loaded hold's credits), as JSON;
-# and the severities of the active alerts of resource $5.
-READ_BOOK = """
-WITH named_holds AS (
+# Stored results of the batch's idempotency keys ($2), the holds it names ($3) or that have
+# expired, their allocations, and every grant with credits left (or holding a loaded hold's
+# credits), as JSON; and the severities of the active alerts of one resource.
+_BOOK_HOLDS = """
+named_holds AS (
     SELECT hold_id, amount, remaining, status, expires_at, created_at, model, tokens, denial_reason,
            monthly_remaining, bonus_remaining, reserved
     FROM holds
-    WHERE org_id = $1 AND (hold_id = ANY($3::text[]) OR (status = 'open' AND expires_at <= $4))
+    WHERE org_id = $1 AND (hold_id = ANY($3::text[]) OR (status = 'open' AND expires_at <= {now}))
 ), open_allocations AS (
     SELECT a.hold_id, a.grant_id, a.remaining
     FROM hold_allocations a JOIN named_holds h ON h.hold_id = a.hold_id AND h.status = 'open'
     WHERE a.org_id = $1
-)
-SELECT
+)"""
+_BOOK_COLUMNS = """
     (SELECT coalesce(json_agg(d), '[]') FROM deductions d
      WHERE d.org_id = $1 AND d.idempotency_key = ANY($2::text[])) AS deductions,
     (SELECT coalesce(json_agg(h), '[]') FROM named_holds h) AS holds,
@@ -59,8 +66,21 @@ SELECT
         SELECT grant_id, kind, remaining, expires_at FROM credit_grants
         WHERE org_id = $1 AND (remaining > 0 OR grant_id IN (SELECT grant_id FROM open_allocations))
      ) g) AS grants,
-    (SELECT coalesce(array_agg(severity), '{}') FROM alerts
-     WHERE org_id = $1 AND resource = $5 AND status = 'active') AS active_alerts"""
+    (SELECT coalesce(array_agg(severity), '{{}}') FROM alerts
+     WHERE org_id = $1 AND resource = {resource} AND status = 'active') AS active_alerts"""
+
+# The book at the batch's time $4, of the alerts of resource $5, under a lock already held.
+READ_BOOK = f"WITH {_BOOK_HOLDS.format(now='$4')}\nSELECT {_BOOK_COLUMNS.format(resource='$5')}"
+
+# The balance row lock and the book (of the alerts of resource $4) in one round trip. The book is
+# read in the statement's snapshot, taken before any wait for the lock: `current` tells whether
+# the locked row is the one that snapshot sees. Every writer of the book updates the balance row
+# in its transaction, so a writer that committed in between gave the row a new version (xmin).
+LOCK_AND_READ_BOOK = f"""
+WITH {_BOOK_HOLDS.format(now='statement_timestamp()')}
+SELECT {LOCKED_BALANCE_COLUMNS},
+    b.xmin = (SELECT s.xmin FROM balances s WHERE s.org_id = $1) AS current,
+{_BOOK_COLUMNS.format(resource='$4')}{LOCKED_BALANCE_ROW}"""
 
 @dataclass(frozen=True)
 class LedgerRow:
@@ -186,18 +206,39 @@ class LoadedBook:
     active_alerts: frozenset[Severity]  # of the resource the load was asked for
 
 
-async def load_book(conn: asyncpg.Connection, org_id: str, org: LockedBalance, unit: Unit,
-                    keys: list[str], hold_ids: list[str], alerts_of: str) -> LoadedBook:
+@dataclass(frozen=True)
+class LockedBook:
+    balance: LockedBalance
+    # None when a writer committed between the read's snapshot and the lock: read it again.
+    book: LoadedBook | None
+
+
+async def lock_book(conn: asyncpg.Connection, org_id: str, keys: list[str], hold_ids: list[str],
+                    alerts_of: str) -> LockedBook | None:
+    """Locks the organization's balance row FOR UPDATE until the caller's transaction ends and
+    reads its book (as `load_book`) in the same statement; None for an unknown organization."""
+    row = await conn.fetchrow(LOCK_AND_READ_BOOK, org_id, keys, hold_ids, alerts_of)
+    if row is None:
+        return None
+    balance = locked_balance(row)
+    return LockedBook(balance, _loaded_book(row, balance) if row["current"] else None)
+
+
+async def load_book(conn: asyncpg.Connection, org_id: str, org: LockedBalance, keys: list[str],
+                    hold_ids: list[str], alerts_of: str) -> LoadedBook:
     """The organization's book, the stored results of `keys`, and the active alerts of the
     resource `alerts_of`."""
-    now = org.now
-    row = await conn.fetchrow(READ_BOOK, org_id, keys, hold_ids, now, alerts_of)
+    return _loaded_book(await conn.fetchrow(READ_BOOK, org_id, keys, hold_ids, org.now, alerts_of), org)
+
+
+def _loaded_book(row: asyncpg.Record, org: LockedBalance) -> LoadedBook:
+    unit = Unit.of_billing_model(org.billing_model)
     holds = {h["hold_id"]: hold_from_json(h, unit) for h in _json(row["holds"])}
     for a in _json(row["allocations"]):
         holds[a["hold_id"]].allocations[int(a["grant_id"])] = a["remaining"]
     grants = [Grant(int(g["grant_id"]), g["kind"], g["remaining"], _when(g["expires_at"]))
               for g in _json(row["grants"])]
-    book = CreditBook(unit, grants, holds.values(), org.reserved, org.period_used, now,
+    book = CreditBook(unit, grants, holds.values(), org.reserved, org.period_used, org.now,
                       hard_limit=org.hard_limit, unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
     return LoadedBook(book, stored, frozenset(Severity(s) for s in row["active_alerts"]))

@@ -1,6 +1,7 @@
-"""What the credit ledger's batches read under the organization's balance row lock: the locked
-balance row, LLM prices and the credit rate in force, a BYOM organization's overspend, and the
-organizations whose holds have lapsed. Writing the batch is `credit_books.save_book`."""
+"""What the credit ledger's batches read under the organization's balance row lock besides the
+book (`credit_books.lock_book`): LLM prices and the credit rate in force and a BYOM
+organization's overspend; and the organizations whose holds have lapsed. Writing the batch is
+`credit_books.save_book`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from decimal import Decimal
 import asyncpg
 
 from services.metering.domain.pricing import LlmPrice
-from services.metering.store.periods import LOCK_BALANCE, LockedBalance, locked_balance
 from services.metering.store.quota_limits import OVERSPENT
 
 SELECT_PRICES = """
@@ -30,13 +30,6 @@ LIMIT $1"""
 
 SELECT_OVERSPENT = f"""
 SELECT {OVERSPENT} FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
-
-
-async def lock_balance(conn: asyncpg.Connection, org_id: str) -> LockedBalance | None:
-    """The organization's balance row with what a batch needs of the organization, locked FOR
-    UPDATE until the caller's transaction ends; None for an unknown organization."""
-    row = await conn.fetchrow(LOCK_BALANCE, org_id)
-    return None if row is None else locked_balance(row)
 
 
 async def prices_at(conn: asyncpg.Connection, models: list[str], now: datetime) -> dict[str, LlmPrice]:

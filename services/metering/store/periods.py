@@ -18,17 +18,21 @@ from services.metering.domain.billing_period import BillingPeriod, period_contai
 from services.metering.store.allowances import period_credits
 from services.metering.store.quota_limits import ensure_plan_quotas, reconcile_alerts
 
-# The lock every balance change takes, with what opening a period needs to know.
-LOCK_BALANCE = f"""
-SELECT b.period_start, b.period_end, b.reserved, b.period_used, b.monthly_remaining,
+# The lock every balance change takes, with what opening a period needs to know: the columns
+# of a LockedBalance and the locked row's source, which the credit ledger's own locking read
+# extends (credit_books.LOCK_AND_READ_BOOK).
+LOCKED_BALANCE_COLUMNS = f"""
+       b.period_start, b.period_end, b.reserved, b.period_used, b.monthly_remaining,
        b.bonus_remaining, o.billing_model, o.billing_anchor, o.monthly_spend_cap_usd, o.plan_id,
        o.next_plan_id, {period_credits('$1')} AS monthly_credits, statement_timestamp() AS now,
-       cq.soft_limit, cq.hard_limit, cq.alert_at_percent, coalesce(cq.alert_enabled, true) AS alert_enabled
+       cq.soft_limit, cq.hard_limit, cq.alert_at_percent, coalesce(cq.alert_enabled, true) AS alert_enabled"""
+LOCKED_BALANCE_ROW = """
 FROM balances b
 JOIN organizations o USING (org_id)
 LEFT JOIN quotas cq ON cq.org_id = b.org_id AND cq.resource = 'credits'
 WHERE b.org_id = $1
 FOR UPDATE OF b"""
+LOCK_BALANCE = f"SELECT {LOCKED_BALANCE_COLUMNS}{LOCKED_BALANCE_ROW}"
 
 APPLY_NEXT_PLAN = """
 UPDATE organizations o SET plan_id = o.next_plan_id, next_plan_id = NULL

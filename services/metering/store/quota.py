@@ -55,7 +55,7 @@ async def find_usage(conn: asyncpg.Connection, org_id: str, meter: str) -> Usage
 
 def _credit_usage(org_id: str, s: asyncpg.Record) -> Usage:
     now: datetime = s["now"]
-    unit = Unit.USD if s["billing_model"] == "byom" else Unit.CREDITS
+    unit = Unit.of_billing_model(s["billing_model"])
     period = BillingPeriod(s["period_start"], s["period_end"])
     monthly, used, overspent = s["monthly_remaining"], s["period_used"], s["overspent"]
     if now >= period.end:

@@ -264,7 +264,7 @@ class Reports:
     async def chart(self, org_id: str, chart: ChartRange) -> Chart:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            unit = Unit.USD if org.billing_model == "byom" else Unit.CREDITS
+            unit = Unit.of_billing_model(org.billing_model)
             spans = chart_buckets(chart, org.now)
             width = int((spans[0].end - spans[0].start).total_seconds())
             rows = await store.chart(conn, org_id, spans[0].start, spans[-1].end, width, unit.value)
@@ -280,7 +280,7 @@ class Reports:
     async def top(self, org_id: str, kind: str, page: Page) -> ConsumerPage:
         async with self._conn() as conn:
             org = await _organization(conn, org_id)
-            unit = Unit.USD if org.billing_model == "byom" else Unit.CREDITS
+            unit = Unit.of_billing_model(org.billing_model)
             credits = await read_usage(conn, org_id, "")
             rows = await store.top(conn, kind, org_id, credits.period.start, credits.period.end,
                                    unit.value, page.size, page.offset)

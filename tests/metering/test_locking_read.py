@@ -1,0 +1,107 @@
+"""A ledger batch locks the balance row and reads the book in one statement; what another
+transaction commits while the batch waits for that lock still reaches the batch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import asyncpg
+import pytest
+
+from services.metering.domain.credits import DeductOp
+from services.metering.service.credit_ledger import CreditLedger
+from services.metering.store.organizations import add_bonus_grant
+from services.metering.store.periods import LOCK_BALANCE
+
+
+@pytest.fixture
+async def statements(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
+    """A pool of one connection noting the kind of every statement it runs."""
+    seen: list[str] = []
+
+    async def note(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda record: seen.append(_shape(record.query)))
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1, init=note)
+    yield pool, seen
+    await pool.close()
+
+
+def _shape(query: str) -> str:
+    if query.lstrip().startswith("WITH"):
+        return "write" if "INSERT INTO" in query else "lock and read" if "FOR UPDATE" in query else "read"
+    return query.split()[0].rstrip(";")
+
+
+def _batch(seen: list[str]) -> list[str]:
+    """The statements of the first batch (the pool's reset query on release follows them)."""
+    return seen[: seen.index("COMMIT") + 1]
+
+
+async def _waiting_for_a_lock(pool: asyncpg.Pool, count: int) -> None:
+    for _ in range(500):
+        waiting = await pool.fetchval("SELECT count(*) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} batch(es) never waited for the balance row lock")
+
+
+async def test_an_uncontended_batch_takes_four_round_trips(
+    statements: tuple[asyncpg.Pool, list[str]], make_org
+) -> None:
+    pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(pool)
+    await ledger.deduct(org, DeductOp("warm", Decimal(1)))  # types introspected
+    seen.clear()
+    deduction = await ledger.deduct(org, DeductOp("k-1", Decimal(2)))
+    assert deduction.granted
+    assert _batch(seen) == ["BEGIN", "lock and read", "write", "COMMIT"]
+
+
+async def test_a_grant_committed_while_the_batch_waits_for_the_lock_is_spent(
+    statements: tuple[asyncpg.Pool, list[str]], pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()  # the Free plan's 500 credits
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(await make_org(), DeductOp("warm", Decimal(1)))  # types introspected
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await add_bonus_grant(conn, org, Decimal(200), "promotion")  # holds the lock until commit
+        seen.clear()
+        deduction = asyncio.create_task(ledger.deduct(org, DeductOp("k-1", Decimal(600))))
+        await _waiting_for_a_lock(pool, 1)
+        await tx.commit()
+    result = await deduction
+    # 500 monthly + the 200 bonus granted meanwhile: 600 is granted, the monthly credits first.
+    assert (result.granted, result.from_monthly, result.from_bonus) == (True, Decimal(500), Decimal(100))
+    assert (result.balance.monthly_remaining, result.balance.bonus_remaining) == (Decimal(0), Decimal(100))
+    assert _batch(seen)[:4] == ["BEGIN", "lock and read", "read", "write"]  # the book read again
+
+
+async def test_a_key_applied_by_another_replica_during_the_wait_is_replayed_not_applied_again(
+    database_url: str, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=2) for _ in range(2)]
+    try:
+        ledgers = [CreditLedger(p) for p in pools]  # two replicas, each with its own queue
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.fetchrow(LOCK_BALANCE, org)
+            retries = [asyncio.create_task(ledger.deduct(org, DeductOp("same-key", Decimal(7))))
+                       for ledger in ledgers]
+            await _waiting_for_a_lock(pool, 2)
+        first, second = await asyncio.gather(*retries)
+    finally:
+        await asyncio.gather(*(p.close() for p in pools))
+    assert sorted([first.replayed, second.replayed]) == [False, True]
+    assert (first.granted, first.amount, first.balance) == (second.granted, second.amount, second.balance)
+    balance = await pool.fetchrow(
+        "SELECT monthly_remaining, period_used FROM balances WHERE org_id = $1", org)
+    assert (balance["monthly_remaining"], balance["period_used"]) == (Decimal(493), Decimal(7))
