@@ -36,8 +36,10 @@ def _shape(query: str) -> str:
 
 
 def _batch(seen: list[str]) -> list[str]:
-    """The statements of the first batch (the pool's reset query on release follows them)."""
-    return seen[: seen.index("COMMIT") + 1]
+    """The statements of the first batch in `seen`, from its BEGIN to its COMMIT (the pool's reset
+    query of a returning connection may come before or after them)."""
+    begin = seen.index("BEGIN")
+    return seen[begin: seen.index("COMMIT", begin) + 1]
 
 
 async def _waiting_for_a_lock(pool: asyncpg.Pool, count: int) -> None:

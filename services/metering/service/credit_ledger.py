@@ -112,16 +112,9 @@ class CreditLedger:
             while queue := self._queues.get(org_id):
                 batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
                 try:
-                    outcomes = await self._apply(org_id, batch)
+                    await self._apply(org_id, batch)
                 except Exception as error:  # the transaction rolled back: nothing was applied
-                    outcomes = [error] * len(batch)
-                for pending, outcome in zip(batch, outcomes, strict=True):
-                    if pending.future.done():
-                        continue
-                    if isinstance(outcome, BaseException):
-                        pending.future.set_exception(outcome)
-                    else:
-                        pending.future.set_result(outcome)
+                    _answer(batch, [error] * len(batch))
         finally:
             self._draining[org_id] -= 1
             if not self._draining[org_id]:
@@ -129,28 +122,47 @@ class CreditLedger:
                 if not self._queues.get(org_id):
                     self._queues.pop(org_id, None)
 
-    async def _apply(self, org_id: str, batch: list[_Pending]) -> list[Outcome | Exception | None]:
+    async def _apply(self, org_id: str, batch: list[_Pending]) -> None:
+        """Applies the batch in one transaction and answers its callers once it has committed,
+        while the connection goes back to the pool."""
         ops = [p.op for p in batch]
-        # The unit of work: the whole batch commits, or none of it does.
-        async with self._pool.acquire() as conn, conn.transaction():
-            keys = [k for op in ops if (k := _deduction_key(op))]
-            hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
-            locked = await lock_book(conn, org_id, keys, hold_ids, alerts_of=CREDITS)
-            if locked is None:
-                return [unknown_organization(org_id)] * len(ops)
-            org = await roll_period_if_due(conn, org_id, locked.balance)
-            loaded = locked.book
-            if loaded is None or org is not locked.balance:  # read before another's commit, or a new period
-                loaded = await load_book(conn, org_id, org, keys, hold_ids, alerts_of=CREDITS)
-            book = loaded.book
-            book.tokens = await _lock_token_counter(conn, org_id, ops)
-            prices, rate = await _load_prices(conn, ops, book.now)
-            outcomes = [_apply_one(book, op, loaded.stored, prices, rate) for op in ops]
-            await save_book(conn, org_id, book)
-            if book.tokens is not None:
-                await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
-            await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
-        return outcomes
+        async with self._pool.acquire() as conn:
+            # The unit of work: the whole batch commits, or none of it does.
+            async with conn.transaction():
+                outcomes = await _apply_in(conn, org_id, ops)
+            _answer(batch, outcomes)
+
+
+async def _apply_in(conn: asyncpg.Connection, org_id: str,
+                    ops: list[Operation | SessionOp | None]) -> list[Outcome | Exception | None]:
+    keys = [k for op in ops if (k := _deduction_key(op))]
+    hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
+    locked = await lock_book(conn, org_id, keys, hold_ids, alerts_of=CREDITS)
+    if locked is None:
+        return [unknown_organization(org_id)] * len(ops)
+    org = await roll_period_if_due(conn, org_id, locked.balance)
+    loaded = locked.book
+    if loaded is None or org is not locked.balance:  # read before another's commit, or a new period
+        loaded = await load_book(conn, org_id, org, keys, hold_ids, alerts_of=CREDITS)
+    book = loaded.book
+    book.tokens = await _lock_token_counter(conn, org_id, ops)
+    prices, rate = await _load_prices(conn, ops, book.now)
+    outcomes = [_apply_one(book, op, loaded.stored, prices, rate) for op in ops]
+    await save_book(conn, org_id, book)
+    if book.tokens is not None:
+        await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
+    await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
+    return outcomes
+
+
+def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:
+    for pending, outcome in zip(batch, outcomes, strict=True):
+        if pending.future.done():  # its caller gave up (cancelled)
+            continue
+        if isinstance(outcome, BaseException):
+            pending.future.set_exception(outcome)
+        else:
+            pending.future.set_result(outcome)
 
 
 def _deduction_key(op: Operation | SessionOp | None) -> str | None:
