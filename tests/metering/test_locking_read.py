@@ -1,9 +1,11 @@
 """A ledger batch locks the balance row and reads the book in one statement; what another
-transaction commits while the batch waits for that lock still reaches the batch."""
+transaction commits while the batch waits for that lock still reaches the batch, because every
+writer of the book gives the balance row a new version."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -11,9 +13,11 @@ import asyncpg
 import pytest
 
 from services.metering.domain.credits import DeductOp
+from services.metering.service import plan_changes
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.organizations import add_bonus_grant
 from services.metering.store.periods import LOCK_BALANCE
+from tests.metering.citus_rules import named_statements
 
 
 @pytest.fixture
@@ -107,3 +111,46 @@ async def test_a_key_applied_by_another_replica_during_the_wait_is_replayed_not_
     balance = await pool.fetchrow(
         "SELECT monthly_remaining, period_used FROM balances WHERE org_id = $1", org)
     assert (balance["monthly_remaining"], balance["period_used"]) == (Decimal(493), Decimal(7))
+
+
+# Every named statement that writes the book, and why its transaction gives the balance row a new
+# version (which is what tells a batch its locking read saw an older book).
+BOOK_WRITE = re.compile(r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(credit_grants|holds|hold_allocations|"
+                        r"deductions|ledger_entries)\b", re.IGNORECASE)
+BOOK_WRITERS = {
+    "services.metering.store.credit_books.WRITE_BOOK": "updates balances in the same statement",
+    "services.metering.store.organizations.INSERT_BONUS_GRANT": "add_bonus_grant adds to the balance",
+    "services.metering.store.organizations.INSERT_GRANT_ENTRY": "add_bonus_grant adds to the balance",
+    "services.metering.store.periods.INSERT_PERIOD_GRANT": "a new organization's row, or a new period",
+    "services.metering.store.periods.INSERT_GRANT_ENTRY": "a new organization's row, or a new period",
+    "services.metering.store.periods.EXPIRE_ENDED_PERIOD_GRANTS": "roll_period_if_due sets the period",
+    "services.metering.store.plan_changes.SET_GRANT": "_resize adds the change to the balance",
+    "services.metering.store.plan_changes.INSERT_ADJUST_ENTRY": "_resize adds the change to the balance",
+    "services.app.dev.demo_month.REDATE_DEDUCTION": "demo seeding only: dates stored results back",
+}
+
+
+def test_every_statement_writing_the_book_belongs_to_a_writer_that_updates_the_balance_row() -> None:
+    writers = {s.where for s in named_statements() if BOOK_WRITE.search(s.sql)}
+    assert writers == set(BOOK_WRITERS), (
+        "a statement writing grants, holds, deductions or ledger entries must run in a transaction "
+        "that also updates the organization's balance row; list it here once it does")
+
+
+async def test_a_bonus_grant_and_a_plan_upgrade_give_the_balance_row_a_new_version(
+    pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()  # Free
+    versions = [await _balance_version(pool, org)]
+    async with pool.acquire() as conn, conn.transaction():
+        await add_bonus_grant(conn, org, Decimal(5), "promotion")
+    versions.append(await _balance_version(pool, org))
+    async with pool.acquire() as conn, conn.transaction():
+        await plan_changes.change_plan(conn, org, "starter")  # an upgrade grows this period's grant
+    versions.append(await _balance_version(pool, org))
+    assert len(set(versions)) == 3
+
+
+async def _balance_version(pool: asyncpg.Pool, org_id: str) -> str:
+    version: str = await pool.fetchval("SELECT xmin::text FROM balances WHERE org_id = $1", org_id)
+    return version
