@@ -47,8 +47,11 @@ def _batch(seen: list[str]) -> list[str]:
 
 
 async def _waiting_for_a_lock(pool: asyncpg.Pool, count: int) -> None:
+    # On Citus the batch waits on the worker that holds the organization's shard.
+    citus = await pool.fetchval("SELECT count(*) FROM pg_extension WHERE extname = 'citus'")
+    activity = "citus_stat_activity" if citus else "pg_stat_activity"
     for _ in range(500):
-        waiting = await pool.fetchval("SELECT count(*) FROM pg_stat_activity "
+        waiting = await pool.fetchval(f"SELECT count(*) FROM {activity} "
                                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
         if waiting >= count:
             return

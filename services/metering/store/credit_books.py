@@ -82,6 +82,7 @@ SELECT {LOCKED_BALANCE_COLUMNS},
     b.xmin = (SELECT s.xmin FROM balances s WHERE s.org_id = $1) AS current,
 {_BOOK_COLUMNS.format(resource='$4')}{LOCKED_BALANCE_ROW}"""
 
+
 @dataclass(frozen=True)
 class LedgerRow:
     kind: str = column("text")
