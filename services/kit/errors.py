@@ -42,3 +42,8 @@ class StateConflictError(FieldError):
     decided (FAILED_PRECONDITION)."""
 
     code = "FAILED_PRECONDITION"
+
+
+class RetryLater(Exception):
+    """Nothing is wrong with the call, but it cannot be answered now (UNAVAILABLE): the caller
+    retries with the same idempotency key."""

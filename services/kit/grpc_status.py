@@ -13,7 +13,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from services.kit.database import DATABASE_UNREACHABLE
-from services.kit.errors import FieldError
+from services.kit.errors import FieldError, RetryLater
 
 STATUS_CODES = {
     "INVALID_ARGUMENT": grpc.StatusCode.INVALID_ARGUMENT,
@@ -52,6 +52,8 @@ def rpc(handler: Handler[Request, Response]) -> Handler[Request, Response]:
             return await handler(self, request, context)
         except FieldError as error:
             await abort_with_field_error(context, error)
+        except RetryLater as error:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
         except UNAVAILABLE_ERRORS as error:
             log.warning("database unavailable in %s: %s", handler.__name__, type(error).__name__)
             await context.abort(grpc.StatusCode.UNAVAILABLE,

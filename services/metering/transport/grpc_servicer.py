@@ -27,7 +27,7 @@ from services.metering.transport.credit_messages import (
     release_response,
     reserve_response,
 )
-from services.metering.transport.peers import Peers
+from services.metering.transport.peers import HERE, Peers
 from services.metering.transport.streaming_servicer import DeductSessionServicer
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -58,22 +58,29 @@ class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
     @rpc
     async def Deduct(self, request: pb.DeductRequest, context: Context) -> pb.DeductResponse:
         op = requests.deduct(request)
-        if self.peers and (owner := await self.peers.forward(request.org_id, deduct=request)):
-            return owner.deduct
-        return deduct_response(await self.metering.deduct(request.org_id, op))
+        routed = await self.peers.forward(request.org_id, deduct=request) if self.peers else HERE
+        if routed.outcome:
+            return routed.outcome.deduct
+        deduction = await self.metering.deduct(request.org_id, op)
+        routed.check_applied_here(deduction.replayed)
+        return deduct_response(deduction)
 
     @rpc
     async def Reserve(self, request: pb.ReserveRequest, context: Context) -> pb.ReserveResponse:
         op = requests.reserve(request)
-        if self.peers and (owner := await self.peers.forward(request.org_id, reserve=request)):
-            return owner.reserve
-        return reserve_response(await self.metering.reserve(request.org_id, op))
+        routed = await self.peers.forward(request.org_id, reserve=request) if self.peers else HERE
+        if routed.outcome:
+            return routed.outcome.reserve
+        reservation = await self.metering.reserve(request.org_id, op)
+        routed.check_applied_here(reservation.replayed)
+        return reserve_response(reservation)
 
     @rpc
     async def Release(self, request: pb.ReleaseRequest, context: Context) -> pb.ReleaseResponse:
         op = requests.release(request)
-        if self.peers and (owner := await self.peers.forward(request.org_id, release=request)):
-            return owner.release
+        routed = await self.peers.forward(request.org_id, release=request) if self.peers else HERE
+        if routed.outcome:
+            return routed.outcome.release
         return release_response(await self.metering.release(request.org_id, op))
 
     @rpc

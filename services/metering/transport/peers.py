@@ -5,8 +5,10 @@ others forward to it (metering.v1.CreditLedgerPeerService).
 The owner's credit ledger batches forwarded calls with its own, so one transaction takes an
 organization's calls from every replica. When the owner cannot be reached, or answers that it
 could not apply a call, the forwarding replica applies the call itself: the balance row lock
-keeps every invariant whichever replica applies it, and a call applied twice is answered from
-its stored result (as a client's retry would be).
+keeps every invariant whichever replica applies it. When the owner's answer was lost and the
+call turns out to be stored already, the owner may have stored it from this very call: the
+replica answers UNAVAILABLE rather than call it a replay, and the caller's retry gets the stored
+result.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import grpc
 
 from services.gen.metering.v1 import ledger_peer_pb2 as peer_pb
 from services.gen.metering.v1 import ledger_peer_pb2_grpc as peer_grpc
-from services.kit.errors import FieldError, NotFoundError, QuotaExceededError, StateConflictError
+from services.kit.errors import FieldError, NotFoundError, QuotaExceededError, RetryLater, StateConflictError
 from services.kit.grpc_status import rpc
 from services.metering.service.metering import Metering
 from services.metering.service.replicas import Replicas
@@ -42,6 +44,27 @@ ERRORS: dict[str, type[FieldError]] = {
 }
 
 
+@dataclass(frozen=True)
+class Routed:
+    """Where a call is answered: by its owner (`outcome`), or by this replica."""
+
+    outcome: peer_pb.OperationOutcome | None = None
+    # Applied here after the owner's answer was lost: the owner may have applied it already.
+    in_doubt: bool = False
+
+    def check_applied_here(self, replayed: bool) -> None:
+        """A call applied here that finds its key stored, after its owner's answer was lost, may
+        have been stored by the owner from this very call, not by an earlier one: answering it as
+        a replay would tell the caller of an earlier call it never made. The caller's retry gets
+        the stored result."""
+        if self.in_doubt and replayed:
+            raise RetryLater("the owner replica of this organization failed with the call in flight; "
+                             "retry with the same idempotency key")
+
+
+HERE = Routed()
+
+
 @dataclass
 class _Owner:
     stub: peer_grpc.CreditLedgerPeerServiceStub
@@ -61,12 +84,12 @@ class Peers:
         self._owners: dict[str, _Owner] = {}
         self._draining: set[asyncio.Task[None]] = set()  # held, so no running drain is collected
 
-    async def forward(self, org_id: str, **operation: Any) -> peer_pb.OperationOutcome | None:
+    async def forward(self, org_id: str, **operation: Any) -> Routed:
         """The owner's answer to the call (`deduct=`, `reserve=` or `release=` its request), or
-        None when this replica is to apply it. Raises the owner's field error."""
+        that this replica is to apply it. Raises the owner's field error."""
         address = self._replicas.owner_elsewhere(org_id)
         if address is None:
-            return None
+            return HERE
         future: asyncio.Future[peer_pb.OperationOutcome | None] = asyncio.get_running_loop().create_future()
         owner = self._owner(address)
         owner.queue.append((peer_pb.ForwardedOperation(**operation), future))
@@ -76,12 +99,16 @@ class Peers:
             self._draining.add(task)
             task.add_done_callback(self._draining.discard)
         outcome = await future
-        answered = None if outcome is None else outcome.WhichOneof("outcome")
-        if outcome is not None and answered == "error":
+        if outcome is None:  # the call failed on its way: the owner may have applied it
+            return Routed(in_doubt=True)
+        answered = outcome.WhichOneof("outcome")
+        if answered == "error":
             e = outcome.error
             raise ERRORS.get(e.code, FieldError)(e.field, e.reason)
+        if answered in operation:
+            return Routed(outcome)
         # Not applied there, or an answer of another kind (a replica of another version): here.
-        return outcome if answered in operation else None
+        return Routed(in_doubt=answered != "not_applied")
 
     async def close(self) -> None:
         await asyncio.gather(*(owner.channel.close(None) for owner in self._owners.values()))
