@@ -27,13 +27,13 @@ class OwnerLosingItsFirstAnswer(PeerServicer):
     """The owner's real peer service, whose connection drops after it applied the first batch
     forwarded to it (as when it is killed between its commit and its answer)."""
 
-    lost = 0
+    lost_one = False
 
     async def ApplyOperations(self, request: peer_pb.ApplyOperationsRequest,
                               context: Any) -> peer_pb.ApplyOperationsResponse:
         response = await super().ApplyOperations(request, context)
-        if not self.lost:
-            self.lost += 1
+        if not self.lost_one:
+            self.lost_one = True
             await context.abort(grpc.StatusCode.UNAVAILABLE, "connection reset")
         return response
 

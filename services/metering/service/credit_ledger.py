@@ -113,7 +113,9 @@ class CreditLedger:
                 batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
                 try:
                     await self._apply(org_id, batch)
-                except Exception as error:  # the transaction rolled back: nothing was applied
+                except Exception as error:
+                    # The transaction rolled back, nothing was applied; or the connection's return
+                    # failed after the answers went out (those calls are answered already).
                     _answer(batch, [error] * len(batch))
         finally:
             self._draining[org_id] -= 1
@@ -157,7 +159,7 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str,
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:
     for pending, outcome in zip(batch, outcomes, strict=True):
-        if pending.future.done():  # its caller gave up (cancelled)
+        if pending.future.done():  # answered already, or its caller gave up
             continue
         if isinstance(outcome, BaseException):
             pending.future.set_exception(outcome)

@@ -27,7 +27,7 @@ from services.metering.transport.credit_messages import (
     release_response,
     reserve_response,
 )
-from services.metering.transport.peers import HERE, Peers
+from services.metering.transport.peers import HERE, Peers, Routed
 from services.metering.transport.streaming_servicer import DeductSessionServicer
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -58,7 +58,7 @@ class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
     @rpc
     async def Deduct(self, request: pb.DeductRequest, context: Context) -> pb.DeductResponse:
         op = requests.deduct(request)
-        routed = await self.peers.forward(request.org_id, deduct=request) if self.peers else HERE
+        routed = await self._route(request.org_id, deduct=request)
         if routed.outcome:
             return routed.outcome.deduct
         deduction = await self.metering.deduct(request.org_id, op)
@@ -68,7 +68,7 @@ class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
     @rpc
     async def Reserve(self, request: pb.ReserveRequest, context: Context) -> pb.ReserveResponse:
         op = requests.reserve(request)
-        routed = await self.peers.forward(request.org_id, reserve=request) if self.peers else HERE
+        routed = await self._route(request.org_id, reserve=request)
         if routed.outcome:
             return routed.outcome.reserve
         reservation = await self.metering.reserve(request.org_id, op)
@@ -78,10 +78,14 @@ class MeteringServicer(DeductSessionServicer, pb_grpc.MeteringServiceServicer):
     @rpc
     async def Release(self, request: pb.ReleaseRequest, context: Context) -> pb.ReleaseResponse:
         op = requests.release(request)
-        routed = await self.peers.forward(request.org_id, release=request) if self.peers else HERE
+        routed = await self._route(request.org_id, release=request)
         if routed.outcome:
             return routed.outcome.release
         return release_response(await self.metering.release(request.org_id, op))
+
+    async def _route(self, org_id: str, **operation: Any) -> Routed:
+        """Where a Deduct, Reserve or Release is answered: by its owner replica, or here."""
+        return await self.peers.forward(org_id, **operation) if self.peers else HERE
 
     @rpc
     async def GetQuota(self, request: pb.GetQuotaRequest, context: Context) -> pb.GetQuotaResponse:
