@@ -99,6 +99,28 @@ async def make_org(pool: asyncpg.Pool):  # type: ignore[no-untyped-def]
     return make
 
 
+@pytest.fixture
+async def statements(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
+    """A pool of one connection noting the kind of every statement it runs (`statement_kind`)."""
+    seen: list[str] = []
+
+    async def note(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda record: seen.append(statement_kind(record.query)))
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1, init=note)
+    yield pool, seen
+    await pool.close()
+
+
+def statement_kind(query: str) -> str:
+    """A credit ledger statement's kind: warm write, write, lock and read, read; or its first word."""
+    if query.lstrip().startswith("WITH"):
+        if "INSERT INTO" in query:
+            return "warm write" if "EXISTS (SELECT FROM warm)" in query else "write"
+        return "lock and read" if "FOR UPDATE" in query else "read"
+    return query.split()[0].rstrip(";")
+
+
 def start_server(
     database_url: str, output: IO[str] | None = None, **env: str
 ) -> tuple[str, subprocess.Popen[bytes]]:

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import asyncpg
-import pytest
 
 from services.metering.domain.credits import DeductOp
 from services.metering.service import plan_changes
@@ -18,25 +16,6 @@ from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.organizations import add_bonus_grant
 from services.metering.store.periods import LOCK_BALANCE
 from tests.metering.citus_rules import named_statements
-
-
-@pytest.fixture
-async def statements(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
-    """A pool of one connection noting the kind of every statement it runs."""
-    seen: list[str] = []
-
-    async def note(conn: asyncpg.Connection) -> None:
-        conn.add_query_logger(lambda record: seen.append(_shape(record.query)))
-
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1, init=note)
-    yield pool, seen
-    await pool.close()
-
-
-def _shape(query: str) -> str:
-    if query.lstrip().startswith("WITH"):
-        return "write" if "INSERT INTO" in query else "lock and read" if "FOR UPDATE" in query else "read"
-    return query.split()[0].rstrip(";")
 
 
 def _batch(seen: list[str]) -> list[str]:
@@ -65,7 +44,7 @@ async def test_an_uncontended_batch_takes_four_round_trips(
     pool, seen = statements
     org = await make_org()
     ledger = CreditLedger(pool)
-    await ledger.deduct(org, DeductOp("warm", Decimal(1)))  # types introspected
+    await ledger.deduct(await make_org(), DeductOp("warm", Decimal(1)))  # types introspected
     seen.clear()
     deduction = await ledger.deduct(org, DeductOp("k-1", Decimal(2)))
     assert deduction.granted
@@ -122,6 +101,7 @@ BOOK_WRITE = re.compile(r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(credit_grant
                         r"deductions|ledger_entries)\b", re.IGNORECASE)
 BOOK_WRITERS = {
     "services.metering.store.credit_books.WRITE_BOOK": "updates balances in the same statement",
+    "services.metering.store.credit_books.WRITE_WARM_BOOK": "updates balances in the same statement",
     "services.metering.store.organizations.INSERT_BONUS_GRANT": "add_bonus_grant adds to the balance",
     "services.metering.store.organizations.INSERT_GRANT_ENTRY": "add_bonus_grant adds to the balance",
     "services.metering.store.periods.INSERT_PERIOD_GRANT": "a new organization's row, or a new period",

@@ -13,14 +13,14 @@ import asyncio
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from services.kit.errors import FieldError, NotFoundError
-from services.metering.domain.alerts import QuotaLimits, Severity
+from services.metering.domain.alerts import QuotaLimits, Severity, alerts_called_for
 from services.metering.domain.credits import (
     CreditBook,
     Deduction,
@@ -46,14 +46,18 @@ from services.metering.domain.sessions import (
 )
 from services.metering.domain.usage_limits import MeterCounter
 from services.metering.service.organizations import unknown_organization
+from services.metering.service.warm_books import WarmBook, WarmBooks, warm_book
 from services.metering.store import alerts, quota_limits
 from services.metering.store import credit_ledger as ledger_store
-from services.metering.store.credit_books import load_book, lock_book, save_book
+from services.metering.store.credit_books import load_book, lock_book, save_book, save_warm_book
 from services.metering.store.deduction_usage import LLM_TOKENS
 from services.metering.store.periods import LockedBalance, roll_period_if_due
 from services.metering.store.quota_limits import CREDITS
 
 Outcome = Deduction | Reservation | Release | SessionOutcome
+
+# A warm batch's time is at least this much after the last one's, so the ledger keeps its order.
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass
@@ -74,6 +78,7 @@ class CreditLedger:
         self._batches_in_flight = batches_in_flight
         self._queues: dict[str, list[_Pending]] = defaultdict(list)
         self._draining: dict[str, int] = defaultdict(int)
+        self._warm_books = WarmBooks()
 
     async def deduct(self, org_id: str, op: DeductOp) -> Deduction:
         result: Deduction = await self._submit(org_id, op)
@@ -129,19 +134,53 @@ class CreditLedger:
         while the connection goes back to the pool."""
         ops = [p.op for p in batch]
         async with self._pool.acquire() as conn:
+            warm = self._warm_books.get(org_id)
+            if warm is not None:
+                applied = await self._apply_warm(conn, org_id, warm, ops)
+                if applied is not None:
+                    _answer(batch, applied)
+                    return
             # The unit of work: the whole batch commits, or none of it does.
             async with conn.transaction():
-                outcomes = await _apply_in(conn, org_id, ops)
+                outcomes, committed = await _apply_in(conn, org_id, ops)
             _answer(batch, outcomes)
+            if committed is not None:
+                self._warm_books.keep(org_id, committed)
+
+    async def _apply_warm(self, conn: asyncpg.Connection, org_id: str, warm: WarmBook,
+                          ops: list[Operation | SessionOp | None]) -> list[Outcome | Exception | None] | None:
+        """The batch applied to the warm book and written in one statement, or None when the
+        locked path must apply it (what the book cannot take, an alert to raise or resolve, a
+        changed book, a key stored before)."""
+        now = max(warm.clock(), warm.org.now + _TICK)
+        if not warm.takes(ops, now):
+            return None
+        book, stored = warm.book(now), dict[str, Deduction]()  # a key sent twice in the batch
+        outcomes = [_apply_one(book, op, stored, {}, None) for op in ops]
+        if _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
+            return None
+        try:
+            written = await save_warm_book(conn, org_id, book, warm.write)
+        except asyncpg.UniqueViolationError:
+            written = None
+        if written is None:
+            self._warm_books.forget(org_id, cool_down=True)
+            return None
+        version, committed_at = written
+        versions = dataclasses.replace(warm.write.versions, balance=version)
+        self._warm_books.keep(org_id, warm_book(warm.org, book, versions, warm.write.active_alerts,
+                                                warm.next_hold_expiry, committed_at))
+        return outcomes
 
 
-async def _apply_in(conn: asyncpg.Connection, org_id: str,
-                    ops: list[Operation | SessionOp | None]) -> list[Outcome | Exception | None]:
+async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation | SessionOp | None]
+                    ) -> tuple[list[Outcome | Exception | None], WarmBook | None]:
+    """The batch's outcomes, and the book as it will be once the transaction commits."""
     keys = [k for op in ops if (k := _deduction_key(op))]
     hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
     locked = await lock_book(conn, org_id, keys, hold_ids, alerts_of=CREDITS)
     if locked is None:
-        return [unknown_organization(org_id)] * len(ops)
+        return [unknown_organization(org_id)] * len(ops), None
     org = await roll_period_if_due(conn, org_id, locked.balance)
     loaded = locked.book
     if loaded is None or org is not locked.balance:  # read before another's commit, or a new period
@@ -150,11 +189,12 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str,
     book.tokens = await _lock_token_counter(conn, org_id, ops)
     prices, rate = await _load_prices(conn, ops, book.now)
     outcomes = [_apply_one(book, op, loaded.stored, prices, rate) for op in ops]
-    await save_book(conn, org_id, book)
+    version = await save_book(conn, org_id, book)
     if book.tokens is not None:
         await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
-    await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
-    return outcomes
+    active = await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
+    versions = dataclasses.replace(locked.versions, balance=version)
+    return outcomes, warm_book(org, book, versions, active, loaded.next_hold_expiry, book.now)
 
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:
@@ -246,14 +286,25 @@ async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | SessionOp
 
 
 async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: LockedBalance,
-                        book: CreditBook, active: frozenset[Severity]) -> None:
-    balance = book.balance()
+                        book: CreditBook, active: frozenset[Severity]) -> frozenset[Severity]:
+    """Reconciles the credit alerts with the batch's usage; returns the ones active after."""
     # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
     overspent = await ledger_store.overspent(conn, org_id) if book.unit is Unit.USD else Decimal(0)
-    limits = QuotaLimits(
+    await alerts.reconcile(conn, org_id, CREDITS, _credit_limits(org, book, overspent), book.period_used,
+                           book.now, active)
+    return _credit_alerts(org, book, overspent)
+
+
+def _credit_limits(org: LockedBalance, book: CreditBook, overspent: Decimal) -> QuotaLimits:
+    balance = book.balance()
+    return QuotaLimits(
         org.soft_limit, org.hard_limit,
         None if book.unlimited else period_allowance(book.period_used, balance.reserved,
                                                      balance.available, overspent),
         org.alert_at_percent, org.alert_enabled,
     )
-    await alerts.reconcile(conn, org_id, CREDITS, limits, book.period_used, book.now, active)
+
+
+def _credit_alerts(org: LockedBalance, book: CreditBook, overspent: Decimal) -> frozenset[Severity]:
+    """The credit alerts the book's usage calls for (reconciling makes them the active ones)."""
+    return frozenset(alerts_called_for(book.period_used, _credit_limits(org, book, overspent)))

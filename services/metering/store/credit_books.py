@@ -34,6 +34,7 @@ from services.metering.domain.credits import (
     Unit,
 )
 from services.metering.domain.pricing import LlmUsage, TokenCounts
+from services.metering.store.allowances import period_credits
 from services.metering.store.deduction_usage import DeductionUsage, usage_of
 from services.metering.store.periods import (
     LOCKED_BALANCE_COLUMNS,
@@ -67,7 +68,8 @@ _BOOK_COLUMNS = """
         WHERE org_id = $1 AND (remaining > 0 OR grant_id IN (SELECT grant_id FROM open_allocations))
      ) g) AS grants,
     (SELECT coalesce(array_agg(severity), '{{}}') FROM alerts
-     WHERE org_id = $1 AND resource = {resource} AND status = 'active') AS active_alerts"""
+     WHERE org_id = $1 AND resource = {resource} AND status = 'active') AS active_alerts,
+    (SELECT min(expires_at) FROM holds WHERE org_id = $1 AND status = 'open') AS next_hold_expiry"""
 
 # The book at the batch's time $4, of the alerts of resource $5, under a lock already held.
 READ_BOOK = f"WITH {_BOOK_HOLDS.format(now='$4')}\nSELECT {_BOOK_COLUMNS.format(resource='$5')}"
@@ -79,7 +81,8 @@ READ_BOOK = f"WITH {_BOOK_HOLDS.format(now='$4')}\nSELECT {_BOOK_COLUMNS.format(
 LOCK_AND_READ_BOOK = f"""
 WITH {_BOOK_HOLDS.format(now='statement_timestamp()')}
 SELECT {LOCKED_BALANCE_COLUMNS},
-    b.xmin = (SELECT s.xmin FROM balances s WHERE s.org_id = $1) AS current,
+    b.xmin = (SELECT s.xmin FROM balances s WHERE s.org_id = $1) AS current, b.xmin AS balance_version,
+    o.xmin AS org_version, cq.xmin AS quota_version,
 {_BOOK_COLUMNS.format(resource='$4')}{LOCKED_BALANCE_ROW}"""
 
 
@@ -153,42 +156,73 @@ DEDUCTIONS = RowSet(DeductionRow, ALLOCATIONS.next_param, "d")
 USAGE = RowSet(DeductionUsage, DEDUCTIONS.next_param, "x")
 _BALANCE = USAGE.next_param
 
-WRITE_BOOK = f"""
-WITH ledger AS (
+_WARM = _BALANCE + 4
+# The check of a warm write (see `save_warm_book`): under the balance row lock, the rows the book
+# was read from are still the versions it was read from, the credits allowance and the active
+# credit alerts are the same, and the batch's time is the database's to within a second.
+_WARM_CHECK = f"""
+warm AS (
+    SELECT statement_timestamp() AS now FROM balances b
+    JOIN organizations o USING (org_id)
+    LEFT JOIN quotas cq ON cq.org_id = b.org_id AND cq.resource = 'credits'
+    WHERE b.org_id = $1 AND b.xmin = ${_WARM}::xid AND o.xmin = ${_WARM + 1}::xid
+      AND cq.xmin IS NOT DISTINCT FROM ${_WARM + 2}::xid
+      AND {period_credits('$1')} IS NOT DISTINCT FROM ${_WARM + 3}::numeric
+      AND ARRAY(SELECT severity FROM alerts WHERE org_id = $1 AND resource = 'credits'
+                AND status = 'active' ORDER BY severity) = ${_WARM + 4}::text[]
+      AND abs(extract(epoch FROM statement_timestamp() - $2)) < 1
+    FOR UPDATE OF b
+),"""
+
+
+def _write_book(warm: bool) -> str:
+    """The write of a batch: every row it changed and the balance; when `warm`, only if the
+    warm check passes (nothing otherwise). Returns the balance row's new version, and when `warm`
+    the statement's time."""
+    checked = "EXISTS (SELECT FROM warm)"
+    check, where, and_ = (_WARM_CHECK, f"\n    WHERE {checked}", f" AND {checked}") if warm else ("", "", "")
+    now = ", (SELECT now FROM warm) AS now" if warm else ""  # Citus refuses a function in RETURNING
+    return f"""
+WITH {check} ledger AS (
     INSERT INTO ledger_entries (org_id, {LEDGER.names}, created_at)
     SELECT $1, {LEDGER.values}, $2
-    FROM {LEDGER.source}
+    FROM {LEDGER.source}{where}
 ), grants AS (
     UPDATE credit_grants g SET remaining = u.remaining
     FROM {GRANTS.source}
-    WHERE g.org_id = $1 AND g.grant_id = u.grant_id
+    WHERE g.org_id = $1 AND g.grant_id = u.grant_id{and_}
 ), held AS (
     INSERT INTO holds (org_id, {HOLDS.names}, closed_at)
     SELECT $1, {HOLDS.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
-    FROM {HOLDS.source}
+    FROM {HOLDS.source}{where}
     ON CONFLICT (org_id, hold_id) DO UPDATE
     SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,
         expires_at = EXCLUDED.expires_at
 ), allocations AS (
     INSERT INTO hold_allocations (org_id, {ALLOCATIONS.names})
     SELECT $1, {ALLOCATIONS.values}
-    FROM {ALLOCATIONS.source}
+    FROM {ALLOCATIONS.source}{where}
     ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining
 ), deducted AS (
     INSERT INTO deductions (org_id, {DEDUCTIONS.names}, created_at)
     SELECT $1, {DEDUCTIONS.values}, $2
-    FROM {DEDUCTIONS.source}
+    FROM {DEDUCTIONS.source}{where}
 ), usage AS (
     INSERT INTO usage_events (org_id, {USAGE.names})
     SELECT $1, {USAGE.values}
-    FROM {USAGE.source}
+    FROM {USAGE.source}{where}
     ORDER BY x.idempotency_key
     ON CONFLICT (org_id, idempotency_key) DO NOTHING
 )
 UPDATE balances
 SET monthly_remaining = ${_BALANCE}, bonus_remaining = ${_BALANCE + 1}, reserved = ${_BALANCE + 2},
     period_used = ${_BALANCE + 3}, updated_at = $2
-WHERE org_id = $1"""
+WHERE org_id = $1{and_}
+RETURNING xmin AS version{now}"""
+
+
+WRITE_BOOK = _write_book(warm=False)
+WRITE_WARM_BOOK = _write_book(warm=True)
 
 
 def _json(text: str) -> list[dict[str, Any]]:
@@ -205,6 +239,16 @@ class LoadedBook:
     book: CreditBook
     stored: dict[str, Deduction]  # the stored results of the batch's keys that were used before
     active_alerts: frozenset[Severity]  # of the resource the load was asked for
+    next_hold_expiry: datetime | None  # of the organization's open holds, when it has any
+
+
+@dataclass(frozen=True)
+class BookVersions:
+    """The versions (xmin) of the rows a book and its terms were read from."""
+
+    balance: int
+    organization: int
+    credits_quota: int | None  # None: the organization has no credits quota row
 
 
 @dataclass(frozen=True)
@@ -212,6 +256,7 @@ class LockedBook:
     balance: LockedBalance
     # None when a writer committed between the read's snapshot and the lock: read it again.
     book: LoadedBook | None
+    versions: BookVersions  # as read; the balance row's changes with the batch's write
 
 
 async def lock_book(conn: asyncpg.Connection, org_id: str, keys: list[str], hold_ids: list[str],
@@ -222,7 +267,8 @@ async def lock_book(conn: asyncpg.Connection, org_id: str, keys: list[str], hold
     if row is None:
         return None
     balance = locked_balance(row)
-    return LockedBook(balance, _loaded_book(row, balance) if row["current"] else None)
+    return LockedBook(balance, _loaded_book(row, balance) if row["current"] else None,
+                      BookVersions(row["balance_version"], row["org_version"], row["quota_version"]))
 
 
 async def load_book(conn: asyncpg.Connection, org_id: str, org: LockedBalance, keys: list[str],
@@ -242,7 +288,8 @@ def _loaded_book(row: asyncpg.Record, org: LockedBalance) -> LoadedBook:
     book = CreditBook(unit, grants, holds.values(), org.reserved, org.period_used, org.now,
                       hard_limit=org.hard_limit, unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
-    return LoadedBook(book, stored, frozenset(Severity(s) for s in row["active_alerts"]))
+    return LoadedBook(book, stored, frozenset(Severity(s) for s in row["active_alerts"]),
+                      row["next_hold_expiry"])
 
 
 def hold_from_json(h: Mapping[str, Any], unit: Unit) -> Hold:
@@ -277,13 +324,43 @@ def deduction_from_json(d: Mapping[str, Any]) -> Deduction:
     )
 
 
-async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> None:
+async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> int:
     """Writes the batch's ledger rows, grant and hold changes, deductions, their usage and the
-    balance."""
+    balance; returns the balance row's new version."""
+    row = await conn.fetchrow(WRITE_BOOK, *_book_arguments(org_id, book))
+    version: int = row["version"]
+    return version
+
+
+@dataclass(frozen=True)
+class WarmWrite:
+    """What a warm write checks besides the row versions: the organization's credits per period
+    and its active credit alerts, as the book was made with."""
+
+    versions: BookVersions
+    monthly_credits: Decimal | None
+    active_alerts: frozenset[Severity]
+
+
+async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook,
+                         warm: WarmWrite) -> tuple[int, datetime] | None:
+    """Writes as `save_book` does, in one statement that commits on its own (the connection must
+    not be in a transaction), if the book is still the organization's: see `_WARM_CHECK`. Returns
+    the balance row's new version and the statement's time, or None when nothing was written.
+    Raises asyncpg.UniqueViolationError when a deduction's key was stored before."""
+    v = warm.versions
+    row = await conn.fetchrow(
+        WRITE_WARM_BOOK, *_book_arguments(org_id, book), v.balance, v.organization, v.credits_quota,
+        warm.monthly_credits, sorted(s.value for s in warm.active_alerts),
+    )
+    return None if row is None else (row["version"], row["now"])
+
+
+def _book_arguments(org_id: str, book: CreditBook) -> list[Any]:
     holds = [book.holds[h] for h in sorted(book.changed_holds)]
     balance = book.balance()
-    await conn.execute(
-        WRITE_BOOK, org_id, book.now,
+    return [
+        org_id, book.now,
         *LEDGER.arguments([_ledger_row(x) for x in book.entries]),
         *GRANTS.arguments([GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]),
         *HOLDS.arguments([_hold_row(h) for h in holds]),
@@ -292,7 +369,7 @@ async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> 
         *DEDUCTIONS.arguments([_deduction_row(d) for d in book.new_deductions]),
         *USAGE.arguments(usage_of(book.new_deductions)),
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
-    )
+    ]
 
 
 def _ledger_row(entry: LedgerEntry) -> LedgerRow:

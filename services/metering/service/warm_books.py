@@ -1,0 +1,116 @@
+"""Warm books: a batch of plain deductions in one statement that commits on its own.
+
+After every batch it commits, a process keeps the organization's book as committed (its grants
+and balance figures, its terms, its active credit alerts) with the versions of the rows they were
+read from. A later batch of plain deductions (amounts, no hold) is applied to a copy of that book
+and written by one statement that checks, under the balance row lock, that those rows are still
+the versions the book came from (credit_books.save_warm_book). Every writer of the book updates
+the balance row, so the check fails, writes nothing, and the batch takes the locked path when
+another replica, an operator or a new period changed anything. PostgreSQL still decides; the warm
+book only saves the locking read and the transaction's separate BEGIN and COMMIT.
+
+Routing each organization's deductions to one owner keeps its book warm in that owner only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from services.metering.domain.alerts import Severity
+from services.metering.domain.credits import ON_ACCOUNT, CreditBook, DeductOp, Grant, Operation, Unit
+from services.metering.domain.sessions import SessionOp
+from services.metering.store.credit_books import BookVersions, WarmWrite
+from services.metering.store.periods import LockedBalance, credits_unlimited
+
+# A warm book older than this is read again: the process's clock stands in for the database's
+# in between, and the write refuses a time more than a second off.
+MAX_AGE = timedelta(seconds=30)
+# After a warm write found the book changed, this many batches take the locked path before the
+# next try: an organization written by several replicas at once would fail every check.
+COOL_DOWN = 8
+
+
+@dataclass(frozen=True)
+class WarmBook:
+    """An organization's book as of the last batch this process committed for it."""
+
+    org: LockedBalance  # figures and terms as committed
+    grants: tuple[Grant, ...]
+    write: WarmWrite  # what the next write checks
+    next_hold_expiry: datetime | None  # the earliest expiry of an open hold, if any
+    committed_at: datetime  # the database's time at the commit's statement ...
+    seen_at: float  # ... and this process's monotonic clock when its answer arrived
+
+    def clock(self) -> datetime:
+        """The database's time now, as this process's clock carries it forward."""
+        return self.committed_at + timedelta(seconds=time.monotonic() - self.seen_at)
+
+    def book(self, now: datetime) -> CreditBook:
+        """A fresh copy of the book at `now`, for one batch."""
+        return CreditBook(Unit.CREDITS, [dataclasses.replace(g) for g in self.grants], (), self.org.reserved,
+                          self.org.period_used, now, hard_limit=self.org.hard_limit,
+                          unlimited=credits_unlimited(self.org))
+
+    def takes(self, ops: list[Operation | SessionOp | None], now: datetime) -> bool:
+        """Whether the batch can be applied to this book at `now`: plain deductions in credits,
+        no expiry of a period or a hold passed, and the book recent enough."""
+        return (self.org.billing_model != "byom" and now < self.org.period_end
+                and (self.next_hold_expiry is None or now < self.next_hold_expiry)
+                and now - self.committed_at < MAX_AGE
+                and all(isinstance(op, DeductOp) and not op.hold_id and isinstance(op.cost, Decimal)
+                        for op in ops))
+
+
+def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
+              active_alerts: frozenset[Severity], next_hold_expiry: datetime | None,
+              committed_at: datetime) -> WarmBook:
+    """The book as a batch committed it."""
+    balance = book.balance()
+    open_expiries = [h.expires_at for h in book.holds.values() if h.status == "open"]
+    if next_hold_expiry is not None:
+        open_expiries.append(next_hold_expiry)
+    return WarmBook(
+        org=dataclasses.replace(org, reserved=book.reserved, period_used=book.period_used,
+                                monthly_remaining=balance.monthly_remaining,
+                                bonus_remaining=balance.bonus_remaining, now=book.now),
+        grants=tuple(g for g in book.grants.values() if g.grant_id != ON_ACCOUNT),
+        write=WarmWrite(versions, org.monthly_credits, active_alerts),
+        next_hold_expiry=min(open_expiries, default=None),
+        committed_at=committed_at, seen_at=time.monotonic(),
+    )
+
+
+class WarmBooks:
+    """The warm books of one process, the most recently used `capacity` organizations'."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._books: OrderedDict[str, WarmBook] = OrderedDict()
+        self._cooling: dict[str, int] = {}
+
+    def get(self, org_id: str) -> WarmBook | None:
+        """The organization's warm book, unless it is cooling down after a failed check."""
+        if org_id in self._cooling:
+            self._cooling[org_id] -= 1
+            if self._cooling[org_id] <= 0:
+                del self._cooling[org_id]
+            return None
+        return self._books.get(org_id)
+
+    def keep(self, org_id: str, book: WarmBook) -> None:
+        self._books[org_id] = book
+        self._books.move_to_end(org_id)
+        if len(self._books) > self._capacity:
+            self._books.popitem(last=False)
+
+    def forget(self, org_id: str, cool_down: bool = False) -> None:
+        self._books.pop(org_id, None)
+        if cool_down:
+            if len(self._cooling) >= self._capacity:
+                self._cooling.clear()
+            self._cooling[org_id] = COOL_DOWN

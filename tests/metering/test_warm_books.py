@@ -1,0 +1,168 @@
+"""A batch of plain deductions is written in one statement against the book the last batch of
+this process committed, and only while that book is still the organization's: whatever another
+writer changed sends the batch down the locked path, and the figures are those the product rules
+give. Figures worked out by hand; Free organizations start with 500 monthly credits."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from services.metering.domain.credits import DeductOp, DenialReason, ReleaseOp, ReserveOp
+from services.metering.service.administration import Administration
+from services.metering.service.credit_ledger import CreditLedger
+from services.metering.store.alerts import RESOLVE_ALERTS
+from services.metering.store.organizations import add_bonus_grant
+from tests.metering.ledger_checks import assert_ledger_reproduces_balances
+
+Statements = tuple[asyncpg.Pool, list[str]]
+
+
+async def _figures(pool: asyncpg.Pool, org: str) -> tuple[Decimal, Decimal, Decimal]:
+    row = await pool.fetchrow(
+        "SELECT monthly_remaining, bonus_remaining, period_used FROM balances WHERE org_id = $1", org)
+    return row["monthly_remaining"], row["bonus_remaining"], row["period_used"]
+
+
+async def _reproduced(pool: asyncpg.Pool, org: str) -> None:
+    async with pool.acquire() as conn:
+        await assert_ledger_reproduces_balances(conn, org)
+
+
+async def test_a_deduction_after_a_committed_batch_is_one_statement(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    seen.clear()
+    second = await ledger.deduct(org, DeductOp("k-2", Decimal(5)))
+    assert [s for s in seen if s != "SELECT"] == ["warm write"]  # the pool's reset query aside
+    assert (second.granted, second.from_monthly, second.balance.monthly_remaining) == (True, 5, 488)
+    assert await _figures(pool, org) == (488, 0, 12)
+    assert await pool.fetchval("SELECT count(*) FROM deductions WHERE org_id = $1", org) == 2
+    await _reproduced(pool, org)
+
+
+async def test_a_bonus_grant_made_between_two_deductions_is_spent(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(100)))
+    async with pool.acquire() as conn, conn.transaction():
+        await add_bonus_grant(conn, org, Decimal(100), "promotion")
+    seen.clear()
+    spent = await ledger.deduct(org, DeductOp("k-2", Decimal(450)))  # 400 monthly and 100 bonus left
+    assert (spent.granted, spent.from_monthly, spent.from_bonus) == (True, 400, 50)
+    assert [s for s in seen if s != "SELECT"][:4] == ["warm write", "BEGIN", "lock and read", "write"]
+    assert await _figures(pool, org) == (0, 50, 550)
+    await _reproduced(pool, org)
+
+
+async def test_a_hard_limit_set_between_two_deductions_refuses_the_next(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(100)))
+    await Administration(pool).set_quota(org, "credits", None, Decimal(150), None, True)
+    refused = await ledger.deduct(org, DeductOp("k-2", Decimal(60)))  # 100 + 60 > 150
+    assert (refused.granted, refused.denial_reason) == (False, DenialReason.HARD_LIMIT)
+    assert await _figures(pool, org) == (400, 0, 100)
+
+
+async def test_an_allowance_of_nothing_set_at_once_ends_an_unlimited_period(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org(plan_id="enterprise")  # negotiated, no allowance yet: no credit limit
+    ledger = CreditLedger(ledger_pool)
+    # A batch that leaves nothing used, so that no alert changes with the allowance.
+    assert (await ledger.reserve(org, ReserveOp("h-1", Decimal(250), timedelta(minutes=1)))).granted
+    await ledger.release(org, ReleaseOp("h-1"))
+    await Administration(pool).set_allowance(org, Decimal(0), {}, at_once=True)
+    refused = await ledger.deduct(org, DeductOp("k-2", Decimal(1)))
+    assert (refused.granted, refused.denial_reason) == (False, DenialReason.INSUFFICIENT_CREDITS)
+
+
+async def test_a_key_stored_by_an_earlier_batch_is_replayed_once(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    first = await ledger.deduct(org, DeductOp("same", Decimal(7)))
+    retry = await ledger.deduct(org, DeductOp("same", Decimal(7)))
+    twice = await asyncio.gather(*(ledger.deduct(org, DeductOp("twice", Decimal(3))) for _ in range(2)))
+    assert (first.replayed, retry.replayed, retry.balance) == (False, True, first.balance)
+    assert sorted(d.replayed for d in twice) == [False, True]
+    assert await _figures(pool, org) == (490, 0, 10)
+    assert await pool.fetchval("SELECT count(*) FROM deductions WHERE org_id = $1", org) == 2
+    await _reproduced(pool, org)
+
+
+async def test_another_replicas_deductions_are_counted_by_the_next_batch(
+    database_url: str, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=1) for _ in range(2)]
+    try:
+        here, there = (CreditLedger(p) for p in pools)
+        await here.deduct(org, DeductOp("k-1", Decimal(7)))
+        await there.deduct(org, DeductOp("k-2", Decimal(5)))
+        third = await here.deduct(org, DeductOp("k-3", Decimal(3)))
+    finally:
+        await asyncio.gather(*(p.close() for p in pools))
+    assert (third.granted, third.balance.monthly_remaining) == (True, 485)
+    assert await _figures(pool, org) == (485, 0, 15)
+    await _reproduced(pool, org)
+
+
+async def test_crossing_eighty_percent_raises_one_warning(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(395)))  # 79 %
+    await ledger.deduct(org, DeductOp("k-2", Decimal(4)))  # 79.8 %
+    await ledger.deduct(org, DeductOp("k-3", Decimal(1)))  # 80 %
+    await ledger.deduct(org, DeductOp("k-4", Decimal(1)))
+    alerts = await pool.fetch("SELECT severity, status FROM alerts WHERE org_id = $1", org)
+    assert [(a["severity"], a["status"]) for a in alerts] == [("warning", "active")]
+
+
+async def test_a_hold_that_expired_since_the_last_batch_gives_its_credits_back(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.reserve(org, ReserveOp("h-1", Decimal(100), timedelta(seconds=1)))
+    await ledger.deduct(org, DeductOp("k-1", Decimal(5)))  # 395 available while the hold is open
+    await asyncio.sleep(1.1)
+    spent = await ledger.deduct(org, DeductOp("k-2", Decimal(400)))  # 495 once it has expired
+    assert (spent.granted, spent.balance.monthly_remaining, spent.balance.reserved) == (True, 95, 0)
+    assert await pool.fetchval("SELECT status FROM holds WHERE org_id = $1", org) == "expired"
+    await _reproduced(pool, org)
+
+
+async def test_a_credit_alert_resolved_by_another_writer_is_raised_again(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(400)))  # 80 %: a warning
+    async with pool.acquire() as conn, conn.transaction():  # as a reconciliation would
+        await conn.execute(RESOLVE_ALERTS, org, "credits", ["warning"], datetime.now(UTC))
+    await ledger.deduct(org, DeductOp("k-2", Decimal(1)))  # 80.2 %: still called for
+    alerts = await pool.fetch("SELECT status FROM alerts WHERE org_id = $1 ORDER BY triggered_at", org)
+    assert [a["status"] for a in alerts] == ["resolved", "active"]
