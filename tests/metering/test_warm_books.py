@@ -6,12 +6,16 @@ give. Figures worked out by hand; Free organizations start with 500 monthly cred
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
+import pytest
 
-from services.metering.domain.credits import DeductOp, DenialReason, ReleaseOp, ReserveOp
+from services.metering.domain.credits import Deduction, DeductOp, DenialReason, ReleaseOp, ReserveOp
+from services.metering.service import credit_ledger
 from services.metering.service.administration import Administration
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.alerts import RESOLVE_ALERTS
@@ -166,3 +170,41 @@ async def test_a_credit_alert_resolved_by_another_writer_is_raised_again(
     await ledger.deduct(org, DeductOp("k-2", Decimal(1)))  # 80.2 %: still called for
     alerts = await pool.fetch("SELECT status FROM alerts WHERE org_id = $1 ORDER BY triggered_at", org)
     assert [a["status"] for a in alerts] == ["resolved", "active"]
+
+
+async def test_replicas_racing_on_one_organization_never_overdraw_through_warm_books(
+    database_url: str, pool: asyncpg.Pool, make_org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await make_org(bonus=200)  # 500 monthly + 200 bonus = 700
+    written, refused = [], []
+    save = credit_ledger.save_warm_book
+
+    async def counted(*args: Any) -> Any:
+        result = await save(*args)
+        (refused if result is None else written).append(result)
+        return result
+
+    monkeypatch.setattr(credit_ledger, "save_warm_book", counted)
+    rng = random.Random(11)
+    amounts = [Decimal(rng.randint(1, 400)) / 100 for _ in range(600)]  # about 1,200 credits asked
+    # The callers move from replica to replica every 5 calls, not all at once: a replica's book
+    # stays warm while the others are idle, and goes stale when they catch up.
+    replicas = [(k % 20) // 5 % 3 for k in range(600)]
+    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=2) for _ in range(3)]
+    try:
+        ledgers = [CreditLedger(p, max_batch=5) for p in pools]  # many batches, so many checks
+
+        async def caller(n: int) -> list[Deduction]:
+            return [await ledgers[replicas[k]].deduct(org, DeductOp(f"d-{k}", amounts[k]))
+                    for k in range(n * 20, n * 20 + 20)]
+
+        answers = [d for ds in await asyncio.gather(*(caller(n) for n in range(30))) for d in ds]
+    finally:
+        await asyncio.gather(*(p.close() for p in pools))
+    granted = sum((d.amount for d in answers if d.granted), Decimal(0))
+    assert granted <= 700 and any(not d.granted for d in answers)
+    assert all(d.amount > 700 - granted for d in answers if not d.granted)  # refused: more than was left
+    monthly, bonus, used = await _figures(pool, org)
+    assert (monthly + bonus, used) == (700 - granted, granted)
+    assert written and refused  # both paths were taken, and raced each other
+    await _reproduced(pool, org)
