@@ -4,7 +4,9 @@ Concurrent operations for the same organization queue up inside this process; on
 a time per organization takes the balance row FOR UPDATE, replays idempotency keys already stored,
 applies the new operations in arrival order on the organization's CreditBook, writes every ledger
 row in one statement and commits once. Across replicas the row lock serializes batches, so
-PostgreSQL still decides: no organization is overdrawn however many processes race.
+PostgreSQL still decides: no organization is overdrawn however many processes race. A batch of
+plain deductions after a committed batch is applied to the book that batch left, in one statement
+that writes only while that book is still the organization's (see warm_books).
 """
 
 from __future__ import annotations
