@@ -59,7 +59,7 @@ class WarmBook:
     def takes(self, ops: list[Operation | SessionOp | None], now: datetime) -> bool:
         """Whether the batch can be applied to this book at `now`: plain deductions in credits,
         no expiry of a period or a hold passed, and the book recent enough."""
-        return (self.org.billing_model != "byom" and now < self.org.period_end
+        return (Unit.of_billing_model(self.org.billing_model) is Unit.CREDITS and now < self.org.period_end
                 and (self.next_hold_expiry is None or now < self.next_hold_expiry)
                 and now - self.committed_at < MAX_AGE
                 and all(isinstance(op, DeductOp) and not op.hold_id and isinstance(op.cost, Decimal)
