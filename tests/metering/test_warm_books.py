@@ -208,3 +208,23 @@ async def test_replicas_racing_on_one_organization_never_overdraw_through_warm_b
     assert (monthly + bonus, used) == (700 - granted, granted)
     assert written and refused  # both paths were taken, and raced each other
     await _reproduced(pool, org)
+
+
+async def test_a_database_that_refuses_the_warm_write_gets_every_batch_on_the_locked_path(
+    statements: Statements, pool: asyncpg.Pool, make_org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+
+    async def refused(*args: Any) -> Any:  # what a Citus release refusing a construct answers
+        raise asyncpg.FeatureNotSupportedError("cannot push down this subquery")
+
+    monkeypatch.setattr(credit_ledger, "save_warm_book", refused)
+    second = await ledger.deduct(org, DeductOp("k-2", Decimal(5)))
+    seen.clear()
+    third = await ledger.deduct(org, DeductOp("k-3", Decimal(3)))
+    assert (second.granted, third.granted, third.balance.monthly_remaining) == (True, True, 485)
+    assert [s for s in seen if s != "SELECT"][:4] == ["BEGIN", "lock and read", "write", "COMMIT"]
+    assert await _figures(pool, org) == (485, 0, 15)

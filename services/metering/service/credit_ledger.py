@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,6 +58,8 @@ from services.metering.store.periods import LockedBalance, roll_period_if_due
 from services.metering.store.quota_limits import CREDITS
 
 Outcome = Deduction | Reservation | Release | SessionOutcome
+
+log = logging.getLogger(__name__)
 
 # A warm batch's time is at least this much after the last one's, so the ledger keeps its order.
 _TICK = timedelta(microseconds=1)
@@ -165,6 +168,12 @@ class CreditLedger:
             written = await save_warm_book(conn, org_id, book, warm.write)
         except asyncpg.UniqueViolationError:
             written = None
+        except asyncpg.FeatureNotSupportedError as error:
+            # A distributed database that cannot run the checked write (a Citus release that
+            # refuses one of its constructs): every batch takes the locked path from now on.
+            log.warning("warm books off in this process, the database refused their write: %s", error)
+            self._warm_books.turn_off()
+            return None
         if written is None:
             self._warm_books.forget(org_id, cool_down=True)
             return None

@@ -92,9 +92,12 @@ class WarmBooks:
         self._capacity = capacity
         self._books: OrderedDict[str, WarmBook] = OrderedDict()
         self._cooling: dict[str, int] = {}
+        self._off = False
 
     def get(self, org_id: str) -> WarmBook | None:
         """The organization's warm book, unless it is cooling down after a failed check."""
+        if self._off:
+            return None
         if org_id in self._cooling:
             self._cooling[org_id] -= 1
             if self._cooling[org_id] <= 0:
@@ -103,6 +106,8 @@ class WarmBooks:
         return self._books.get(org_id)
 
     def keep(self, org_id: str, book: WarmBook) -> None:
+        if self._off:
+            return
         self._books[org_id] = book
         self._books.move_to_end(org_id)
         if len(self._books) > self._capacity:
@@ -114,3 +119,9 @@ class WarmBooks:
             if len(self._cooling) >= self._capacity:
                 self._cooling.clear()
             self._cooling[org_id] = COOL_DOWN
+
+    def turn_off(self) -> None:
+        """Keeps no book from now on: every batch takes the locked path."""
+        self._off = True
+        self._books.clear()
+        self._cooling.clear()
