@@ -228,3 +228,23 @@ async def test_a_database_that_refuses_the_warm_write_gets_every_batch_on_the_lo
     assert (second.granted, third.granted, third.balance.monthly_remaining) == (True, True, 485)
     assert [s for s in seen if s != "SELECT"][:4] == ["BEGIN", "lock and read", "write", "COMMIT"]
     assert await _figures(pool, org) == (485, 0, 15)
+
+
+async def test_a_locked_batch_slower_than_a_second_still_leaves_a_warm_book(
+    statements: Statements, pool: asyncpg.Pool, make_org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    load_prices = credit_ledger._load_prices
+
+    async def slow(*args: Any) -> Any:  # as a first batch on a new connection can be, on Citus
+        await asyncio.sleep(1.2)
+        return await load_prices(*args)
+
+    monkeypatch.setattr(credit_ledger, "_load_prices", slow)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    seen.clear()
+    await ledger.deduct(org, DeductOp("k-2", Decimal(5)))
+    assert [s for s in seen if s != "SELECT"] == ["warm write"]
+    assert await _figures(pool, org) == (488, 0, 12)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -180,7 +181,7 @@ class CreditLedger:
         version, committed_at = written
         versions = dataclasses.replace(warm.write.versions, balance=version)
         self._warm_books.keep(org_id, warm_book(warm.org, book, versions, warm.write.active_alerts,
-                                                warm.next_hold_expiry, committed_at))
+                                                warm.next_hold_expiry, committed_at, time.monotonic()))
         return outcomes
 
 
@@ -190,6 +191,9 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation |
     keys = [k for op in ops if (k := _deduction_key(op))]
     hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
     locked = await lock_book(conn, org_id, keys, hold_ids, alerts_of=CREDITS)
+    # The database's time (`now`) is that statement's: the clock of a warm book starts here, not
+    # after the rest of the batch, however long that takes.
+    locked_at = time.monotonic()
     if locked is None:
         return [unknown_organization(org_id)] * len(ops), None
     org = await roll_period_if_due(conn, org_id, locked.balance)
@@ -205,7 +209,7 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation |
         await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
     active = await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
     versions = dataclasses.replace(locked.versions, balance=version)
-    return outcomes, warm_book(org, book, versions, active, loaded.next_hold_expiry, book.now)
+    return outcomes, warm_book(org, book, versions, active, loaded.next_hold_expiry, book.now, locked_at)
 
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:

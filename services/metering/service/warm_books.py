@@ -43,8 +43,8 @@ class WarmBook:
     grants: tuple[Grant, ...]
     write: WarmWrite  # what the next write checks
     next_hold_expiry: datetime | None  # the earliest expiry of an open hold, if any
-    committed_at: datetime  # the database's time at the commit's statement ...
-    seen_at: float  # ... and this process's monotonic clock when its answer arrived
+    committed_at: datetime  # the database's time at a statement of the batch ...
+    seen_at: float  # ... and this process's monotonic clock when that statement answered
 
     def clock(self) -> datetime:
         """The database's time now, as this process's clock carries it forward."""
@@ -68,7 +68,7 @@ class WarmBook:
 
 def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
               active_alerts: frozenset[Severity], next_hold_expiry: datetime | None,
-              committed_at: datetime) -> WarmBook:
+              committed_at: datetime, seen_at: float) -> WarmBook:
     """The book as a batch committed it."""
     balance = book.balance()
     open_expiries = [h.expires_at for h in book.holds.values() if h.status == "open"]
@@ -81,7 +81,7 @@ def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
         grants=tuple(g for g in book.grants.values() if g.grant_id != ON_ACCOUNT),
         write=WarmWrite(versions, org.monthly_credits, active_alerts),
         next_hold_expiry=min(open_expiries, default=None),
-        committed_at=committed_at, seen_at=time.monotonic(),
+        committed_at=committed_at, seen_at=seen_at,
     )
 
 

@@ -204,9 +204,12 @@ WITH {check} ledger AS (
     FROM {ALLOCATIONS.source}{where}
     ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining
 ), deducted AS (
+    -- org_id from the organization's balance row: Citus then runs the insert on its shard, and
+    -- reports a key stored before as a unique violation (from the coordinator it would not).
     INSERT INTO deductions (org_id, {DEDUCTIONS.names}, created_at)
-    SELECT $1, {DEDUCTIONS.values}, $2
-    FROM {DEDUCTIONS.source}{where}
+    SELECT k.org_id, {DEDUCTIONS.values}, $2
+    FROM balances k, {DEDUCTIONS.source}
+    WHERE k.org_id = $1{and_}
 ), usage AS (
     INSERT INTO usage_events (org_id, {USAGE.names})
     SELECT $1, {USAGE.values}
