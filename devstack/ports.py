@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import random
 import socket
+from pathlib import Path
 
 from devstack.errors import DevError
 
@@ -49,11 +51,41 @@ async def accepts_tcp(addr: str) -> bool:
     return True
 
 
+# Ports handed out by this process, not handed out again: the caller binds them soon after.
+_handed_out: set[int] = set()
+_LOWEST = 10_000
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, picked by the OS; the caller's process binds it soon after."""
-    with socket.socket() as probe:
+    """A port nothing listens on now; the caller's process binds it soon after.
+
+    Picked below the range the OS takes ports for outgoing connections from: a port the OS picked
+    (bind to 0) can become a client socket's local port (a database connection's) before the
+    server binds it, and the server then fails with "address already in use"."""
+    below = _outgoing_ports_start()
+    for _ in range(200):
+        port = random.randrange(_LOWEST, below)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket() as probe:  # the low range is full: let the OS pick
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _outgoing_ports_start() -> int:
+    """Where the OS's range of ports for outgoing connections starts (Linux; 32768 elsewhere)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+    return low if low > _LOWEST + 1_000 else 32_768
 
 
 def free_addr(host: str = "127.0.0.1") -> str:
