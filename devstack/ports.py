@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import random
 import socket
 from pathlib import Path
@@ -79,6 +80,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+@functools.cache
 def _outgoing_ports_start() -> int:
     """Where the OS's range of ports for outgoing connections starts (Linux; 32768 elsewhere)."""
     try:

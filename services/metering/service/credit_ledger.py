@@ -305,9 +305,8 @@ async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: LockedBalanc
     """Reconciles the credit alerts with the batch's usage; returns the ones active after."""
     # A separate read: folded into the locking statement it would miss a cap lowered meanwhile.
     overspent = await ledger_store.overspent(conn, org_id) if book.unit is Unit.USD else Decimal(0)
-    await alerts.reconcile(conn, org_id, CREDITS, _credit_limits(org, book, overspent), book.period_used,
-                           book.now, active)
-    return _credit_alerts(org, book, overspent)
+    return await alerts.reconcile(conn, org_id, CREDITS, _credit_limits(org, book, overspent),
+                                  book.period_used, book.now, active)
 
 
 def _credit_limits(org: LockedBalance, book: CreditBook, overspent: Decimal) -> QuotaLimits:

@@ -49,9 +49,9 @@ ON CONFLICT DO NOTHING"""
 
 
 async def reconcile(conn: asyncpg.Connection, org_id: str, resource: str, limits: QuotaLimits,
-                    used: Decimal, now: datetime, active: Set[Severity] | None = None) -> None:
-    """Makes the active alerts of a resource exactly the ones its usage calls for; `active`, when
-    the caller read them under the same lock, saves reading them again."""
+                    used: Decimal, now: datetime, active: Set[Severity] | None = None) -> frozenset[Severity]:
+    """Makes the active alerts of a resource exactly the ones its usage calls for, and returns
+    them; `active`, when the caller read them under the same lock, saves reading them again."""
     wanted = alerts_called_for(used, limits)
     if active is None:
         active = {Severity(r["severity"]) for r in await conn.fetch(SELECT_ACTIVE_ALERTS, org_id, resource)}
@@ -69,6 +69,7 @@ async def reconcile(conn: asyncpg.Connection, org_id: str, resource: str, limits
         if raised:
             await conn.execute(INSERT_DELIVERIES, org_id, alert_id,
                                await _channels(conn, org_id, severity), now)
+    return frozenset(wanted)
 
 
 async def _channels(conn: asyncpg.Connection, org_id: str, severity: Severity) -> list[str]:
