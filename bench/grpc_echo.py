@@ -1,18 +1,20 @@
 """A plain grpcio aio echo server: the transport ceiling of any Python gRPC service on this
 machine, for both benchmarks (metering and rate limiter).
 
-Run as `python -m bench.grpc_echo HOST:PORT`; bytes in, the same bytes out, no protobuf, no
+Run as `python -m bench.grpc_echo HOST:PORT [uvloop|asyncio]`, on the event loop of the server it
+is the ceiling of (asyncio's by default); bytes in, the same bytes out, no protobuf, no
 database, no Redis. `EchoStream` answers each message of a bidirectional stream the same way.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+
+from services.kit import event_loop
 
 SERVICE, METHOD = "bench.Echo", "Echo"
 PATH = f"/{SERVICE}/{METHOD}"
@@ -42,4 +44,4 @@ async def serve(addr: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1]))
+    event_loop.run(serve(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "asyncio")

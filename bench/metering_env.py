@@ -15,6 +15,7 @@ import asyncpg
 
 from devstack.ports import free_addr
 from devstack.supervised import Probe, Supervised, grpc_serving, status_kb, tcp_accepts
+from services.kit.event_loop import loop_named
 from services.metering.domain.credits import DeductOp
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.organizations import NewOrganization, add_bonus_grant, create_organization
@@ -188,6 +189,7 @@ def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = N
 
 
 def echo_server(log_dir: Path) -> ServerProcess:
+    """The grpc echo server, on the event loop `metering serve` takes from this environment."""
     addr = free_addr()
-    argv = [sys.executable, "-m", "bench.grpc_echo", addr]
+    argv = [sys.executable, "-m", "bench.grpc_echo", addr, loop_named(os.environ, "METERING_EVENT_LOOP")]
     return ServerProcess("echo", argv, addr, log_dir, tcp_accepts(addr))

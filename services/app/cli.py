@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from services.app.config import ServerConfig
 from services.app.dev.call import call_app
 from services.app.keys import keys_app
+from services.kit import event_loop
 from services.kit.config import ConfigError
 from services.kit.observability import telemetry
 from services.kit.observability.logs import configure_logging
@@ -37,10 +37,16 @@ def _setup_logging(default_format: str = "json", telemetry_service: str | None =
             raise typer.Exit(2) from None
 
 
-def _run(coro: Awaitable[T]) -> T:
-    """Runs the coroutine; configuration and connection problems end in one line, not a traceback."""
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Runs the coroutine on the event loop METERING_EVENT_LOOP names; configuration and connection
+    problems end in one line, not a traceback."""
     try:
-        return asyncio.run(coro)  # type: ignore[arg-type]
+        try:
+            loop = event_loop.loop_named(os.environ, "METERING_EVENT_LOOP")
+        except ConfigError:
+            coro.close()
+            raise
+        return event_loop.run(coro, loop)
     except ConfigError as error:
         typer.echo(f"metering: configuration error: {error}", err=True)
         raise typer.Exit(2) from None

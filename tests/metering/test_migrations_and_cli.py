@@ -109,6 +109,10 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
              "METERING_PEER_ADDR": "replica-7", "METERING_PEER_TOKEN": "x" * 32},
             "METERING_PEER_ADDR must be host:port",
         ),
+        (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_EVENT_LOOP": "tokio"},
+            "METERING_EVENT_LOOP must be one of uvloop, asyncio, got 'tokio'",
+        ),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

@@ -83,6 +83,8 @@ def run_dev(home: Path | None, fresh: bool) -> int:
     """Runs until stopped; returns the exit code. Failures end in one line on stderr."""
     settings = DevSettings.from_env(home, fresh)
     try:
+        # asyncio's loop, whatever METERING_EVENT_LOOP says: the embedded stores run under another
+        # account when started by root, a subprocess option uvloop does not offer.
         return asyncio.run(_run(settings, Console(soft_wrap=True, highlight=False)))
     except DevError as error:
         print(f"metering dev: {error}", file=sys.stderr)
