@@ -27,7 +27,13 @@ def test_a_row_set_names_each_column_once_with_its_type_and_parameter() -> None:
         ["queries", "seats"], [Decimal(2), Decimal(5)], [None, "{}"]]
 
 
-def test_the_book_statement_numbers_its_parameters_without_gaps() -> None:
-    used = sorted({int(n) for n in re.findall(r"\$(\d+)", credit_books.WRITE_BOOK)})
-    # $1 organization, $2 time, the six row sets' columns, then four balance figures.
-    assert used == list(range(1, credit_books.USAGE.next_param + 4))
+def _parameters(statement: str) -> list[int]:
+    return sorted({int(n) for n in re.findall(r"\$(\d+)", statement)})
+
+
+def test_the_book_statements_number_their_parameters_without_gaps() -> None:
+    # $1 organization, $2 time, the six row sets' columns (6 + 2 + 12 + 3 + 17 + 10), then four
+    # balance figures.
+    assert _parameters(credit_books.WRITE_BOOK) == list(range(1, 2 + 50 + 4 + 1))
+    # The warm write: no holds (12) or allocations (3), then the check's five.
+    assert _parameters(credit_books.WRITE_WARM_BOOK) == list(range(1, 2 + 35 + 4 + 5 + 1))

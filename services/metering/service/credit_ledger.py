@@ -163,7 +163,7 @@ class CreditLedger:
             return None
         book, stored = warm.book(now), dict[str, Deduction]()  # a key sent twice in the batch
         outcomes = [_apply_one(book, op, stored, {}, None) for op in ops]
-        if _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
+        if book.changed_holds or _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
             return None
         try:
             written = await save_warm_book(conn, org_id, book, warm.write)

@@ -147,16 +147,34 @@ class DeductionRow:
     tokens: str | None = column("text", cast="jsonb")
 
 
-# $1 is the organization and $2 the batch's time; then each row set's columns, then the balance.
-LEDGER = RowSet(LedgerRow, 3, "e")
-GRANTS = RowSet(GrantRow, LEDGER.next_param, "u")
-HOLDS = RowSet(HoldRow, GRANTS.next_param, "h")
-ALLOCATIONS = RowSet(AllocationRow, HOLDS.next_param, "a")
-DEDUCTIONS = RowSet(DeductionRow, ALLOCATIONS.next_param, "d")
-USAGE = RowSet(DeductionUsage, DEDUCTIONS.next_param, "x")
-_BALANCE = USAGE.next_param
+@dataclass(frozen=True)
+class _BookParameters:
+    """The parameters of a batch's write: $1 the organization, $2 the batch's time, then each row
+    set's columns, then the balance; the warm write, whose batches of plain deductions change no
+    hold, has no holds or allocations."""
 
-_WARM = _BALANCE + 4
+    ledger: RowSet[LedgerRow]
+    grants: RowSet[GrantRow]
+    holds: RowSet[HoldRow] | None
+    allocations: RowSet[AllocationRow] | None
+    deductions: RowSet[DeductionRow]
+    usage: RowSet[DeductionUsage]
+    balance: int  # the first of the balance's four
+
+    @classmethod
+    def numbered(cls, with_holds: bool) -> _BookParameters:
+        ledger = RowSet(LedgerRow, 3, "e")
+        grants = RowSet(GrantRow, ledger.next_param, "u")
+        holds = RowSet(HoldRow, grants.next_param, "h") if with_holds else None
+        allocations = RowSet(AllocationRow, holds.next_param, "a") if holds else None
+        deductions = RowSet(DeductionRow, allocations.next_param if allocations else grants.next_param, "d")
+        usage = RowSet(DeductionUsage, deductions.next_param, "x")
+        return cls(ledger, grants, holds, allocations, deductions, usage, usage.next_param)
+
+
+_LOCKED = _BookParameters.numbered(with_holds=True)
+_WARM = _BookParameters.numbered(with_holds=False)
+_W = _WARM.balance + 4  # the first of the warm check's five
 # The check of a warm write (see `save_warm_book`): under the balance row lock, the rows the book
 # was read from are still the versions it was read from, the credits allowance and the active
 # credit alerts are the same, and the batch's time is the database's to within a second.
@@ -165,11 +183,11 @@ warm AS (
     SELECT statement_timestamp() AS now FROM balances b
     JOIN organizations o USING (org_id)
     LEFT JOIN quotas cq ON cq.org_id = b.org_id AND cq.resource = 'credits'
-    WHERE b.org_id = $1 AND b.xmin = ${_WARM}::xid AND o.xmin = ${_WARM + 1}::xid
-      AND cq.xmin IS NOT DISTINCT FROM ${_WARM + 2}::xid
-      AND {period_credits('$1')} IS NOT DISTINCT FROM ${_WARM + 3}::numeric
+    WHERE b.org_id = $1 AND b.xmin = ${_W}::xid AND o.xmin = ${_W + 1}::xid
+      AND cq.xmin IS NOT DISTINCT FROM ${_W + 2}::xid
+      AND {period_credits('$1')} IS NOT DISTINCT FROM ${_W + 3}::numeric
       AND ARRAY(SELECT severity FROM alerts WHERE org_id = $1 AND resource = 'credits'
-                AND status = 'active' ORDER BY severity) = ${_WARM + 4}::text[]
+                AND status = 'active' ORDER BY severity) = ${_W + 4}::text[]
       AND abs(extract(epoch FROM statement_timestamp() - $2)) < 1
     FOR UPDATE OF b
 ),"""
@@ -179,47 +197,49 @@ def _write_book(warm: bool) -> str:
     """The write of a batch: every row it changed and the balance; when `warm`, only if the
     warm check passes (nothing otherwise). Returns the balance row's new version, and when `warm`
     the statement's time."""
+    p = _WARM if warm else _LOCKED
     checked = "EXISTS (SELECT FROM warm)"
     check, where, and_ = (_WARM_CHECK, f"\n    WHERE {checked}", f" AND {checked}") if warm else ("", "", "")
     now = ", (SELECT now FROM warm) AS now" if warm else ""  # Citus refuses a function in RETURNING
-    return f"""
-WITH {check} ledger AS (
-    INSERT INTO ledger_entries (org_id, {LEDGER.names}, created_at)
-    SELECT $1, {LEDGER.values}, $2
-    FROM {LEDGER.source}{where}
-), grants AS (
-    UPDATE credit_grants g SET remaining = u.remaining
-    FROM {GRANTS.source}
-    WHERE g.org_id = $1 AND g.grant_id = u.grant_id{and_}
+    holds = "" if p.holds is None or p.allocations is None else f"""
 ), held AS (
-    INSERT INTO holds (org_id, {HOLDS.names}, closed_at)
-    SELECT $1, {HOLDS.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
-    FROM {HOLDS.source}{where}
+    INSERT INTO holds (org_id, {p.holds.names}, closed_at)
+    SELECT $1, {p.holds.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
+    FROM {p.holds.source}
     ON CONFLICT (org_id, hold_id) DO UPDATE
     SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,
         expires_at = EXCLUDED.expires_at
 ), allocations AS (
-    INSERT INTO hold_allocations (org_id, {ALLOCATIONS.names})
-    SELECT $1, {ALLOCATIONS.values}
-    FROM {ALLOCATIONS.source}{where}
-    ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining
+    INSERT INTO hold_allocations (org_id, {p.allocations.names})
+    SELECT $1, {p.allocations.values}
+    FROM {p.allocations.source}
+    ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining"""
+    return f"""
+WITH {check} ledger AS (
+    INSERT INTO ledger_entries (org_id, {p.ledger.names}, created_at)
+    SELECT $1, {p.ledger.values}, $2
+    FROM {p.ledger.source}{where}
+), grants AS (
+    UPDATE credit_grants g SET remaining = u.remaining
+    FROM {p.grants.source}
+    WHERE g.org_id = $1 AND g.grant_id = u.grant_id{and_}{holds}
 ), deducted AS (
     -- org_id from the organization's balance row: Citus then runs the insert on its shard, and
     -- reports a key stored before as a unique violation (from the coordinator it would not).
-    INSERT INTO deductions (org_id, {DEDUCTIONS.names}, created_at)
-    SELECT k.org_id, {DEDUCTIONS.values}, $2
-    FROM balances k, {DEDUCTIONS.source}
+    INSERT INTO deductions (org_id, {p.deductions.names}, created_at)
+    SELECT k.org_id, {p.deductions.values}, $2
+    FROM balances k, {p.deductions.source}
     WHERE k.org_id = $1{and_}
 ), usage AS (
-    INSERT INTO usage_events (org_id, {USAGE.names})
-    SELECT $1, {USAGE.values}
-    FROM {USAGE.source}{where}
+    INSERT INTO usage_events (org_id, {p.usage.names})
+    SELECT $1, {p.usage.values}
+    FROM {p.usage.source}{where}
     ORDER BY x.idempotency_key
     ON CONFLICT (org_id, idempotency_key) DO NOTHING
 )
 UPDATE balances
-SET monthly_remaining = ${_BALANCE}, bonus_remaining = ${_BALANCE + 1}, reserved = ${_BALANCE + 2},
-    period_used = ${_BALANCE + 3}, updated_at = $2
+SET monthly_remaining = ${p.balance}, bonus_remaining = ${p.balance + 1}, reserved = ${p.balance + 2},
+    period_used = ${p.balance + 3}, updated_at = $2
 WHERE org_id = $1{and_}
 RETURNING xmin AS version{now}"""
 
@@ -330,7 +350,7 @@ def deduction_from_json(d: Mapping[str, Any]) -> Deduction:
 async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> int:
     """Writes the batch's ledger rows, grant and hold changes, deductions, their usage and the
     balance; returns the balance row's new version."""
-    row = await conn.fetchrow(WRITE_BOOK, *_book_arguments(org_id, book))
+    row = await conn.fetchrow(WRITE_BOOK, *_book_arguments(org_id, book, _LOCKED))
     version: int = row["version"]
     return version
 
@@ -353,24 +373,28 @@ async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook
     Raises asyncpg.UniqueViolationError when a deduction's key was stored before."""
     v = warm.versions
     row = await conn.fetchrow(
-        WRITE_WARM_BOOK, *_book_arguments(org_id, book), v.balance, v.organization, v.credits_quota,
+        WRITE_WARM_BOOK, *_book_arguments(org_id, book, _WARM), v.balance, v.organization, v.credits_quota,
         warm.monthly_credits, sorted(s.value for s in warm.active_alerts),
     )
     return None if row is None else (row["version"], row["now"])
 
 
-def _book_arguments(org_id: str, book: CreditBook) -> list[Any]:
-    holds = [book.holds[h] for h in sorted(book.changed_holds)]
+def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters) -> list[Any]:
     balance = book.balance()
+    grants = [GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]
+    arguments = [org_id, book.now, *p.ledger.arguments([_ledger_row(x) for x in book.entries]),
+                 *p.grants.arguments(grants)]
+    if p.holds is not None and p.allocations is not None:
+        holds = [book.holds[h] for h in sorted(book.changed_holds)]
+        arguments += [*p.holds.arguments([_hold_row(h) for h in holds]),
+                      *p.allocations.arguments([AllocationRow(h.hold_id, g, left) for h in holds
+                                                for g, left in sorted(h.allocations.items())])]
+    elif book.changed_holds:
+        raise ValueError("a warm write writes no holds: a batch that changes one takes the locked path")
     return [
-        org_id, book.now,
-        *LEDGER.arguments([_ledger_row(x) for x in book.entries]),
-        *GRANTS.arguments([GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]),
-        *HOLDS.arguments([_hold_row(h) for h in holds]),
-        *ALLOCATIONS.arguments([AllocationRow(h.hold_id, g, left)
-                                for h in holds for g, left in sorted(h.allocations.items())]),
-        *DEDUCTIONS.arguments([_deduction_row(d) for d in book.new_deductions]),
-        *USAGE.arguments(usage_of(book.new_deductions)),
+        *arguments,
+        *p.deductions.arguments([_deduction_row(d) for d in book.new_deductions]),
+        *p.usage.arguments(usage_of(book.new_deductions)),
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
     ]
 
