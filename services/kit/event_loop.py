@@ -1,9 +1,9 @@
 """The event loop a process runs on: uvloop by default, asyncio's own on request.
 
-uvloop (libuv) runs the same asyncio code with a cheaper loop iteration; a gRPC call through
-grpc.aio and asyncpg takes a dozen or more iterations, so the server spends about a fifth less CPU
-per call on it (docs/benchmarks.md). asyncio's loop remains available for a platform without
-uvloop's wheels or to rule the loop out while investigating.
+uvloop (libuv) runs the same asyncio code with a cheaper loop iteration, and a gRPC call through
+grpc.aio and asyncpg takes a dozen or more of them: GetQuota and a bare grpc echo call take 10-15 %
+less server CPU on it (docs/benchmarks.md). asyncio's loop remains available for a platform
+without uvloop's wheels, or to rule the loop out while investigating.
 """
 
 from __future__ import annotations
