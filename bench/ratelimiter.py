@@ -41,7 +41,6 @@ from ratelimiter.config import load_limits
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import CheckRequest, Descriptor
 from ratelimiter.store import SCRIPT, RedisBuckets, connect
-from services.kit.event_loop import loop_named
 
 KEYS = 10_000
 MAX_OPS = 2_000_000
@@ -173,8 +172,7 @@ async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[in
     from bench.grpc_echo import PATH
 
     address = free_addr()
-    # On the loop `ratelimiter serve` takes from this environment, as the ceiling of that server.
-    cmd = [sys.executable, "-m", "bench.grpc_echo", address, loop_named(os.environ, "RATELIMITER_EVENT_LOOP")]
+    cmd = [sys.executable, "-m", "bench.grpc_echo", address]
     with process("echo server", cmd, dict(os.environ), workdir / "echo.log", tcp_accepts(address)):
         async with grpc.aio.insecure_channel(address) as channel:
             echo = channel.unary_unary(PATH)
@@ -310,8 +308,7 @@ async def main() -> None:
           f"{trips32:.3f} at 32 callers   target <= 1")
     if args.record:
         figures = Figures(raw, moving, ours, engine_trips, echoes, served, {1: trips1, 32: trips32})
-        run = (f"{args.seconds:g} s per figure; Redis {args.redis}; event loop of sidecar and echo: "
-               f"{loop_named(os.environ, 'RATELIMITER_EVENT_LOOP')}")
+        run = f"{args.seconds:g} s per figure; Redis {args.redis}"
         print(f"\nrecorded in {append(figures.entry(load_before, run), args.results, TITLE)}")
 
 

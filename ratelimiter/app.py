@@ -18,7 +18,6 @@ from ratelimiter.store import RedisBuckets, connect, redacted
 from ratelimiter.transport.grpc_server import build_server
 from ratelimiter.transport.http import build_app
 from services.kit.config import ConfigError
-from services.kit.event_loop import running_loop
 from services.kit.observability.telemetry import tracing_enabled
 from services.kit.periodic import run_periodically
 
@@ -57,10 +56,10 @@ class Sidecar:
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         if self.settings.config_path is not None and self.settings.reload_interval_s > 0:
             self._watch = asyncio.create_task(self._watch_files())
-        log.info("serving grpc=%s http=%s redis=%s limits=%s domains=%s event_loop=%s",
+        log.info("serving grpc=%s http=%s redis=%s limits=%s domains=%s",
                  self.settings.grpc_addr, self.settings.http_addr,
                  redacted(self.settings.redis_url), self.limiter.limits.source,
-                 ",".join(sorted(self.limiter.limits.domains)), running_loop())
+                 ",".join(sorted(self.limiter.limits.domains)))
 
     def reload(self) -> None:
         """Swaps in the configuration from disk; a bad file keeps the limits in force."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
 import typer
 
 from ratelimiter.settings import load_settings
-from services.kit import event_loop
 from services.kit.config import ConfigError
 from services.kit.observability import telemetry
 from services.kit.observability.logs import configure_logging
@@ -37,7 +37,7 @@ def serve() -> None:
     from ratelimiter.app import serve as run
 
     try:
-        event_loop.run(run(settings), settings.event_loop)
+        asyncio.run(run(settings))
     except ConfigError as exc:
         _fail(f"invalid configuration: {exc}")
     except OSError as exc:

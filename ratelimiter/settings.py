@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.kit.config import ConfigError, is_host_port
-from services.kit.event_loop import loop_named
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +32,6 @@ class Settings:
     SIGHUP always reloads)."""
     log_level: str = "INFO"
     """RATELIMITER_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
-    event_loop: str = "uvloop"
-    """RATELIMITER_EVENT_LOOP: uvloop (the default where it is installed) or asyncio, the
-    standard library's loop."""
 
 
 def _host_port(name: str, value: str) -> str:
@@ -88,5 +84,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "RATELIMITER_RELOAD_INTERVAL_S",
             env.get("RATELIMITER_RELOAD_INTERVAL_S", str(defaults.reload_interval_s)), minimum=0),
         log_level=level,
-        event_loop=loop_named(env, "RATELIMITER_EVENT_LOOP"),
     )

@@ -176,10 +176,6 @@ def test_settings_come_from_the_environment_with_documented_defaults():
         load_settings({"RATELIMITER_REDIS_URL": "http://x"})
     cluster = load_settings({"RATELIMITER_REDIS_URL": "redis+cluster://127.0.0.1:7000"})
     assert cluster.redis_url.startswith("redis+cluster://")
-    assert defaults.event_loop == "uvloop"
-    assert load_settings({"RATELIMITER_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
-    with pytest.raises(ConfigError, match="RATELIMITER_EVENT_LOOP must be one of uvloop, asyncio"):
-        load_settings({"RATELIMITER_EVENT_LOOP": "trio"})
 
 
 def test_redis_urls_are_logged_without_their_password():
