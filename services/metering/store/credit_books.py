@@ -148,6 +148,14 @@ class DeductionRow:
 
 
 @dataclass(frozen=True)
+class _HoldParameters:
+    """The holds a batch changed and their allocations: written together or not at all."""
+
+    holds: RowSet[HoldRow]
+    allocations: RowSet[AllocationRow]
+
+
+@dataclass(frozen=True)
 class _BookParameters:
     """The parameters of a batch's write: $1 the organization, $2 the batch's time, then each row
     set's columns, then the balance; the warm write, whose batches of plain deductions change no
@@ -155,8 +163,7 @@ class _BookParameters:
 
     ledger: RowSet[LedgerRow]
     grants: RowSet[GrantRow]
-    holds: RowSet[HoldRow] | None
-    allocations: RowSet[AllocationRow] | None
+    holds: _HoldParameters | None
     deductions: RowSet[DeductionRow]
     usage: RowSet[DeductionUsage]
     balance: int  # the first of the balance's four
@@ -165,11 +172,13 @@ class _BookParameters:
     def numbered(cls, with_holds: bool) -> _BookParameters:
         ledger = RowSet(LedgerRow, 3, "e")
         grants = RowSet(GrantRow, ledger.next_param, "u")
-        holds = RowSet(HoldRow, grants.next_param, "h") if with_holds else None
-        allocations = RowSet(AllocationRow, holds.next_param, "a") if holds else None
-        deductions = RowSet(DeductionRow, allocations.next_param if allocations else grants.next_param, "d")
+        holds = None
+        if with_holds:
+            changed = RowSet(HoldRow, grants.next_param, "h")
+            holds = _HoldParameters(changed, RowSet(AllocationRow, changed.next_param, "a"))
+        deductions = RowSet(DeductionRow, holds.allocations.next_param if holds else grants.next_param, "d")
         usage = RowSet(DeductionUsage, deductions.next_param, "x")
-        return cls(ledger, grants, holds, allocations, deductions, usage, usage.next_param)
+        return cls(ledger, grants, holds, deductions, usage, usage.next_param)
 
 
 _LOCKED = _BookParameters.numbered(with_holds=True)
@@ -201,18 +210,18 @@ def _write_book(warm: bool) -> str:
     checked = "EXISTS (SELECT FROM warm)"
     check, where, and_ = (_WARM_CHECK, f"\n    WHERE {checked}", f" AND {checked}") if warm else ("", "", "")
     now = ", (SELECT now FROM warm) AS now" if warm else ""  # Citus refuses a function in RETURNING
-    holds = "" if p.holds is None or p.allocations is None else f"""
+    holds = "" if p.holds is None else f"""
 ), held AS (
-    INSERT INTO holds (org_id, {p.holds.names}, closed_at)
-    SELECT $1, {p.holds.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
-    FROM {p.holds.source}
+    INSERT INTO holds (org_id, {p.holds.holds.names}, closed_at)
+    SELECT $1, {p.holds.holds.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
+    FROM {p.holds.holds.source}
     ON CONFLICT (org_id, hold_id) DO UPDATE
     SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,
         expires_at = EXCLUDED.expires_at
 ), allocations AS (
-    INSERT INTO hold_allocations (org_id, {p.allocations.names})
-    SELECT $1, {p.allocations.values}
-    FROM {p.allocations.source}
+    INSERT INTO hold_allocations (org_id, {p.holds.allocations.names})
+    SELECT $1, {p.holds.allocations.values}
+    FROM {p.holds.allocations.source}
     ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining"""
     return f"""
 WITH {check} ledger AS (
@@ -384,11 +393,11 @@ def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters) -> list[A
     grants = [GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]
     arguments = [org_id, book.now, *p.ledger.arguments([_ledger_row(x) for x in book.entries]),
                  *p.grants.arguments(grants)]
-    if p.holds is not None and p.allocations is not None:
+    if p.holds is not None:
         holds = [book.holds[h] for h in sorted(book.changed_holds)]
-        arguments += [*p.holds.arguments([_hold_row(h) for h in holds]),
-                      *p.allocations.arguments([AllocationRow(h.hold_id, g, left) for h in holds
-                                                for g, left in sorted(h.allocations.items())])]
+        arguments += [*p.holds.holds.arguments([_hold_row(h) for h in holds]),
+                      *p.holds.allocations.arguments([AllocationRow(h.hold_id, g, left) for h in holds
+                                                      for g, left in sorted(h.allocations.items())])]
     elif book.changed_holds:
         raise ValueError("a warm write writes no holds: a batch that changes one takes the locked path")
     return [
