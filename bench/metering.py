@@ -29,7 +29,6 @@ from bench import metering_env as env
 from bench.metering_phases import ALL_PHASES, PHASES, SCALE_OUT, Options, Run, console, measure
 from bench.metering_report import Report
 from bench.results import RESULTS_DIR, append, code_version
-from services.kit.event_loop import loop_named
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = RESULTS_DIR / "metering-results.md"
@@ -106,7 +105,7 @@ def describe(options: Options) -> str:
     return (f"{options.seconds:g} s per phase after {options.warmup:g} s warm-up; phases "
             f"{','.join(p for p in ALL_PHASES if p in options.phases)}; {options.client_procs} client "
             f"process(es); {options.batch_callers} batch callers, {options.batch:,} events per batch; "
-            f"event loop of server and echo: {loop_named(os.environ, 'METERING_EVENT_LOOP')}"
+            f"event loop of server and echo: {env.server_loop()}"
             + ("; server: " + " ".join(options.server_cmd) if options.server_cmd else ""))
 
 

@@ -188,8 +188,13 @@ def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = N
     return ServerProcess("metering", argv, addr, log_dir, grpc_serving(addr), env)
 
 
+def server_loop() -> str:
+    """The event loop `metering serve` takes from this environment."""
+    return loop_named(os.environ, "METERING_EVENT_LOOP")
+
+
 def echo_server(log_dir: Path) -> ServerProcess:
-    """The grpc echo server, on the event loop `metering serve` takes from this environment."""
+    """The grpc echo server, on the metering server's event loop."""
     addr = free_addr()
-    argv = [sys.executable, "-m", "bench.grpc_echo", addr, loop_named(os.environ, "METERING_EVENT_LOOP")]
+    argv = [sys.executable, "-m", "bench.grpc_echo", addr, server_loop()]
     return ServerProcess("echo", argv, addr, log_dir, tcp_accepts(addr))
