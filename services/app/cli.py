@@ -41,13 +41,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Runs the coroutine on the event loop METERING_EVENT_LOOP names; configuration and connection
     problems end in one line, not a traceback."""
     try:
-        try:
-            loop = event_loop.loop_named(os.environ, "METERING_EVENT_LOOP")
-        except ConfigError:
-            coro.close()
-            raise
-        return event_loop.run(coro, loop)
+        return event_loop.run(coro, event_loop.loop_named(os.environ, "METERING_EVENT_LOOP"))
     except ConfigError as error:
+        coro.close()  # not started when the loop's own setting is wrong; a no-op once it ran
         typer.echo(f"metering: configuration error: {error}", err=True)
         raise typer.Exit(2) from None
     except (OSError, ConnectionError) as error:
