@@ -23,6 +23,11 @@ class ServerConfig:
     pool_max_size: int = 10
     """Upper bound of connections per process (`METERING_DB_POOL_MAX`)."""
 
+    batch_wait_seconds: float = 0.02
+    """While the server is CPU-bound, how long an organization's next batch of credit calls may
+    wait for as many calls as its last batch took (`METERING_BATCH_WAIT_SECONDS`); 0: batches
+    never wait. A server with CPU to spare never waits."""
+
     hold_sweep_seconds: float = 5.0
     """How often expired holds are looked for and released (`METERING_HOLD_SWEEP_SECONDS`)."""
 
@@ -105,6 +110,8 @@ class ServerConfig:
             grpc_addr=env.get("METERING_GRPC_ADDR", cls.grpc_addr),
             pool_min_size=whole_number(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
             pool_max_size=whole_number(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
+            batch_wait_seconds=seconds(env, "METERING_BATCH_WAIT_SECONDS", cls.batch_wait_seconds,
+                                       zero_allowed=True),
             hold_sweep_seconds=seconds(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
             smtp_host=env.get("METERING_SMTP_HOST") or None,
             smtp_port=whole_number(env, "METERING_SMTP_PORT", cls.smtp_port),

@@ -68,7 +68,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     if pool is None:
         return  # stopped before the database came back
     try:
-        metering = Metering(pool)
+        metering = Metering(pool, config.batch_wait_seconds)
         keys = KeyRing(pool)
         reporting = Reporting(pool, keys, config)
         replicas = (Replicas(pool, config.peer_addr, config.peer_heartbeat_seconds)

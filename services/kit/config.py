@@ -45,8 +45,9 @@ def whole_number_within(env: Mapping[str, str], name: str, default: int, low: in
     return int(raw)
 
 
-def seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A positive number of seconds, e.g. a period or a timeout."""
+def seconds(env: Mapping[str, str], name: str, default: float, zero_allowed: bool = False) -> float:
+    """A positive number of seconds, e.g. a period or a timeout; with `zero_allowed`, 0 too
+    (e.g. a wait that 0 turns off)."""
     raw = env.get(name, "")
     if raw == "":
         return default
@@ -54,7 +55,9 @@ def seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not value > 0:
+    if zero_allowed and not value >= 0:
+        raise ConfigError(f"{name} must be 0 or more")
+    if not zero_allowed and not value > 0:
         raise ConfigError(f"{name} must be positive")
     return value
 

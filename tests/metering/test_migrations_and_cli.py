@@ -110,6 +110,11 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
             "METERING_PEER_ADDR must be host:port",
         ),
         (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_BATCH_WAIT_SECONDS": "-0.1"},
+            "METERING_BATCH_WAIT_SECONDS must be 0 or more",
+        ),
+        (
             {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_EVENT_LOOP": "tokio"},
             "METERING_EVENT_LOOP must be one of uvloop, asyncio, got 'tokio'",
         ),

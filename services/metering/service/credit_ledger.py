@@ -6,7 +6,9 @@ applies the new operations in arrival order on the organization's CreditBook, wr
 row in one statement and commits once. Across replicas the row lock serializes batches, so
 PostgreSQL still decides: no organization is overdrawn however many processes race. A batch of
 plain deductions after a committed batch is applied to the book that batch left, in one statement
-that writes only while that book is still the organization's (see warm_books).
+that writes only while that book is still the organization's (see warm_books). While the process
+is CPU-bound, a batch first waits, for a bounded time, for as many calls as the last one took
+(see batch_gathering).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,6 +27,7 @@ from typing import Any
 import asyncpg
 
 from services.kit.errors import FieldError, NotFoundError
+from services.kit.thread_load import ThreadLoad
 from services.metering.domain.alerts import QuotaLimits, Severity, alerts_called_for
 from services.metering.domain.credits import (
     CreditBook,
@@ -49,6 +53,7 @@ from services.metering.domain.sessions import (
     tokens_of,
 )
 from services.metering.domain.usage_limits import MeterCounter
+from services.metering.service.batch_gathering import BatchGathering
 from services.metering.service.organizations import unknown_organization
 from services.metering.service.warm_books import WarmBook, WarmBooks, warm_book
 from services.metering.store import alerts, quota_limits
@@ -75,7 +80,10 @@ class _Pending:
 class CreditLedger:
     """Per-process front of the credit ledger; one instance per server process."""
 
-    def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 1) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 1,
+                 batch_wait: float = 0.02, load: Callable[[], float] | None = None) -> None:
+        """`batch_wait`: how long a batch may wait for more calls while the process is CPU-bound
+        (0: never); `load`: the event loop thread's load (kit.thread_load), measured unless given."""
         self._pool = pool
         self._max_batch = max_batch
         # One batch per organization at a time: the server is CPU-bound long before PostgreSQL
@@ -85,6 +93,7 @@ class CreditLedger:
         self._queues: dict[str, list[_Pending]] = defaultdict(list)
         self._draining: dict[str, int] = defaultdict(int)
         self._warm_books = WarmBooks()
+        self._gathering = BatchGathering(batch_wait, load or ThreadLoad().share)
 
     async def deduct(self, org_id: str, op: DeductOp) -> Deduction:
         result: Deduction = await self._submit(org_id, op)
@@ -112,7 +121,9 @@ class CreditLedger:
 
     async def _submit(self, org_id: str, op: Operation | SessionOp | None) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queues[org_id].append(_Pending(op, future))
+        queue = self._queues[org_id]
+        queue.append(_Pending(op, future))
+        self._gathering.queued(org_id, len(queue))
         if self._draining[org_id] < self._batches_in_flight:
             self._draining[org_id] += 1
             asyncio.get_running_loop().create_task(self._drain(org_id))
@@ -120,8 +131,12 @@ class CreditLedger:
 
     async def _drain(self, org_id: str) -> None:
         try:
-            while queue := self._queues.get(org_id):
+            while self._queues.get(org_id):
+                await self._gathering.wait(org_id, len(self._queues[org_id]))
+                if not (queue := self._queues.get(org_id)):
+                    continue  # another batch in flight took them
                 batch, self._queues[org_id] = queue[: self._max_batch], queue[self._max_batch :]
+                self._gathering.took(org_id, len(batch))
                 try:
                     await self._apply(org_id, batch)
                 except Exception as error:

@@ -32,11 +32,11 @@ from services.metering.store.usage import NewEvent, StoredEvent
 
 
 class Metering:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, batch_wait: float = 0.02) -> None:
         self.pool = pool
         self.catalogue = Catalogue(pool)
         self.recorder = UsageRecorder(pool)
-        self.ledger = CreditLedger(pool)
+        self.ledger = CreditLedger(pool, batch_wait=batch_wait)
         self.sessions = DeductionSessions(self.ledger, pool)
 
     async def record_usage(self, org_id: str, events: list[NewEvent | FieldError],

@@ -1,0 +1,81 @@
+"""Gathering a batch under load: while the server process is CPU-bound, an organization's next
+batch of credit calls waits, for a bounded time, until as many calls have queued as its last
+batch took.
+
+Group commit takes whatever queued while the previous batch ran. In a CPU-bound process that is
+a handful of calls, however many callers wait: the rest are still being read off the
+connections, and the batch starts before they reach the queue. Each batch has a cost of its own
+(the statement, the credit book, the commit), and a CPU-bound process pays it for every
+handful. Waiting for as many calls as the last batch took, which is how many callers it just
+answered, lets one transaction take them together, so that cost is shared by many calls, and
+the process answers more calls per second and each of them sooner.
+
+A process with CPU to spare never waits: its next batch may as well start at once, and a wait
+would only add to the calls' latency. Nor does a batch wait when the last one took a single
+call, so one caller at a time never waits. The last batch's size is remembered for a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+# The share of wall time the event loop's thread ran or waited to run (kit.thread_load) from
+# which the process counts as CPU-bound; measured on 2 cores, it read 0.75 at 4 callers in a
+# closed loop and 0.98 at 32, where the server could not answer more.
+SATURATED = 0.8
+# How long an organization's last batch size is remembered.
+MEMORY_SECONDS = 1.0
+# Organizations whose last batch size is remembered, at most.
+CAPACITY = 10_000
+
+
+class BatchGathering:
+    """The batch sizes and waits of one process's credit ledger."""
+
+    def __init__(self, max_wait: float, load: Callable[[], float]) -> None:
+        self._max_wait = max_wait
+        self._load = load
+        self._last: dict[str, tuple[int, float]] = {}  # org -> (size of its last batch, when)
+        self._waiting: dict[str, tuple[int, asyncio.Future[None]]] = {}  # org -> (target, wake)
+
+    async def wait(self, org_id: str, queued: int) -> None:
+        """Returns once the organization's next batch may start, `queued` calls being queued."""
+        target = self._target(org_id)
+        if (queued >= target or self._max_wait <= 0 or org_id in self._waiting
+                or self._load() < SATURATED):
+            return
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[None] = loop.create_future()
+        self._waiting[org_id] = (target, wake)
+        timer = loop.call_later(self._max_wait, _set, wake)
+        try:
+            await wake
+        finally:
+            timer.cancel()
+            del self._waiting[org_id]
+
+    def queued(self, org_id: str, queued: int) -> None:
+        """A call joined the organization's queue, which now holds `queued`."""
+        waiting = self._waiting.get(org_id)
+        if waiting is not None and queued >= waiting[0]:
+            _set(waiting[1])
+
+    def took(self, org_id: str, size: int) -> None:
+        """A batch of `size` calls starts."""
+        if size <= 1:
+            self._last.pop(org_id, None)
+            return
+        if len(self._last) >= CAPACITY and org_id not in self._last:
+            self._last.clear()
+        self._last[org_id] = (size, time.monotonic())
+
+    def _target(self, org_id: str) -> int:
+        size, at = self._last.get(org_id, (1, 0.0))
+        return size if time.monotonic() - at < MEMORY_SECONDS else 1
+
+
+def _set(wake: asyncio.Future[None]) -> None:
+    if not wake.done():
+        wake.set_result(None)
