@@ -105,7 +105,8 @@ def describe(options: Options) -> str:
     return (f"{options.seconds:g} s per phase after {options.warmup:g} s warm-up; phases "
             f"{','.join(p for p in ALL_PHASES if p in options.phases)}; {options.client_procs} client "
             f"process(es); {options.batch_callers} batch callers, {options.batch:,} events per batch; "
-            f"event loop of server and echo: {env.server_loop()}"
+            f"event loop of server and echo: {env.server_loop()}; "
+            f"batch wait under load (METERING_BATCH_WAIT_SECONDS): {env.server_batch_wait():g} s"
             + ("; server: " + " ".join(options.server_cmd) if options.server_cmd else ""))
 
 

@@ -15,6 +15,8 @@ import asyncpg
 
 from devstack.ports import free_addr
 from devstack.supervised import Probe, Supervised, grpc_serving, status_kb, tcp_accepts
+from services.app.config import ServerConfig
+from services.kit.config import seconds
 from services.kit.event_loop import loop_named
 from services.metering.domain.credits import DeductOp
 from services.metering.service.credit_ledger import CreditLedger
@@ -191,6 +193,12 @@ def metering_server(database_url: str, log_dir: Path, argv: list[str] | None = N
 def server_loop() -> str:
     """The event loop `metering serve` takes from this environment."""
     return loop_named(os.environ, "METERING_EVENT_LOOP")
+
+
+def server_batch_wait() -> float:
+    """How long `metering serve` lets a batch of credit calls wait under load, from this environment."""
+    return seconds(os.environ, "METERING_BATCH_WAIT_SECONDS", ServerConfig.batch_wait_seconds,
+                   zero_allowed=True)
 
 
 def echo_server(log_dir: Path) -> ServerProcess:
