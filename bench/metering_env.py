@@ -15,8 +15,7 @@ import asyncpg
 
 from devstack.ports import free_addr
 from devstack.supervised import Probe, Supervised, grpc_serving, status_kb, tcp_accepts
-from services.app.config import ServerConfig
-from services.kit.config import seconds
+from services.app.config import read_batch_wait
 from services.kit.event_loop import loop_named
 from services.metering.domain.credits import DeductOp
 from services.metering.service.credit_ledger import CreditLedger
@@ -197,8 +196,7 @@ def server_loop() -> str:
 
 def server_batch_wait() -> float:
     """How long `metering serve` lets a batch of credit calls wait under load, from this environment."""
-    return seconds(os.environ, "METERING_BATCH_WAIT_SECONDS", ServerConfig.batch_wait_seconds,
-                   zero_allowed=True)
+    return read_batch_wait(os.environ)
 
 
 def echo_server(log_dir: Path) -> ServerProcess:

@@ -7,6 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.kit.config import ConfigError, database_url, is_host_port, seconds, whole_number
+from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS
+
+
+def read_batch_wait(env: Mapping[str, str]) -> float:
+    """`METERING_BATCH_WAIT_SECONDS`, for the server and for whatever describes its settings."""
+    return seconds(env, "METERING_BATCH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, zero_allowed=True)
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,7 @@ class ServerConfig:
     pool_max_size: int = 10
     """Upper bound of connections per process (`METERING_DB_POOL_MAX`)."""
 
-    batch_wait_seconds: float = 0.02
+    batch_wait_seconds: float = DEFAULT_WAIT_SECONDS
     """While the server is CPU-bound, how long an organization's next batch of credit calls may
     wait for as many calls as its last batch took (`METERING_BATCH_WAIT_SECONDS`); 0: batches
     never wait. A server with CPU to spare never waits."""
@@ -110,8 +116,7 @@ class ServerConfig:
             grpc_addr=env.get("METERING_GRPC_ADDR", cls.grpc_addr),
             pool_min_size=whole_number(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
             pool_max_size=whole_number(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
-            batch_wait_seconds=seconds(env, "METERING_BATCH_WAIT_SECONDS", cls.batch_wait_seconds,
-                                       zero_allowed=True),
+            batch_wait_seconds=read_batch_wait(env),
             hold_sweep_seconds=seconds(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
             smtp_host=env.get("METERING_SMTP_HOST") or None,
             smtp_port=whole_number(env, "METERING_SMTP_PORT", cls.smtp_port),

@@ -25,6 +25,9 @@ from collections.abc import Callable
 # which the process counts as CPU-bound; measured on 2 cores, it read 0.75 at 4 callers in a
 # closed loop and 0.98 at 32, where the server could not answer more.
 SATURATED = 0.8
+# The default bound of a wait (METERING_BATCH_WAIT_SECONDS): under load, about the time the
+# server needs to read the next 25-30 calls on 2 cores.
+DEFAULT_WAIT_SECONDS = 0.02
 # How long an organization's last batch size is remembered.
 MEMORY_SECONDS = 1.0
 # Organizations whose last batch size is remembered, at most.

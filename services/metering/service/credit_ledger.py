@@ -53,7 +53,7 @@ from services.metering.domain.sessions import (
     tokens_of,
 )
 from services.metering.domain.usage_limits import MeterCounter
-from services.metering.service.batch_gathering import BatchGathering
+from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS, BatchGathering
 from services.metering.service.organizations import unknown_organization
 from services.metering.service.warm_books import WarmBook, WarmBooks, warm_book
 from services.metering.store import alerts, quota_limits
@@ -81,7 +81,7 @@ class CreditLedger:
     """Per-process front of the credit ledger; one instance per server process."""
 
     def __init__(self, pool: asyncpg.Pool, max_batch: int = 512, batches_in_flight: int = 1,
-                 batch_wait: float = 0.02, load: Callable[[], float] | None = None) -> None:
+                 batch_wait: float = DEFAULT_WAIT_SECONDS, load: Callable[[], float] | None = None) -> None:
         """`batch_wait`: how long a batch may wait for more calls while the process is CPU-bound
         (0: never); `load`: the event loop thread's load (kit.thread_load), measured unless given."""
         self._pool = pool

@@ -20,6 +20,7 @@ from services.metering.domain.credits import (
     Unit,
 )
 from services.metering.domain.readings import Usage
+from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
 from services.metering.service.organizations import unknown_organization
@@ -32,7 +33,7 @@ from services.metering.store.usage import NewEvent, StoredEvent
 
 
 class Metering:
-    def __init__(self, pool: asyncpg.Pool, batch_wait: float = 0.02) -> None:
+    def __init__(self, pool: asyncpg.Pool, batch_wait: float = DEFAULT_WAIT_SECONDS) -> None:
         self.pool = pool
         self.catalogue = Catalogue(pool)
         self.recorder = UsageRecorder(pool)
