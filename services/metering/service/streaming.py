@@ -121,9 +121,10 @@ class Session:
         self._price: tuple[LlmPrice, Decimal | None] | None = None
         self._settlement: asyncio.Task[Deduction] | None = None
 
-    async def charge(self, cost: Cost, field: str) -> ChunkAnswer:
-        """Grants the chunk against the hold (extending it when it does not fit) or refuses it."""
-        amount, usage = await self._priced(cost, field)
+    async def charge(self, cost: Cost) -> ChunkAnswer:
+        """Grants the chunk against the hold (extending it when it does not fit) or refuses it.
+        A FieldError names the field within the chunk (`tokens.model`)."""
+        amount, usage = (cost, None) if isinstance(cost, Decimal) else await self._priced(cost)
         shortfall = self.tally.shortfall(amount)
         if shortfall > 0 or self._renewal_due():
             extension = await self._extend(shortfall)
@@ -172,12 +173,9 @@ class Session:
         self.tally.extended(extension)
         return extension
 
-    async def _priced(self, cost: Cost, field: str) -> tuple[Decimal, LlmUsage | None]:
-        if not isinstance(cost, LlmUsage):
-            return cost, None
+    async def _priced(self, cost: LlmUsage) -> tuple[Decimal, LlmUsage]:
         if self.tally.model is not None and cost.model != self.tally.model:
-            raise FieldError(f"{field}.tokens.model",
-                             f"differs from the session's model {self.tally.model!r}")
+            raise FieldError("tokens.model", f"differs from the session's model {self.tally.model!r}")
         if self._price is None or self._price[0].model != cost.model:
             # The price and credit rate in force when the session opened, read once per session.
             opened = self.reservation.hold.created_at
@@ -185,9 +183,6 @@ class Session:
                 price = (await ledger_store.prices_at(conn, [cost.model], opened)).get(cost.model)
                 rate = await ledger_store.credit_rate_at(conn, opened)
             if price is None:
-                raise NotFoundError(f"{field}.tokens.model", f"no price for model {cost.model!r}")
+                raise NotFoundError("tokens.model", f"no price for model {cost.model!r}")
             self._price = (price, rate)
-        try:
-            return token_cost(cost, self.tally.unit, *self._price), cost
-        except FieldError as error:
-            raise type(error)(f"{field}.{error.field}", error.reason) from None
+        return token_cost(cost, self.tally.unit, *self._price), cost

@@ -10,11 +10,12 @@ registered on the server directly and stay open.
 from __future__ import annotations
 
 import hmac
+import inspect
 import itertools
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -25,6 +26,7 @@ from services.kit.observability.logs import REQUEST_ID
 from services.metering.domain.access_rules import RULES, Rule
 from services.metering.service.instruments import RPC_DURATION, RPC_REQUESTS
 from services.metering.store.api_keys import KeyRing
+from services.metering.transport.request_stream import EOF, RequestStream
 
 if TYPE_CHECKING:
     Handler = grpc.RpcMethodHandler[Any, Any]
@@ -118,27 +120,30 @@ def guard(method: str, handler: Handler, keys: KeyRing, peer_token: str = "") ->
 
 def guard_stream(method: str, handler: Handler, keys: KeyRing) -> Handler:
     """A bidirectional stream behind the same checks, made on its first message (which names
-    the org_id); the metrics time the whole stream."""
+    the org_id); the metrics time the whole stream. The handler reads and writes with grpc's
+    reader API: it gets the requests as a RequestStream, the first one included."""
     inner: Any = handler.stream_stream
+    if not inspect.iscoroutinefunction(inner):
+        raise TypeError(f"{method}: a streaming handler reads and writes through its context "
+                        "(a coroutine taking a RequestStream), not as a generator")
     rule = RULES.get(method)
     metrics = _Metrics(method)
 
-    async def call(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
+    async def call(_: Any, context: Context) -> None:
         started = time.perf_counter()
         token, request_id = _headers(context.invocation_metadata())
         REQUEST_ID.set(request_id)
         code = grpc.StatusCode.UNKNOWN
         try:
-            first = await anext(requests, None)
-            if first is None:
+            first = await context.read()
+            if first is EOF:
                 code = grpc.StatusCode.OK
                 return
             try:
                 CALLER.set(await _admit(keys, method, rule, token, first))
             except Refused as refusal:
                 await context.abort(refusal.code, refusal.message)
-            async for response in inner(_starting_with(first, requests), context):
-                yield response
+            await inner(RequestStream(context, first), context)
             code = context.code() or grpc.StatusCode.OK
         except BaseException:
             code = context.code() or grpc.StatusCode.CANCELLED
@@ -150,12 +155,6 @@ def guard_stream(method: str, handler: Handler, keys: KeyRing) -> Handler:
         call, request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
-
-
-async def _starting_with(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    yield first
-    async for message in rest:
-        yield message
 
 
 async def _admit(keys: KeyRing, method: str, rule: Rule | None, token: str | None,

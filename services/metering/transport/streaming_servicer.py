@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -32,22 +31,21 @@ from services.metering.service.streaming import (
 )
 from services.metering.transport import streaming_requests
 from services.metering.transport.credit_messages import DENIALS, UNITS, balance_message
+from services.metering.transport.request_stream import IdleBound, RequestStream
 
 Context = grpc.aio.ServicerContext[Any, Any]
-Messages = AsyncIterator[pb.DeductSessionRequest]
-Answers = AsyncIterator[pb.DeductSessionResponse]
 log = logging.getLogger(__name__)
 
 
 class DeductSessionServicer:
-    """The DeductSession method of MeteringService (mixed into its servicer)."""
+    """The DeductSession method of MeteringService (mixed into its servicer). It reads and
+    writes with grpc's reader API (see request_stream); the guard hands it the requests."""
 
     metering: Metering
 
-    async def DeductSession(self, messages: Messages, context: Context) -> Answers:
+    async def DeductSession(self, requests: RequestStream, context: Context) -> None:
         try:
-            async for answer in _session(self.metering.sessions, messages, context):
-                yield answer
+            await _session(self.metering.sessions, requests, context)
         except FieldError as error:
             await abort_with_field_error(context, error)
         except SessionBusyError as error:
@@ -66,68 +64,64 @@ class DeductSessionServicer:
                                 "internal error; open the session again with the same key")
 
 
-async def _session(sessions: DeductionSessions, messages: Messages, context: Context) -> Answers:
-    first = await anext(messages, None)
+async def _session(sessions: DeductionSessions, requests: RequestStream, context: Context) -> None:
+    first = await requests.next()
     if first is None:
         return
     org = inputs.org_id(first.org_id)
     opened = await sessions.open(org, streaming_requests.opening(first))
     if isinstance(opened, Deduction):
-        yield pb.DeductSessionResponse(settled=_settled(opened))
+        await context.write(pb.DeductSessionResponse(settled=_settled(opened)))
         return
     if isinstance(opened, Reservation):
-        yield pb.DeductSessionResponse(opened=_opened(opened))
+        await context.write(pb.DeductSessionResponse(opened=_opened(opened)))
         return
     # Whatever ends the call (a client gone, a cancelled handler) starts the settlement.
     context.add_done_callback(lambda _: _start(opened))  # type: ignore[arg-type]  # grpc-stubs: a class
-    yield pb.DeductSessionResponse(opened=_opened(opened.reservation))
     try:
-        async for answer in _chunks(opened, messages, org):
-            yield pb.DeductSessionResponse(chunk=answer)
+        await context.write(pb.DeductSessionResponse(opened=_opened(opened.reservation)))
+        await _chunks(opened, requests, org, context)
     except BaseException:
         await asyncio.shield(opened.settle())
         raise
     # Shielded: a client that cancels ends its request stream first, then cancels this handler,
     # which must not cancel the settlement with it.
-    yield pb.DeductSessionResponse(settled=_settled(await asyncio.shield(opened.settle())))
+    await context.write(pb.DeductSessionResponse(settled=_settled(await asyncio.shield(opened.settle()))))
 
 
-async def _chunks(session: Session, messages: Messages,
-                  org: str) -> AsyncIterator[pb.DeductSessionChunkResult]:
-    silence = asyncio.timeout(None)
+async def _chunks(session: Session, requests: RequestStream, org: str, context: Context) -> None:
+    """Answers each chunk until the client closes the session or goes quiet for its idle bound."""
+    silence = IdleBound(session.opening.idle_timeout.total_seconds())
     try:
         async with silence:
-            async for answer in _answers(session, messages, org, silence):
-                yield answer
+            index = 0
+            while (message := await silence.read(requests)) is not None:
+                if _closes(message, org, index):
+                    return
+                cost = streaming_requests.chunk(message.chunk, index)
+                try:
+                    answer = await session.charge(cost)
+                except FieldError as error:
+                    raise streaming_requests.within(error, streaming_requests.chunk_field(index)) from None
+                await context.write(pb.DeductSessionResponse(chunk=_chunk(answer)))
+                index += 1
     except TimeoutError:
         if not silence.expired():
             raise
         # The client went quiet: settle what it sent.
 
 
-async def _answers(session: Session, messages: Messages, org: str,
-                   silence: asyncio.Timeout) -> AsyncIterator[pb.DeductSessionChunkResult]:
-    loop = asyncio.get_running_loop()
-    idle = session.opening.idle_timeout.total_seconds()
-    index = 0
-    while True:
-        # One deadline re-armed around each read (a new timeout per read costs several times more).
-        silence.reschedule(loop.time() + idle)
-        message = await anext(messages, None)
-        silence.reschedule(None)
-        if message is None:
-            return
-        streaming_requests.same_org(message, org)
-        step = message.WhichOneof("step")
-        if step == "close":
-            return
-        if step == "open":
-            raise FieldError("open", "a session opens once, with its first message")
-        if step != "chunk":
-            raise FieldError(streaming_requests.chunk_field(index), "set chunk or close")
-        cost = streaming_requests.chunk(message.chunk, index)
-        yield _chunk(await session.charge(cost, streaming_requests.chunk_field(index)))
-        index += 1
+def _closes(message: pb.DeductSessionRequest, org: str, index: int) -> bool:
+    """Whether the message closes the session; raises FieldError for one that is not a chunk."""
+    streaming_requests.same_org(message, org)
+    step = message.WhichOneof("step")
+    if step == "close":
+        return True
+    if step == "open":
+        raise FieldError("open", "a session opens once, with its first message")
+    if step != "chunk":
+        raise FieldError(streaming_requests.chunk_field(index), "set chunk or close")
+    return False
 
 
 def _start(session: Session) -> None:
