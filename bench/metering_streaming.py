@@ -183,6 +183,11 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
     return rows
 
 
+# A streamed chunk must cost far less than a unary Deduct: at the same callers, a server process
+# answers at least this many chunks for each Deduct.
+CHUNKS_PER_DEDUCT_TARGET = 3.0
+
+
 def _report(args: argparse.Namespace, results: dict[str, LoadResult], drop: Decimal, settled: Decimal,
             rss: float) -> list[str]:
     table = Table(title=f"{args.callers} callers, one organization, sessions of {args.chunks} chunks")
@@ -197,8 +202,10 @@ def _report(args: argparse.Namespace, results: dict[str, LoadResult], drop: Deci
     echo = results["grpc echo stream message"]
     granted = unary.granted + chunk.granted
     exact = drop == granted == settled and not unary.errors and not chunk.errors
+    ratio = chunk.rate / unary.rate
     return [
-        f"chunks per second / Deducts per second: {chunk.rate / unary.rate:.2f}x; "
+        f"chunks per second / Deducts per second: {ratio:.2f}x (target >= {CHUNKS_PER_DEDUCT_TARGET:g}x: "
+        f"{'met' if ratio >= CHUNKS_PER_DEDUCT_TARGET else 'NOT met'}); "
         f"server CPU per Deduct / per chunk: {unary.server_us_per_item / chunk.server_us_per_item:.1f}x; "
         f"chunks per second / echo stream messages per second: {chunk.rate / echo.rate:.2f}x",
         f"exactness {'PASS' if exact else 'FAIL'}: balance drop {drop:,}, granted to clients {granted:,} "
