@@ -149,11 +149,16 @@ class Script:
         return moment
 
 
+# The month starts at least this long before midnight UTC, or waits for the next day.
+MIDNIGHT_MARGIN = timedelta(minutes=15)
+
+
 async def wait_clear_of_midnight() -> datetime:
-    """Today's deductions must all fall on one UTC day: start at least 15 minutes before midnight."""
+    """Today's deductions must all fall on one UTC day: start at least MIDNIGHT_MARGIN before
+    midnight."""
     now = datetime.now(UTC)
     midnight = (now + DAY).replace(hour=0, minute=0, second=0, microsecond=0)
-    if midnight - now < timedelta(minutes=15):
+    if midnight - now < MIDNIGHT_MARGIN:
         await asyncio.sleep((midnight - now).total_seconds() + 1)
         now = datetime.now(UTC)
     return now

@@ -24,11 +24,13 @@ from services.kit.caller import Role
 from tests.billing.stripe_harness import names
 from tests.golden import figures as f
 from tests.golden.conftest import World
-from tests.golden.script import DAY, Org
+from tests.golden.script import DAY, MIDNIGHT_MARGIN, Org
 from tests.metering.clients import aio_channel
 from tests.reporting.test_http_api import get, post
 
-pytestmark = pytest.mark.timeout(300)
+# The first test also plays the month, which first waits past midnight UTC when it starts less
+# than MIDNIGHT_MARGIN before it.
+pytestmark = pytest.mark.timeout(300 + MIDNIGHT_MARGIN.total_seconds())
 D = Decimal
 OK, WARNING, CRITICAL, OVERAGE = (pb.QUOTA_STATE_OK, pb.QUOTA_STATE_WARNING, pb.QUOTA_STATE_CRITICAL,
                                   pb.QUOTA_STATE_OVERAGE)
