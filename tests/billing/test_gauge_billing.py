@@ -38,7 +38,9 @@ async def test_storage_readings_bill_their_peak_in_rollups_preview_and_stripe(
     stripe_key: str,
     tmp_path: Path,
 ) -> None:
-    day3, day2, day1 = TODAY - 3 * DAY, TODAY - 2 * DAY, TODAY - DAY
+    # The last day is two days back: the worker sends a day at 02:00 UTC the day after
+    # (BILLING_SYNC_HOUR), so yesterday is not due yet between midnight and then.
+    day3, day2, day1 = TODAY - 4 * DAY, TODAY - 3 * DAY, TODAY - 2 * DAY
     async with module_pool.acquire() as conn:
         org = await new_org(conn, anchor=TODAY - 20 * DAY, plan_id="professional")
         await insert_events(
