@@ -29,7 +29,7 @@ proto: install
 
 lint: install $(BUF)
 	$(VENV)/bin/ruff check services ratelimiter devstack tests bench proto
-	$(VENV)/bin/mypy services ratelimiter devstack
+	$(VENV)/bin/mypy services ratelimiter devstack bench
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) proto/generate.py --check
 	$(BUF) lint

@@ -60,7 +60,7 @@ class _EchoStreamCaller:
     """The transport ceiling of one chunk: a 64-byte message out and back on an open stream."""
 
     def __init__(self, channel: grpc.aio.Channel) -> None:
-        self.call: Any = channel.stream_stream(STREAM_PATH, None, None)()
+        self.call: Any = channel.stream_stream(STREAM_PATH, None, None)(None)  # requests written by hand
 
     async def __call__(self) -> tuple[int, Decimal | None]:
         await self.call.write(ECHO_PAYLOAD)

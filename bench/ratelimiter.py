@@ -88,7 +88,10 @@ async def load(name: str, op: Callable[[int], Awaitable[Any]], concurrency: int,
     await asyncio.gather(*(worker(started + seconds, True) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
     return Figure(name, len(latencies) * per_op / elapsed, pick(0.5), pick(0.99))
 
 
@@ -175,7 +178,7 @@ async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[in
     cmd = [sys.executable, "-m", "bench.grpc_echo", address]
     with process("echo server", cmd, dict(os.environ), workdir / "echo.log", tcp_accepts(address)):
         async with grpc.aio.insecure_channel(address) as channel:
-            echo = channel.unary_unary(PATH)
+            echo = channel.unary_unary(PATH, None, None)  # raw bytes both ways
 
             async def call(i: int) -> None:
                 await echo(payload)
@@ -218,8 +221,8 @@ async def sidecar_figures(url: str, prefix: str, seconds: float, workdir: Path
     cmd = [sys.executable, "-m", "ratelimiter", "serve"]
     with process("sidecar", cmd, env, workdir / "sidecar.log", grpc_serving(grpc_addr)):
         async with grpc.aio.insecure_channel(grpc_addr) as channel:
-            stub = pb_grpc.RateLimiterStub(channel)
-            rls = rls_pb2_grpc.RateLimitServiceStub(channel)
+            stub = pb_grpc.RateLimiterStub(channel)  # type: ignore[no-untyped-call]
+            rls = rls_pb2_grpc.RateLimitServiceStub(channel)  # type: ignore[no-untyped-call]
 
             async def check(i: int) -> None:
                 answer = await stub.Check(checks[i % KEYS])
