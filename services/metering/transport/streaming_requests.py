@@ -51,11 +51,10 @@ def _opening(m: pb.DeductSessionOpen) -> SessionOpening:
     return SessionOpening(key, expected, timedelta(seconds=ttl), timedelta(seconds=idle), attribution)
 
 
-def chunk(message: pb.DeductSessionChunk, index: int) -> Cost:
-    try:
-        return _cost(message, message.WhichOneof("cost"))
-    except FieldError as error:
-        raise within(error, chunk_field(index)) from None
+def chunk(message: pb.DeductSessionChunk) -> Cost:
+    """The chunk's cost; a FieldError names the field within the chunk (`amount`), which the
+    servicer places under `chunks[i]` together with what charging the chunk refuses."""
+    return _cost(message, message.WhichOneof("cost"))
 
 
 def chunk_field(index: int) -> str:

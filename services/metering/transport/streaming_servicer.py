@@ -98,9 +98,8 @@ async def _chunks(session: Session, requests: RequestStream, org: str, context: 
             while (message := await silence.read(requests)) is not None:
                 if _closes(message, org, index):
                     return
-                cost = streaming_requests.chunk(message.chunk, index)
                 try:
-                    answer = await session.charge(cost)
+                    answer = await session.charge(streaming_requests.chunk(message.chunk))
                 except FieldError as error:
                     raise streaming_requests.within(error, streaming_requests.chunk_field(index)) from None
                 await context.write(pb.DeductSessionResponse(chunk=_chunk(answer)))
