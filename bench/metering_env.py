@@ -33,6 +33,7 @@ HISTORY_ORG = "bench-history"
 @dataclass(frozen=True)
 class Orgs:
     hot: str  # every service Deduct and GetQuota; a large bonus grant so it never runs dry
+    hot_apart: str  # the scale-out bound's second server deducts from this one, as large, instead
     raw_hot: str  # the raw one-UPDATE-per-deduction baseline (it bypasses the ledger, so apart)
     usage: str  # RecordUsage, service and raw
     small: str  # the free plan's 500 credits only: exactness and no overdraft
@@ -67,14 +68,15 @@ async def drop_database(admin_dsn: str, name: str) -> None:
 async def seed(dsn: str) -> Orgs:
     """Applies the migrations (as `metering migrate` does) and creates the benchmark organizations."""
     await migrate(dsn)
-    orgs = Orgs(hot="bench-hot", raw_hot="bench-raw-hot", usage="bench-usage", small="bench-small")
+    orgs = Orgs(hot="bench-hot", hot_apart="bench-hot-apart", raw_hot="bench-raw-hot", usage="bench-usage",
+                small="bench-small")
     conn = await asyncpg.connect(dsn)
     try:
-        for org_id in (orgs.hot, orgs.raw_hot, orgs.usage, orgs.small):
+        for org_id in (orgs.hot, orgs.hot_apart, orgs.raw_hot, orgs.usage, orgs.small):
             await create_organization(conn, NewOrganization(org_id, org_id))
-        for org_id in (orgs.hot, orgs.raw_hot):
+        for org_id in (orgs.hot, orgs.hot_apart, orgs.raw_hot):
             await add_bonus_grant(conn, org_id, BIG_BONUS, "benchmark")
-        orgs.tokens.update(await _service_keys(conn, [orgs.hot, orgs.usage, orgs.small]))
+        orgs.tokens.update(await _service_keys(conn, [orgs.hot, orgs.hot_apart, orgs.usage, orgs.small]))
         await create_organization(conn, NewOrganization(HISTORY_ORG, HISTORY_ORG))
         await add_bonus_grant(conn, HISTORY_ORG, BIG_BONUS, "benchmark")
     finally:
@@ -106,25 +108,28 @@ async def _service_keys(conn: asyncpg.Connection, org_ids: list[str]) -> dict[st
     return {org_id: (await create_api_key(conn, org_id, Role.SERVICE, "benchmark"))[1] for org_id in org_ids}
 
 
-async def available(dsn: str, org_id: str) -> Decimal:
+async def available(dsn: str, *org_ids: str) -> Decimal:
+    """The credits the organizations hold together."""
     conn = await asyncpg.connect(dsn)
     try:
         value: Decimal = await conn.fetchval(
-            "SELECT monthly_remaining + bonus_remaining FROM balances WHERE org_id = $1", org_id)
+            "SELECT sum(monthly_remaining + bonus_remaining) FROM balances WHERE org_id = ANY($1::text[])",
+            list(org_ids))
         return value
     finally:
         await conn.close()
 
 
-async def ledger_totals(dsn: str, org_id: str) -> tuple[Decimal, int]:
-    """Credits taken by `deduct` ledger entries, and the number of granted deductions stored."""
+async def ledger_totals(dsn: str, *org_ids: str) -> tuple[Decimal, int]:
+    """Credits taken by `deduct` ledger entries, and the number of granted deductions stored, of
+    the organizations together."""
     conn = await asyncpg.connect(dsn)
     try:
         taken: Decimal = await conn.fetchval(
-            "SELECT coalesce(-sum(amount), 0) FROM ledger_entries WHERE org_id = $1 AND kind = 'deduct'",
-            org_id)
+            "SELECT coalesce(-sum(amount), 0) FROM ledger_entries "
+            "WHERE org_id = ANY($1::text[]) AND kind = 'deduct'", list(org_ids))
         granted: int = await conn.fetchval(
-            "SELECT count(*) FROM deductions WHERE org_id = $1 AND granted", org_id)
+            "SELECT count(*) FROM deductions WHERE org_id = ANY($1::text[]) AND granted", list(org_ids))
         return taken, granted
     finally:
         await conn.close()

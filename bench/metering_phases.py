@@ -17,7 +17,7 @@ from bench import metering_env as env
 from bench import metering_raw as raw
 from bench.metering_cpu import CpuMeter
 from bench.metering_load import LoadResult, LoadSpec, run_grpc_load
-from bench.metering_report import Check, Report
+from bench.metering_report import APART, Check, Report
 
 PHASES = ("raw", "echo", "usage", "deduct")
 # Opt-in: K server processes (and K client processes) on one hot organization, K = 1 and 2.
@@ -49,17 +49,21 @@ class Run:
     echo: env.ServerProcess
     log_dir: Path
 
-    async def grpc(self, label: str, kind: str, addr: str | list[str], callers: int, org_id: str = "",
-                   amount: str = "1", servers: list[env.ServerProcess] | None = None) -> LoadResult:
+    async def grpc(self, label: str, kind: str, addr: str | list[str], callers: int,
+                   org_id: str | list[str] = "", amount: str = "1",
+                   servers: list[env.ServerProcess] | None = None) -> LoadResult:
         """One phase from the client worker processes, `callers` coroutines spread over them; with
-        several addresses, client process i calls address i (one client process per server)."""
+        several addresses, client process i calls address i (one client process per server), and
+        with several organizations, organization i."""
         o = self.options
         addrs = [addr] if isinstance(addr, str) else addr
+        org_ids = [org_id] if isinstance(org_id, str) else org_id
         procs = len(addrs) if len(addrs) > 1 else min(o.client_procs, callers)
-        base = LoadSpec(kind, addrs[0], 0, o.warmup, o.seconds, f"{kind}-{secrets.token_hex(3)}", org_id,
-                        amount, o.batch, self.orgs.tokens.get(org_id, ""))
-        specs = [(replace(base, callers=callers // procs + (i < callers % procs), addr=addrs[i % len(addrs)]),
-                  i) for i in range(procs)]
+        base = LoadSpec(kind, addrs[0], 0, o.warmup, o.seconds, f"{kind}-{secrets.token_hex(3)}", "",
+                        amount, o.batch)
+        specs = [(replace(base, callers=callers // procs + (i < callers % procs), addr=addrs[i % len(addrs)],
+                          org_id=(org := org_ids[i % len(org_ids)]), token=self.orgs.tokens.get(org, "")), i)
+                 for i in range(procs)]
         await env.analyze(self.dsn)
         meter = await self._cpu_meter(servers).start()
         parts = await asyncio.to_thread(self.pool.starmap, run_grpc_load, specs, 1)
@@ -142,27 +146,30 @@ async def _deductions(run: Run, report: Report) -> None:
 async def _scale_out(run: Run, report: Report) -> None:
     """Deduct on one hot organization from K = 1, then K = 2 server processes (one client process
     each), beside the naive one-UPDATE ceiling of the raw phase: two servers that each apply what
-    they receive, then two that route the organization's calls to its owner replica (started for
-    their phase only, so they take no CPU from the others)."""
+    they receive; the same two, each client process on an organization of its own (the bound:
+    no balance row shared); then two that route the organization's calls to its owner replica
+    (started for their phase only, so they take no CPU from the others)."""
     started = [await _start_server(run, "second")]
     try:
-        hot = run.orgs.hot
-        before = await env.available(run.dsn, hot)
-        ledger_before = await env.ledger_totals(run.dsn, hot)  # the deduct phase's come first
-        for label in ("1", "2", "2 routed"):
+        hot, both = run.orgs.hot, [run.orgs.hot, run.orgs.hot_apart]
+        before = await env.available(run.dsn, *both)
+        ledger_before = await env.ledger_totals(run.dsn, *both)  # the deduct phase's come first
+        for label in ("1", "2", APART, "2 routed"):
             if label == "2 routed":
                 token = secrets.token_hex(16)
                 started += [await _start_server(run, f"routed-{i}", token) for i in range(2)]
                 await asyncio.sleep(3 * ROUTED_HEARTBEAT_SECONDS)  # each has seen the other
-            servers = {"1": [run.metering], "2": [run.metering, started[0]], "2 routed": started[1:]}[label]
+            two = [run.metering, started[0]]
+            servers = {"1": [run.metering], "2": two, APART: two, "2 routed": started[1:]}[label]
             for callers in (32, 64):
                 result = await run.grpc(f"Deduct hot org, {label} server(s) ({callers} callers)", "deduct",
-                                        [s.addr for s in servers], callers, hot, servers=servers)
+                                        [s.addr for s in servers], callers, both if label == APART else hot,
+                                        servers=servers)
                 report.scale_out[(label, callers)] = result
                 report.per_commit[f"Deduct K={label} ({callers} callers)"] = await env.per_commit(
                     run.dsn, "deductions", hot, result.tag)
-        after = await env.available(run.dsn, hot)
-        check = await _exactness(run, hot, before, after, list(report.scale_out.values()), ledger_before)
+        after = await env.available(run.dsn, *both)
+        check = await _exactness(run, both, before, after, list(report.scale_out.values()), ledger_before)
         report.checks.append(replace(check, name=f"{check.name}, K=1 and K=2 servers"))
         report.peak_rss_mb = max([report.peak_rss_mb or 0.0, *(s.peak_rss_mb() for s in started)])
     finally:
@@ -191,13 +198,16 @@ async def _small_org(run: Run) -> Check:
                    detail=f"{check.detail}; left {after} (< 3), {result.denied:,} refused")
 
 
-async def _exactness(run: Run, org_id: str, before: Decimal, after: Decimal, results: list[LoadResult],
+async def _exactness(run: Run, org_ids: str | list[str], before: Decimal, after: Decimal,
+                     results: list[LoadResult],
                      ledger_before: tuple[Decimal, int] = (Decimal(0), 0)) -> Check:
+    """What the clients were granted against the organizations' balances and ledger, together."""
+    org_ids = [org_ids] if isinstance(org_ids, str) else org_ids
     granted = sum((r.granted for r in results), Decimal(0))
     errors = sum(r.errors for r in results)
-    taken, rows = await env.ledger_totals(run.dsn, org_id)
+    taken, rows = await env.ledger_totals(run.dsn, *org_ids)
     taken, rows = taken - ledger_before[0], rows - ledger_before[1]
     passed = errors == 0 and before - after == granted == taken
     detail = (f"granted to clients {granted:,}, balance drop {before - after:,}, "
               f"ledger {taken:,} in {rows:,} deductions, {errors} errors")
-    return Check(f"Deduct exactness, {org_id}", passed, detail)
+    return Check(f"Deduct exactness, {' and '.join(org_ids)}", passed, detail)
