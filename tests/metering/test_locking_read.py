@@ -99,9 +99,11 @@ async def test_a_key_applied_by_another_replica_during_the_wait_is_replayed_not_
 # version (which is what tells a batch its locking read saw an older book).
 BOOK_WRITE = re.compile(r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(credit_grants|holds|hold_allocations|"
                         r"deductions|ledger_entries)\b", re.IGNORECASE)
+SAME_STATEMENT = "updates balances in the same statement"
 BOOK_WRITERS = {
-    "services.metering.store.credit_books.WRITE_BOOK": "updates balances in the same statement",
-    "services.metering.store.credit_books.WRITE_WARM_BOOK": "updates balances in the same statement",
+    "services.metering.store.credit_books.WRITE_BOOK": SAME_STATEMENT,
+    "services.metering.store.credit_books.WRITE_WARM_BOOK": SAME_STATEMENT,
+    "services.metering.store.credit_books.WRITE_WARM_BOOK_WITH_HOLDS": SAME_STATEMENT,
     "services.metering.store.organizations.INSERT_BONUS_GRANT": "add_bonus_grant adds to the balance",
     "services.metering.store.organizations.INSERT_GRANT_ENTRY": "add_bonus_grant adds to the balance",
     "services.metering.store.periods.INSERT_PERIOD_GRANT": "a new organization's row, or a new period",

@@ -5,10 +5,10 @@ a time per organization takes the balance row FOR UPDATE, replays idempotency ke
 applies the new operations in arrival order on the organization's CreditBook, writes every ledger
 row in one statement and commits once. Across replicas the row lock serializes batches, so
 PostgreSQL still decides: no organization is overdrawn however many processes race. A batch of
-plain deductions after a committed batch is applied to the book that batch left, in one statement
-that writes only while that book is still the organization's (see warm_books). While the process
-is CPU-bound, a batch first waits, for a bounded time, for as many calls as the last one took
-(see batch_gathering).
+plain deductions or session steps after a committed batch is applied to the book that batch left,
+in one statement that writes only while that book is still the organization's (see warm_books).
+While the process is CPU-bound, a batch first waits, for a bounded time, for as many calls as the
+last one took (see batch_gathering).
 """
 
 from __future__ import annotations
@@ -178,10 +178,11 @@ class CreditLedger:
             return None
         book, stored = warm.book(now), dict[str, Deduction]()  # a key sent twice in the batch
         outcomes = [_apply_one(book, op, stored, {}, None) for op in ops]
-        if book.changed_holds or _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
+        if _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
             return None
+        opened = [h for h in sorted(book.changed_holds) if h not in warm.holds]
         try:
-            written = await save_warm_book(conn, org_id, book, warm.write)
+            written = await save_warm_book(conn, org_id, book, warm.write, opened)
         except asyncpg.UniqueViolationError:
             written = None
         except asyncpg.FeatureNotSupportedError as error:

@@ -1,13 +1,17 @@
-"""Warm books: a batch of plain deductions in one statement that commits on its own.
+"""Warm books: a batch of deductions, or of a session's steps, in one statement that commits on
+its own.
 
 After every batch it commits, a process keeps the organization's book as committed (its grants
-and balance figures, its terms, its active credit alerts) with the versions of the rows they were
-read from. A later batch of plain deductions (amounts, no hold) is applied to a copy of that book
-and written by one statement that checks, under the balance row lock, that those rows are still
-the versions the book came from (credit_books.save_warm_book). Every writer of the book updates
-the balance row, so the check fails, writes nothing, and the batch takes the locked path when
-another replica, an operator or a new period changed anything. PostgreSQL still decides; the warm
-book only saves the locking read and the transaction's separate BEGIN and COMMIT.
+and balance figures, its terms, its active credit alerts, the open holds the batch saw whole)
+with the versions of the rows they were read from. A later batch is applied to a copy of that
+book and written by one statement that checks, under the balance row lock, that those rows are
+still the versions the book came from (credit_books.save_warm_book), when the batch holds only
+what the book can take without reading anything: plain deductions (amounts, no hold), and the
+sessions priced in amounts that open a hold under a new key, or extend or settle a hold the book
+holds. Every writer of the book updates the balance row, so the check fails, writes nothing, and
+the batch takes the locked path when another replica, an operator or a new period changed
+anything; a session key used before fails it too. PostgreSQL still decides; the warm book only
+saves the locking read and the transaction's separate BEGIN and COMMIT.
 
 Routing each organization's deductions to one owner keeps its book warm in that owner only.
 """
@@ -22,8 +26,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from services.metering.domain.alerts import Severity
-from services.metering.domain.credits import ON_ACCOUNT, CreditBook, DeductOp, Grant, Operation, Unit
-from services.metering.domain.sessions import SessionOp
+from services.metering.domain.credits import ON_ACCOUNT, CreditBook, DeductOp, Grant, Hold, Operation, Unit
+from services.metering.domain.sessions import ExtendOp, OpenSessionOp, SessionOp, SettleOp
 from services.metering.store.credit_books import BookVersions, WarmWrite
 from services.metering.store.periods import LockedBalance, credits_unlimited
 
@@ -41,6 +45,7 @@ class WarmBook:
 
     org: LockedBalance  # figures and terms as committed
     grants: tuple[Grant, ...]
+    holds: dict[str, Hold]  # the open holds the last batch had whole, allocations included
     write: WarmWrite  # what the next write checks
     next_hold_expiry: datetime | None  # the earliest expiry of an open hold, if any
     committed_at: datetime  # the database's time at a statement of the batch ...
@@ -52,18 +57,30 @@ class WarmBook:
 
     def book(self, now: datetime) -> CreditBook:
         """A fresh copy of the book at `now`, for one batch."""
-        return CreditBook(Unit.CREDITS, [dataclasses.replace(g) for g in self.grants], (), self.org.reserved,
-                          self.org.period_used, now, hard_limit=self.org.hard_limit,
+        holds = [dataclasses.replace(h, allocations=dict(h.allocations)) for h in self.holds.values()]
+        return CreditBook(Unit.CREDITS, [dataclasses.replace(g) for g in self.grants], holds,
+                          self.org.reserved, self.org.period_used, now, hard_limit=self.org.hard_limit,
                           unlimited=credits_unlimited(self.org))
 
     def takes(self, ops: list[Operation | SessionOp | None], now: datetime) -> bool:
-        """Whether the batch can be applied to this book at `now`: plain deductions in credits,
-        no expiry of a period or a hold passed, and the book recent enough."""
+        """Whether the batch can be applied to this book at `now`: in credits, no expiry of a
+        period or a hold passed, the book recent enough, and each operation one it can take."""
         return (Unit.of_billing_model(self.org.billing_model) is Unit.CREDITS and now < self.org.period_end
                 and (self.next_hold_expiry is None or now < self.next_hold_expiry)
                 and now - self.committed_at < MAX_AGE
-                and all(isinstance(op, DeductOp) and not op.hold_id and isinstance(op.cost, Decimal)
-                        for op in ops))
+                and all(self._takes(op) for op in ops))
+
+    def _takes(self, op: Operation | SessionOp | None) -> bool:
+        """A plain deduction in an amount; a session in amounts opening under a key this book
+        knows nothing of (a known one is answered from what was stored); or a step of a session
+        whose hold the book has. Token prices and counters are read under the lock."""
+        if isinstance(op, DeductOp):
+            return not op.hold_id and isinstance(op.cost, Decimal)
+        if isinstance(op, OpenSessionOp):
+            return isinstance(op.cost, Decimal) and op.hold_id not in self.holds
+        if isinstance(op, SettleOp):
+            return op.llm is None and op.hold_id in self.holds
+        return isinstance(op, ExtendOp) and op.hold_id in self.holds
 
 
 def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
@@ -79,6 +96,7 @@ def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
                                 monthly_remaining=balance.monthly_remaining,
                                 bonus_remaining=balance.bonus_remaining, now=book.now),
         grants=tuple(g for g in book.grants.values() if g.grant_id != ON_ACCOUNT),
+        holds={h.hold_id: h for h in book.holds.values() if h.status == "open"},
         write=WarmWrite(versions, org.monthly_credits, active_alerts),
         next_hold_expiry=min(open_expiries, default=None),
         committed_at=committed_at, seen_at=seen_at,

@@ -158,8 +158,8 @@ class _HoldParameters:
 @dataclass(frozen=True)
 class _BookParameters:
     """The parameters of a batch's write: $1 the organization, $2 the batch's time, then each row
-    set's columns, then the balance; the warm write, whose batches of plain deductions change no
-    hold, has no holds or allocations."""
+    set's columns, then the balance; the warm write of a batch of plain deductions, which changes
+    no hold, has no holds or allocations."""
 
     ledger: RowSet[LedgerRow]
     grants: RowSet[GrantRow]
@@ -183,45 +183,58 @@ class _BookParameters:
 
 _LOCKED = _BookParameters.numbered(with_holds=True)
 _WARM = _BookParameters.numbered(with_holds=False)
-_W = _WARM.balance + 4  # the first of the warm check's five
-# The check of a warm write (see `save_warm_book`): under the balance row lock, the rows the book
-# was read from are still the versions it was read from, the credits allowance and the active
-# credit alerts are the same, and the batch's time is the database's to within a second.
-_WARM_CHECK = f"""
+
+
+def _warm_check(first: int, new_holds: bool) -> str:
+    """The check of a warm write (see `save_warm_book`), its parameters numbered from `first`:
+    under the balance row lock, the rows the book was read from are still the versions it was read
+    from, the credits allowance and the active credit alerts are the same, and the batch's time is
+    the database's to within a second. With `new_holds`, the holds the batch opens ($first + 5)
+    name no hold and no deduction stored before: a key used before takes the locked path, which
+    answers what was stored under it. Reading those rows in the statement's snapshot is enough:
+    whoever wrote them gave the balance row a new version, which the lock's recheck sees."""
+    keys = f"ANY(${first + 5}::text[])"
+    fresh = "" if not new_holds else f"""
+      AND NOT EXISTS (SELECT FROM holds WHERE org_id = $1 AND hold_id = {keys})
+      AND NOT EXISTS (SELECT FROM deductions WHERE org_id = $1 AND idempotency_key = {keys})"""
+    return f"""
 warm AS (
     SELECT statement_timestamp() AS now FROM balances b
     JOIN organizations o USING (org_id)
     LEFT JOIN quotas cq ON cq.org_id = b.org_id AND cq.resource = 'credits'
-    WHERE b.org_id = $1 AND b.xmin = ${_W}::xid AND o.xmin = ${_W + 1}::xid
-      AND cq.xmin IS NOT DISTINCT FROM ${_W + 2}::xid
-      AND {period_credits('$1')} IS NOT DISTINCT FROM ${_W + 3}::numeric
+    WHERE b.org_id = $1 AND b.xmin = ${first}::xid AND o.xmin = ${first + 1}::xid
+      AND cq.xmin IS NOT DISTINCT FROM ${first + 2}::xid
+      AND {period_credits('$1')} IS NOT DISTINCT FROM ${first + 3}::numeric
       AND ARRAY(SELECT severity FROM alerts WHERE org_id = $1 AND resource = 'credits'
-                AND status = 'active' ORDER BY severity) = ${_W + 4}::text[]
-      AND abs(extract(epoch FROM statement_timestamp() - $2)) < 1
+                AND status = 'active' ORDER BY severity) = ${first + 4}::text[]
+      AND abs(extract(epoch FROM statement_timestamp() - $2)) < 1{fresh}
     FOR UPDATE OF b
 ),"""
 
 
-def _write_book(warm: bool) -> str:
+def _write_book(warm: bool, holds: bool = True) -> str:
     """The write of a batch: every row it changed and the balance; when `warm`, only if the
-    warm check passes (nothing otherwise). Returns the balance row's new version, and when `warm`
-    the statement's time."""
-    p = _WARM if warm else _LOCKED
+    warm check passes (nothing otherwise), and with the holds and allocations it changed unless
+    `holds` is false. Returns the balance row's new version, and when `warm` the statement's time."""
+    p = _LOCKED if holds else _WARM
     checked = "EXISTS (SELECT FROM warm)"
-    check, where, and_ = (_WARM_CHECK, f"\n    WHERE {checked}", f" AND {checked}") if warm else ("", "", "")
+    check, where, and_ = ("", "", "")
+    if warm:
+        check, where, and_ = (_warm_check(p.balance + 4, new_holds=holds), f"\n    WHERE {checked}",
+                              f" AND {checked}")
     now = ", (SELECT now FROM warm) AS now" if warm else ""  # Citus refuses a function in RETURNING
-    holds = "" if p.holds is None else f"""
+    holds_written = "" if p.holds is None else f"""
 ), held AS (
     INSERT INTO holds (org_id, {p.holds.holds.names}, closed_at)
     SELECT $1, {p.holds.holds.values}, CASE WHEN h.status IN ('released', 'expired') THEN $2 END
-    FROM {p.holds.holds.source}
+    FROM {p.holds.holds.source}{where}
     ON CONFLICT (org_id, hold_id) DO UPDATE
     SET remaining = EXCLUDED.remaining, status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,
         expires_at = EXCLUDED.expires_at
 ), allocations AS (
     INSERT INTO hold_allocations (org_id, {p.holds.allocations.names})
     SELECT $1, {p.holds.allocations.values}
-    FROM {p.holds.allocations.source}
+    FROM {p.holds.allocations.source}{where}
     ON CONFLICT (org_id, hold_id, grant_id) DO UPDATE SET remaining = EXCLUDED.remaining"""
     return f"""
 WITH {check} ledger AS (
@@ -231,7 +244,7 @@ WITH {check} ledger AS (
 ), grants AS (
     UPDATE credit_grants g SET remaining = u.remaining
     FROM {p.grants.source}
-    WHERE g.org_id = $1 AND g.grant_id = u.grant_id{and_}{holds}
+    WHERE g.org_id = $1 AND g.grant_id = u.grant_id{and_}{holds_written}
 ), deducted AS (
     -- org_id from the organization's balance row: Citus then runs the insert on its shard, and
     -- reports a key stored before as a unique violation (from the coordinator it would not).
@@ -254,7 +267,8 @@ RETURNING xmin AS version{now}"""
 
 
 WRITE_BOOK = _write_book(warm=False)
-WRITE_WARM_BOOK = _write_book(warm=True)
+WRITE_WARM_BOOK = _write_book(warm=True, holds=False)
+WRITE_WARM_BOOK_WITH_HOLDS = _write_book(warm=True)
 
 
 def _json(text: str) -> list[dict[str, Any]]:
@@ -374,17 +388,21 @@ class WarmWrite:
     active_alerts: frozenset[Severity]
 
 
-async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook,
-                         warm: WarmWrite) -> tuple[int, datetime] | None:
+async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook, warm: WarmWrite,
+                         new_holds: list[str]) -> tuple[int, datetime] | None:
     """Writes as `save_book` does, in one statement that commits on its own (the connection must
-    not be in a transaction), if the book is still the organization's: see `_WARM_CHECK`. Returns
-    the balance row's new version and the statement's time, or None when nothing was written.
-    Raises asyncpg.UniqueViolationError when a deduction's key was stored before."""
+    not be in a transaction), if the book is still the organization's and the holds the batch
+    opened (`new_holds`) were never used before: see `_warm_check`. Returns the balance row's new
+    version and the statement's time, or None when nothing was written. Raises
+    asyncpg.UniqueViolationError when a deduction's key was stored before."""
     v = warm.versions
-    row = await conn.fetchrow(
-        WRITE_WARM_BOOK, *_book_arguments(org_id, book, _WARM), v.balance, v.organization, v.credits_quota,
-        warm.monthly_credits, sorted(s.value for s in warm.active_alerts),
-    )
+    check = [v.balance, v.organization, v.credits_quota, warm.monthly_credits,
+             sorted(s.value for s in warm.active_alerts)]
+    if book.changed_holds:
+        row = await conn.fetchrow(WRITE_WARM_BOOK_WITH_HOLDS, *_book_arguments(org_id, book, _LOCKED),
+                                  *check, new_holds)
+    else:
+        row = await conn.fetchrow(WRITE_WARM_BOOK, *_book_arguments(org_id, book, _WARM), *check)
     return None if row is None else (row["version"], row["now"])
 
 
@@ -399,7 +417,7 @@ def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters) -> list[A
                       *p.holds.allocations.arguments([AllocationRow(h.hold_id, g, left) for h in holds
                                                       for g, left in sorted(h.allocations.items())])]
     elif book.changed_holds:
-        raise ValueError("a warm write writes no holds: a batch that changes one takes the locked path")
+        raise ValueError("a write without holds was given a batch that changed one")
     return [
         *arguments,
         *p.deductions.arguments([_deduction_row(d) for d in book.new_deductions]),

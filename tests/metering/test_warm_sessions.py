@@ -1,0 +1,190 @@
+"""A deduction session's steps (its open, the extensions of its hold, its settlement) are written
+in one statement each against the book the last batch of this process committed, while that
+book is still the organization's; a key used before, or a hold another writer changed, sends the
+step down the locked path, which answers what the product rules say. Figures worked out by hand;
+Free organizations start with 500 monthly credits."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.kit.errors import FieldError
+from services.metering.domain.credits import (
+    Attribution,
+    Deduction,
+    DeductOp,
+    Extension,
+    ReleaseOp,
+    Reservation,
+)
+from services.metering.domain.sessions import ExtendOp, OpenSessionOp, Reopened, SettleOp
+from services.metering.service import credit_ledger
+from services.metering.service.credit_ledger import CreditLedger
+from tests.metering.ledger_checks import assert_ledger_reproduces_balances
+
+Statements = tuple[asyncpg.Pool, list[str]]
+TTL = timedelta(minutes=2)
+
+
+def _open(key: str, amount: int) -> OpenSessionOp:
+    return OpenSessionOp(key, Decimal(amount), TTL)
+
+
+def _settle(key: str, amount: Decimal | int) -> SettleOp:
+    return SettleOp(key, key, Decimal(amount), None, Attribution())
+
+
+def _kinds(seen: list[str]) -> list[str]:
+    return [s for s in seen if s != "SELECT"]  # the pool's reset query aside
+
+
+async def _figures(pool: asyncpg.Pool, org: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    row = await pool.fetchrow("SELECT monthly_remaining, bonus_remaining, reserved, period_used "
+                              "FROM balances WHERE org_id = $1", org)
+    return row["monthly_remaining"], row["bonus_remaining"], row["reserved"], row["period_used"]
+
+
+async def _reproduced(pool: asyncpg.Pool, org: str) -> None:
+    async with pool.acquire() as conn:
+        await assert_ledger_reproduces_balances(conn, org)
+
+
+async def test_a_sessions_open_extension_and_settlement_after_a_committed_batch_are_one_statement_each(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))  # 493 left
+    steps: list[tuple[Any, list[str]]] = []
+    for op in (_open("s-1", 10), ExtendOp("s-1", Decimal(5), Decimal(10), TTL), _settle("s-1", 12)):
+        seen.clear()
+        steps.append((await ledger.apply_session_op(org, op), _kinds(seen)))
+    (opened, a), (extended, b), (settled, c) = steps
+    assert a == b == c == ["warm write"]
+    assert isinstance(opened, Reservation) and isinstance(extended, Extension)
+    assert (opened.granted, opened.balance.available, opened.balance.reserved) == (True, 483, 10)
+    # At least the 5 needed, up to 10 wanted: 10 more, so 20 held and 473 left.
+    assert (extended.added, extended.balance.available, extended.balance.reserved) == (10, 473, 20)
+    assert isinstance(settled, Deduction)
+    assert (settled.amount, settled.from_hold, settled.balance.monthly_remaining) == (12, 12, 481)
+    assert settled.balance.reserved == 0
+    assert await _figures(pool, org) == (481, 0, 0, 19)
+    hold = await pool.fetchrow("SELECT amount, remaining, status FROM holds WHERE org_id = $1", org)
+    assert (hold["amount"], hold["remaining"], hold["status"]) == (10, 0, "released")
+    await _reproduced(pool, org)
+
+
+async def test_a_settled_sessions_key_opened_again_gets_the_stored_settlement(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    await ledger.apply_session_op(org, _open("s-1", 10))
+    first = await ledger.apply_session_op(org, _settle("s-1", 3))
+    seen.clear()
+    again = await ledger.apply_session_op(org, _open("s-1", 10))
+    assert _kinds(seen)[:3] == ["warm write", "BEGIN", "lock and read"]  # the check refused the key
+    assert isinstance(again, Reopened) and again.settlement is not None
+    assert (again.settlement.amount, again.settlement.balance) == (3, first.balance)
+    assert await _figures(pool, org) == (490, 0, 0, 10)
+    assert await pool.fetchval("SELECT count(*) FROM holds WHERE org_id = $1", org) == 1
+    await _reproduced(pool, org)
+
+
+async def test_a_session_key_used_by_a_deduct_is_refused_on_a_warm_book(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, _ = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("shared", Decimal(5)))
+    with pytest.raises(FieldError) as refused:
+        await ledger.apply_session_op(org, _open("shared", 10))
+    assert refused.value.field == "open.idempotency_key"
+    assert await _figures(pool, org) == (495, 0, 0, 5)
+    assert await pool.fetchval("SELECT count(*) FROM holds WHERE org_id = $1", org) == 0
+
+
+async def test_a_hold_released_by_another_replica_is_settled_from_the_balance(
+    database_url: str, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=1) for _ in range(2)]
+    try:
+        here, there = (CreditLedger(p) for p in pools)
+        await here.deduct(org, DeductOp("k-1", Decimal(7)))
+        await here.apply_session_op(org, _open("s-1", 10))  # on the warm book: 483 left, 10 held
+        released = await there.release(org, ReleaseOp("s-1"))
+        settled = await here.apply_session_op(org, _settle("s-1", 4))
+    finally:
+        await asyncio.gather(*(p.close() for p in pools))
+    assert (released.released, released.balance.available) == (10, 493)
+    # The hold is gone: what the session used is taken from the balance, which has it.
+    assert isinstance(settled, Deduction)
+    assert (settled.amount, settled.from_hold, settled.from_monthly) == (4, 0, 4)
+    assert await _figures(pool, org) == (489, 0, 0, 11)
+    await _reproduced(pool, org)
+
+
+async def test_sessions_and_deductions_racing_on_three_replicas_never_overdraw_through_warm_books(
+    database_url: str, pool: asyncpg.Pool, make_org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await make_org(bonus=200)  # 500 monthly + 200 bonus = 700
+    written, refused = [], []
+    save = credit_ledger.save_warm_book
+
+    async def counted(conn: asyncpg.Connection, org_id: str, book: Any, *args: Any) -> Any:
+        result = await save(conn, org_id, book, *args)
+        if book.changed_holds:
+            (refused if result is None else written).append(result)
+        return result
+
+    monkeypatch.setattr(credit_ledger, "save_warm_book", counted)
+    rng = random.Random(7)
+    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=2) for _ in range(3)]
+    charged: list[Decimal] = []
+    denied = 0
+    try:
+        ledgers = [CreditLedger(p, max_batch=5) for p in pools]
+
+        async def caller(n: int) -> None:
+            nonlocal denied
+            for k in range(12):
+                # The callers move from replica to replica every 4 steps, not all at once: a
+                # replica's book stays warm while the others are idle, and goes stale when they
+                # catch up.
+                ledger = ledgers[k // 4]
+                if k % 2:
+                    d = await ledger.deduct(org, DeductOp(f"d-{n}-{k}", Decimal(rng.randint(1, 800)) / 100))
+                    charged.append(d.amount if d.granted else Decimal(0))
+                    denied += not d.granted
+                    continue
+                key, held = f"s-{n}-{k}", rng.randint(5, 20)
+                opened = await ledger.apply_session_op(org, _open(key, held))
+                assert isinstance(opened, Reservation)
+                denied += not opened.granted
+                if opened.granted:  # the chunks fit in the hold: the session uses part of it
+                    used = Decimal(rng.randint(0, held * 100)) / 100
+                    settled = await ledger.apply_session_op(org, _settle(key, used))
+                    assert isinstance(settled, Deduction)
+                    charged.append(settled.amount)
+
+        await asyncio.gather(*(caller(n) for n in range(30)))
+    finally:
+        await asyncio.gather(*(p.close() for p in pools))
+    spent = sum(charged, Decimal(0))
+    monthly, bonus, reserved, used = await _figures(pool, org)
+    assert denied and spent <= 700 and (monthly + bonus, reserved, used) == (700 - spent, 0, spent)
+    assert await pool.fetchval("SELECT count(*) FROM holds WHERE org_id = $1 AND status = 'open'", org) == 0
+    assert written and refused  # steps of sessions took both paths, racing each other
+    await _reproduced(pool, org)
