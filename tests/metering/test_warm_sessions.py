@@ -64,19 +64,23 @@ async def test_a_sessions_open_extension_and_settlement_after_a_committed_batch_
     ledger = CreditLedger(ledger_pool)
     await ledger.deduct(org, DeductOp("k-1", Decimal(7)))  # 493 left
     steps: list[tuple[Any, list[str]]] = []
-    for op in (_open("s-1", 10), ExtendOp("s-1", Decimal(5), Decimal(10), TTL), _settle("s-1", 12)):
+    for op in (_open("s-1", 10), DeductOp("k-2", Decimal(3)), ExtendOp("s-1", Decimal(5), Decimal(10), TTL),
+               _settle("s-1", 12)):
         seen.clear()
-        steps.append((await ledger.apply_session_op(org, op), _kinds(seen)))
-    (opened, a), (extended, b), (settled, c) = steps
-    assert a == b == c == ["warm write"]
+        step = ledger.deduct(org, op) if isinstance(op, DeductOp) else ledger.apply_session_op(org, op)
+        steps.append((await step, _kinds(seen)))
+    (opened, a), (deducted, b), (extended, c), (settled, d) = steps
+    assert a == b == c == d == ["warm write"]  # the deduction between them left the hold warm
     assert isinstance(opened, Reservation) and isinstance(extended, Extension)
     assert (opened.granted, opened.balance.available, opened.balance.reserved) == (True, 483, 10)
-    # At least the 5 needed, up to 10 wanted: 10 more, so 20 held and 473 left.
-    assert (extended.added, extended.balance.available, extended.balance.reserved) == (10, 473, 20)
+    assert (deducted.balance.available, deducted.balance.reserved) == (480, 10)
+    # At least the 5 needed, up to 10 wanted: 10 more, so 20 held and 470 left.
+    assert (extended.added, extended.balance.available, extended.balance.reserved) == (10, 470, 20)
     assert isinstance(settled, Deduction)
-    assert (settled.amount, settled.from_hold, settled.balance.monthly_remaining) == (12, 12, 481)
+    # 12 from the hold, its other 8 back: 500 - 7 - 3 - 12.
+    assert (settled.amount, settled.from_hold, settled.balance.monthly_remaining) == (12, 12, 478)
     assert settled.balance.reserved == 0
-    assert await _figures(pool, org) == (481, 0, 0, 19)
+    assert await _figures(pool, org) == (478, 0, 0, 22)
     hold = await pool.fetchrow("SELECT amount, remaining, status FROM holds WHERE org_id = $1", org)
     assert (hold["amount"], hold["remaining"], hold["status"]) == (10, 0, "released")
     await _reproduced(pool, org)

@@ -176,7 +176,7 @@ class CreditLedger:
         now = max(warm.clock(), warm.org.now + _TICK)
         if not warm.takes(ops, now):
             return None
-        book, stored = warm.book(now), dict[str, Deduction]()  # a key sent twice in the batch
+        book, stored = warm.book(now, _hold_ids(ops)), dict[str, Deduction]()  # a key sent twice
         outcomes = [_apply_one(book, op, stored, {}, None) for op in ops]
         if _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
             return None
@@ -197,7 +197,8 @@ class CreditLedger:
         version, committed_at = written
         versions = dataclasses.replace(warm.write.versions, balance=version)
         self._warm_books.keep(org_id, warm_book(warm.org, book, versions, warm.write.active_alerts,
-                                                warm.next_hold_expiry, committed_at, time.monotonic()))
+                                                warm.next_hold_expiry, committed_at, time.monotonic(),
+                                                warm.holds))
         return outcomes
 
 
@@ -205,7 +206,7 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation |
                     ) -> tuple[list[Outcome | Exception | None], WarmBook | None]:
     """The batch's outcomes, and the book as it will be once the transaction commits."""
     keys = [k for op in ops if (k := _deduction_key(op))]
-    hold_ids = sorted({op.hold_id for op in ops if op is not None and op.hold_id})
+    hold_ids = _hold_ids(ops)
     locked = await lock_book(conn, org_id, keys, hold_ids, alerts_of=CREDITS)
     # The database's time (`now`) is that statement's: the clock of a warm book starts here, not
     # after the rest of the batch, however long that takes.
@@ -236,6 +237,11 @@ def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -
             pending.future.set_exception(outcome)
         else:
             pending.future.set_result(outcome)
+
+
+def _hold_ids(ops: list[Operation | SessionOp | None]) -> list[str]:
+    """The holds the batch names (a session's key names its hold)."""
+    return sorted({op.hold_id for op in ops if op is not None and op.hold_id})
 
 
 def _deduction_key(op: Operation | SessionOp | None) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -55,9 +56,10 @@ class WarmBook:
         """The database's time now, as this process's clock carries it forward."""
         return self.committed_at + timedelta(seconds=time.monotonic() - self.seen_at)
 
-    def book(self, now: datetime) -> CreditBook:
-        """A fresh copy of the book at `now`, for one batch."""
-        holds = [dataclasses.replace(h, allocations=dict(h.allocations)) for h in self.holds.values()]
+    def book(self, now: datetime, hold_ids: Iterable[str]) -> CreditBook:
+        """A fresh copy of the book at `now` with the holds a batch names, for that batch."""
+        holds = [dataclasses.replace(h, allocations=dict(h.allocations))
+                 for h in map(self.holds.get, hold_ids) if h is not None]
         return CreditBook(Unit.CREDITS, [dataclasses.replace(g) for g in self.grants], holds,
                           self.org.reserved, self.org.period_used, now, hard_limit=self.org.hard_limit,
                           unlimited=credits_unlimited(self.org))
@@ -85,8 +87,9 @@ class WarmBook:
 
 def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
               active_alerts: frozenset[Severity], next_hold_expiry: datetime | None,
-              committed_at: datetime, seen_at: float) -> WarmBook:
-    """The book as a batch committed it."""
+              committed_at: datetime, seen_at: float, held: Mapping[str, Hold] | None = None) -> WarmBook:
+    """The book as a batch committed it; `held`: the open holds of the warm book the batch was
+    applied to, of which the batch's book has only those it named."""
     balance = book.balance()
     open_expiries = [h.expires_at for h in book.holds.values() if h.status == "open"]
     if next_hold_expiry is not None:
@@ -96,7 +99,7 @@ def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
                                 monthly_remaining=balance.monthly_remaining,
                                 bonus_remaining=balance.bonus_remaining, now=book.now),
         grants=tuple(g for g in book.grants.values() if g.grant_id != ON_ACCOUNT),
-        holds={h.hold_id: h for h in book.holds.values() if h.status == "open"},
+        holds={i: h for i, h in {**(held or {}), **book.holds}.items() if h.status == "open"},
         write=WarmWrite(versions, org.monthly_credits, active_alerts),
         next_hold_expiry=min(open_expiries, default=None),
         committed_at=committed_at, seen_at=seen_at,
