@@ -37,6 +37,6 @@ def test_the_book_statements_number_their_parameters_without_gaps() -> None:
     assert _parameters(credit_books.WRITE_BOOK) == list(range(1, 2 + 50 + 4 + 1))
     # The warm write: no holds (12) or allocations (3), then the check's five.
     assert _parameters(credit_books.WRITE_WARM_BOOK) == list(range(1, 2 + 35 + 4 + 5 + 1))
-    # The warm write of a batch that changes holds: all six row sets, the check's five, and the
-    # keys of the holds it opens.
-    assert _parameters(credit_books.WRITE_WARM_BOOK_WITH_HOLDS) == list(range(1, 2 + 50 + 4 + 5 + 1 + 1))
+    # The warm write of a batch that changes holds: all six row sets, the check's five, the keys
+    # of the holds it opens, and whether it counts tokens.
+    assert _parameters(credit_books.WRITE_WARM_BOOK_WITH_HOLDS) == list(range(1, 2 + 50 + 4 + 5 + 2 + 1))

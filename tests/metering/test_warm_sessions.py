@@ -24,21 +24,28 @@ from services.metering.domain.credits import (
     ReleaseOp,
     Reservation,
 )
+from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.domain.sessions import ExtendOp, OpenSessionOp, Reopened, SettleOp
 from services.metering.service import credit_ledger
 from services.metering.service.credit_ledger import CreditLedger
+from services.metering.store.quota_limits import set_quota
 from tests.metering.ledger_checks import assert_ledger_reproduces_balances
 
 Statements = tuple[asyncpg.Pool, list[str]]
 TTL = timedelta(minutes=2)
+# Per million tokens: input $3, output $15; 100 credits per USD. 1,000 input and 2,000 output
+# tokens: $0.003 + $0.03 = $0.033, 3.3 credits.
+TOKENS = LlmUsage("claude-sonnet-4", TokenCounts(input=Decimal(1000), output=Decimal(2000)))
+USAGE_ROWS = "SELECT idempotency_key, meter, quantity FROM usage_events WHERE org_id = $1 " \
+             "ORDER BY idempotency_key"
 
 
 def _open(key: str, amount: int) -> OpenSessionOp:
     return OpenSessionOp(key, Decimal(amount), TTL)
 
 
-def _settle(key: str, amount: Decimal | int) -> SettleOp:
-    return SettleOp(key, key, Decimal(amount), None, Attribution())
+def _settle(key: str, amount: Decimal | int, tokens: LlmUsage | None = None) -> SettleOp:
+    return SettleOp(key, key, Decimal(amount), tokens, Attribution())
 
 
 def _kinds(seen: list[str]) -> list[str]:
@@ -137,6 +144,47 @@ async def test_a_hold_released_by_another_replica_is_settled_from_the_balance(
     assert isinstance(settled, Deduction)
     assert (settled.amount, settled.from_hold, settled.from_monthly) == (4, 0, 4)
     assert await _figures(pool, org) == (489, 0, 0, 11)
+    await _reproduced(pool, org)
+
+
+async def test_a_token_sessions_settlement_is_one_statement_where_no_quota_counts_tokens(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    opened = await ledger.apply_session_op(org, OpenSessionOp("s-1", TOKENS, TTL))  # priced under the lock
+    assert isinstance(opened, Reservation) and (opened.hold.amount, opened.balance.available) == (
+        Decimal("3.3"), Decimal("489.7"))
+    seen.clear()
+    settled = await ledger.apply_session_op(org, _settle("s-1", Decimal("3.3"), TOKENS))
+    assert _kinds(seen) == ["warm write"]
+    assert isinstance(settled, Deduction) and (settled.amount, settled.from_hold) == (Decimal("3.3"),) * 2
+    assert await _figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
+    assert [tuple(r) for r in await pool.fetch(USAGE_ROWS, org)] == [
+        ("k-1 credits", "credits", 7), ("s-1 credits", "credits", Decimal("3.3")),
+        ("s-1 input", "llm_tokens", 1000), ("s-1 output", "llm_tokens", 2000)]
+    await _reproduced(pool, org)
+
+
+async def test_a_token_quota_set_after_the_book_was_kept_counts_the_settlements_tokens(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    await ledger.apply_session_op(org, OpenSessionOp("s-1", TOKENS, TTL))
+    async with pool.acquire() as conn:  # an operator, meanwhile; the balance row is not touched
+        await set_quota(conn, org, "llm_tokens", None, Decimal(100_000), None, True)
+    seen.clear()
+    settled = await ledger.apply_session_op(org, _settle("s-1", Decimal("3.3"), TOKENS))
+    assert _kinds(seen)[:3] == ["warm write", "BEGIN", "lock and read"]  # the check saw the quota
+    assert isinstance(settled, Deduction) and settled.amount == Decimal("3.3")
+    assert await pool.fetchval(
+        "SELECT used FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'", org) == 3000
+    assert await _figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
     await _reproduced(pool, org)
 
 

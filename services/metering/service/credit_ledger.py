@@ -197,8 +197,8 @@ class CreditLedger:
         version, committed_at = written
         versions = dataclasses.replace(warm.write.versions, balance=version)
         self._warm_books.keep(org_id, warm_book(warm.org, book, versions, warm.write.active_alerts,
-                                                warm.next_hold_expiry, committed_at, time.monotonic(),
-                                                warm.holds))
+                                                warm.write.tokens_quota, warm.next_hold_expiry,
+                                                committed_at, time.monotonic(), warm.holds))
         return outcomes
 
 
@@ -226,7 +226,8 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation |
         await quota_limits.save_counters(conn, {(org_id, LLM_TOKENS): book.tokens}, book.now)
     active = await _raise_alerts(conn, org_id, org, book, loaded.active_alerts)
     versions = dataclasses.replace(locked.versions, balance=version)
-    return outcomes, warm_book(org, book, versions, active, loaded.next_hold_expiry, book.now, locked_at)
+    return outcomes, warm_book(org, book, versions, active, loaded.tokens_quota, loaded.next_hold_expiry,
+                               book.now, locked_at)
 
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:

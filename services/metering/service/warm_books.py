@@ -6,9 +6,10 @@ and balance figures, its terms, its active credit alerts, the open holds the bat
 with the versions of the rows they were read from. A later batch is applied to a copy of that
 book and written by one statement that checks, under the balance row lock, that those rows are
 still the versions the book came from (credit_books.save_warm_book), when the batch holds only
-what the book can take without reading anything: plain deductions (amounts, no hold), and the
-sessions priced in amounts that open a hold under a new key, or extend or settle a hold the book
-holds. Every writer of the book updates the balance row, so the check fails, writes nothing, and
+what the book can take without reading anything: plain deductions (amounts, no hold), the open
+of a session priced in amounts under a new key, and the extensions and settlement of a session
+whose hold the book holds (a settlement counting tokens only where no quota counts them). Every
+writer of the book updates the balance row, so the check fails, writes nothing, and
 the batch takes the locked path when another replica, an operator or a new period changed
 anything; a session key used before fails it too. PostgreSQL still decides; the warm book only
 saves the locking read and the transaction's separate BEGIN and COMMIT.
@@ -75,18 +76,19 @@ class WarmBook:
     def _takes(self, op: Operation | SessionOp | None) -> bool:
         """A plain deduction in an amount; a session in amounts opening under a key this book
         knows nothing of (a known one is answered from what was stored); or a step of a session
-        whose hold the book has. Token prices and counters are read under the lock."""
+        whose hold the book has, its settlement counting tokens only where no quota counts them.
+        Token prices and counters are read under the lock."""
         if isinstance(op, DeductOp):
             return not op.hold_id and isinstance(op.cost, Decimal)
         if isinstance(op, OpenSessionOp):
             return isinstance(op.cost, Decimal) and op.hold_id not in self.holds
-        if isinstance(op, SettleOp):
-            return op.llm is None and op.hold_id in self.holds
+        if isinstance(op, SettleOp):  # its tokens priced already, chunk by chunk
+            return op.hold_id in self.holds and (op.llm is None or not self.write.tokens_quota)
         return isinstance(op, ExtendOp) and op.hold_id in self.holds
 
 
 def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
-              active_alerts: frozenset[Severity], next_hold_expiry: datetime | None,
+              active_alerts: frozenset[Severity], tokens_quota: bool, next_hold_expiry: datetime | None,
               committed_at: datetime, seen_at: float, held: Mapping[str, Hold] | None = None) -> WarmBook:
     """The book as a batch committed it; `held`: the open holds of the warm book the batch was
     applied to, of which the batch's book has only those it named."""
@@ -100,7 +102,7 @@ def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,
                                 bonus_remaining=balance.bonus_remaining, now=book.now),
         grants=tuple(g for g in book.grants.values() if g.grant_id != ON_ACCOUNT),
         holds={i: h for i, h in {**(held or {}), **book.holds}.items() if h.status == "open"},
-        write=WarmWrite(versions, org.monthly_credits, active_alerts),
+        write=WarmWrite(versions, org.monthly_credits, active_alerts, tokens_quota),
         next_hold_expiry=min(open_expiries, default=None),
         committed_at=committed_at, seen_at=seen_at,
     )

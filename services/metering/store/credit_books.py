@@ -69,7 +69,8 @@ _BOOK_COLUMNS = """
      ) g) AS grants,
     (SELECT coalesce(array_agg(severity), '{{}}') FROM alerts
      WHERE org_id = $1 AND resource = {resource} AND status = 'active') AS active_alerts,
-    (SELECT min(expires_at) FROM holds WHERE org_id = $1 AND status = 'open') AS next_hold_expiry"""
+    (SELECT min(expires_at) FROM holds WHERE org_id = $1 AND status = 'open') AS next_hold_expiry,
+    EXISTS (SELECT FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens') AS tokens_quota"""
 
 # The book at the batch's time $4, of the alerts of resource $5, under a lock already held.
 READ_BOOK = f"WITH {_BOOK_HOLDS.format(now='$4')}\nSELECT {_BOOK_COLUMNS.format(resource='$5')}"
@@ -192,11 +193,15 @@ def _warm_check(first: int, new_holds: bool) -> str:
     the database's to within a second. With `new_holds`, the holds the batch opens ($first + 5)
     name no hold and no deduction stored before: a key used before takes the locked path, which
     answers what was stored under it. Reading those rows in the statement's snapshot is enough:
-    whoever wrote them gave the balance row a new version, which the lock's recheck sees."""
+    whoever wrote them gave the balance row a new version, which the lock's recheck sees. And
+    when the batch counts tokens ($first + 6), no quota counts them: a quota that does takes the
+    locked path, which locks and adds to its counter."""
     keys = f"ANY(${first + 5}::text[])"
     fresh = "" if not new_holds else f"""
       AND NOT EXISTS (SELECT FROM holds WHERE org_id = $1 AND hold_id = {keys})
-      AND NOT EXISTS (SELECT FROM deductions WHERE org_id = $1 AND idempotency_key = {keys})"""
+      AND NOT EXISTS (SELECT FROM deductions WHERE org_id = $1 AND idempotency_key = {keys})
+      AND (NOT ${first + 6}::bool OR NOT EXISTS (
+          SELECT FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'))"""
     return f"""
 warm AS (
     SELECT statement_timestamp() AS now FROM balances b
@@ -286,6 +291,7 @@ class LoadedBook:
     stored: dict[str, Deduction]  # the stored results of the batch's keys that were used before
     active_alerts: frozenset[Severity]  # of the resource the load was asked for
     next_hold_expiry: datetime | None  # of the organization's open holds, when it has any
+    tokens_quota: bool  # whether a quota counts the organization's LLM tokens
 
 
 @dataclass(frozen=True)
@@ -335,7 +341,7 @@ def _loaded_book(row: asyncpg.Record, org: LockedBalance) -> LoadedBook:
                       hard_limit=org.hard_limit, unlimited=credits_unlimited(org))
     stored = {d["idempotency_key"]: deduction_from_json(d) for d in _json(row["deductions"])}
     return LoadedBook(book, stored, frozenset(Severity(s) for s in row["active_alerts"]),
-                      row["next_hold_expiry"])
+                      row["next_hold_expiry"], row["tokens_quota"])
 
 
 def hold_from_json(h: Mapping[str, Any], unit: Unit) -> Hold:
@@ -380,27 +386,30 @@ async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> 
 
 @dataclass(frozen=True)
 class WarmWrite:
-    """What a warm write checks besides the row versions: the organization's credits per period
-    and its active credit alerts, as the book was made with."""
+    """What a warm write checks besides the row versions: the organization's credits per period,
+    its active credit alerts, and whether a quota counts its LLM tokens, as the book was made with."""
 
     versions: BookVersions
     monthly_credits: Decimal | None
     active_alerts: frozenset[Severity]
+    tokens_quota: bool
 
 
 async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook, warm: WarmWrite,
                          new_holds: list[str]) -> tuple[int, datetime] | None:
     """Writes as `save_book` does, in one statement that commits on its own (the connection must
-    not be in a transaction), if the book is still the organization's and the holds the batch
-    opened (`new_holds`) were never used before: see `_warm_check`. Returns the balance row's new
+    not be in a transaction), if the book is still the organization's, the holds the batch opened
+    (`new_holds`) were never used before and no quota counts the tokens it settles: see
+    `_warm_check`. Returns the balance row's new
     version and the statement's time, or None when nothing was written. Raises
     asyncpg.UniqueViolationError when a deduction's key was stored before."""
     v = warm.versions
     check = [v.balance, v.organization, v.credits_quota, warm.monthly_credits,
              sorted(s.value for s in warm.active_alerts)]
-    if book.changed_holds:
+    counts_tokens = any(d.llm for d in book.new_deductions)
+    if book.changed_holds or counts_tokens:
         row = await conn.fetchrow(WRITE_WARM_BOOK_WITH_HOLDS, *_book_arguments(org_id, book, _LOCKED),
-                                  *check, new_holds)
+                                  *check, new_holds, counts_tokens)
     else:
         row = await conn.fetchrow(WRITE_WARM_BOOK, *_book_arguments(org_id, book, _WARM), *check)
     return None if row is None else (row["version"], row["now"])
