@@ -9,10 +9,10 @@ still the versions the book came from (credit_books.save_warm_book), when the ba
 what the book can take without reading anything: plain deductions (amounts, no hold), the open
 of a session priced in amounts under a new key, and the extensions and settlement of a session
 whose hold the book holds (a settlement counting tokens only where no quota counts them). Every
-writer of the book updates the balance row, so the check fails, writes nothing, and
-the batch takes the locked path when another replica, an operator or a new period changed
-anything; a session key used before fails it too. PostgreSQL still decides; the warm book only
-saves the locking read and the transaction's separate BEGIN and COMMIT.
+writer of the book updates the balance row, so the check fails, writes nothing, and the batch
+takes the locked path when another replica, an operator or a new period changed anything; a
+session key used before fails it too. PostgreSQL still decides; the warm book only saves the
+locking read and the transaction's separate BEGIN and COMMIT.
 
 Routing each organization's deductions to one owner keeps its book warm in that owner only.
 """
