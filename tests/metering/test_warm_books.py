@@ -15,14 +15,19 @@ import asyncpg
 import pytest
 
 from services.metering.domain.credits import Deduction, DeductOp, DenialReason, ReleaseOp, ReserveOp
+from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.service import credit_ledger
 from services.metering.service.administration import Administration
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.alerts import RESOLVE_ALERTS
 from services.metering.store.organizations import add_bonus_grant
+from services.metering.store.quota_limits import set_quota
 from tests.metering.ledger_checks import assert_ledger_reproduces_balances
 
 Statements = tuple[asyncpg.Pool, list[str]]
+# Per million tokens: input $3, output $15; 100 credits per USD. 1,000 input and 2,000 output
+# tokens: $0.003 + $0.03 = $0.033, 3.3 credits.
+TOKENS = LlmUsage("claude-sonnet-4", TokenCounts(input=Decimal(1000), output=Decimal(2000)))
 
 
 async def _figures(pool: asyncpg.Pool, org: str) -> tuple[Decimal, Decimal, Decimal]:
@@ -94,6 +99,44 @@ async def test_an_allowance_of_nothing_set_at_once_ends_an_unlimited_period(
     await Administration(pool).set_allowance(org, Decimal(0), {}, at_once=True)
     refused = await ledger.deduct(org, DeductOp("k-2", Decimal(1)))
     assert (refused.granted, refused.denial_reason) == (False, DenialReason.INSUFFICIENT_CREDITS)
+
+
+async def test_a_deduction_of_tokens_is_priced_then_written_in_one_statement_where_no_quota_counts_them(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    seen.clear()
+    spent = await ledger.deduct(org, DeductOp("k-2", TOKENS))
+    assert [s for s in seen if s != "SELECT"] == ["warm write"]  # the price reads are SELECTs
+    assert (spent.granted, spent.amount) == (True, Decimal("3.3"))
+    assert spent.balance.monthly_remaining == Decimal("489.7")
+    assert await _figures(pool, org) == (Decimal("489.7"), 0, Decimal("10.3"))
+    tokens = await pool.fetch("SELECT idempotency_key, quantity FROM usage_events WHERE org_id = $1 "
+                              "AND meter = 'llm_tokens' ORDER BY idempotency_key", org)
+    assert [tuple(r) for r in tokens] == [("k-2 input", 1000), ("k-2 output", 2000)]
+    await _reproduced(pool, org)
+
+
+async def test_a_deduction_of_tokens_where_a_quota_counts_them_takes_the_locked_path(
+    statements: Statements, pool: asyncpg.Pool, make_org
+) -> None:
+    ledger_pool, seen = statements
+    org = await make_org()
+    async with pool.acquire() as conn:
+        await set_quota(conn, org, "llm_tokens", None, Decimal(4_000), None, True)
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    seen.clear()
+    first = await ledger.deduct(org, DeductOp("k-2", TOKENS))  # 3,000 of the 4,000 tokens
+    assert [s for s in seen if s != "SELECT"][:2] == ["BEGIN", "lock and read"]
+    second = await ledger.deduct(org, DeductOp("k-3", TOKENS))  # 6,000 would pass the limit
+    assert (first.granted, second.granted, second.denial_reason) == (True, False, DenialReason.HARD_LIMIT)
+    assert await pool.fetchval(
+        "SELECT used FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'", org) == 3_000
+    assert await _figures(pool, org) == (Decimal("489.7"), 0, Decimal("10.3"))
 
 
 async def test_a_key_stored_by_an_earlier_batch_is_replayed_once(
@@ -238,9 +281,10 @@ async def test_a_locked_batch_slower_than_a_second_still_leaves_a_warm_book(
     ledger = CreditLedger(ledger_pool)
     load_prices = credit_ledger._load_prices
 
-    async def slow(*args: Any) -> Any:  # as a first batch on a new connection can be, on Citus
-        await asyncio.sleep(1.2)
-        return await load_prices(*args)
+    async def slow(conn: asyncpg.Connection, *args: Any) -> Any:
+        if conn.is_in_transaction():  # the locked batch, as a first one on a new connection can be on Citus
+            await asyncio.sleep(1.2)
+        return await load_prices(conn, *args)
 
     monkeypatch.setattr(credit_ledger, "_load_prices", slow)
     await ledger.deduct(org, DeductOp("k-1", Decimal(7)))

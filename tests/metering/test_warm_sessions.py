@@ -147,14 +147,16 @@ async def test_a_hold_released_by_another_replica_is_settled_from_the_balance(
     await _reproduced(pool, org)
 
 
-async def test_a_token_sessions_settlement_is_one_statement_where_no_quota_counts_tokens(
+async def test_a_token_sessions_open_and_settlement_are_one_write_each_where_no_quota_counts_tokens(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
     ledger_pool, seen = statements
     org = await make_org()
     ledger = CreditLedger(ledger_pool)
     await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
-    opened = await ledger.apply_session_op(org, OpenSessionOp("s-1", TOKENS, TTL))  # priced under the lock
+    seen.clear()
+    opened = await ledger.apply_session_op(org, OpenSessionOp("s-1", TOKENS, TTL))
+    assert _kinds(seen) == ["warm write"]  # the price read before it
     assert isinstance(opened, Reservation) and (opened.hold.amount, opened.balance.available) == (
         Decimal("3.3"), Decimal("489.7"))
     seen.clear()

@@ -176,13 +176,16 @@ class CreditLedger:
         now = max(warm.clock(), warm.org.now + _TICK)
         if not warm.takes(ops, now):
             return None
+        # Reference data, read outside the lock as the locked path reads it inside.
+        prices, rate = await _load_prices(conn, ops, now)
         book, stored = warm.book(now, _hold_ids(ops)), dict[str, Deduction]()  # a key sent twice
-        outcomes = [_apply_one(book, op, stored, {}, None) for op in ops]
+        outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
         if _credit_alerts(warm.org, book, Decimal(0)) != warm.write.active_alerts:
             return None
         opened = [h for h in sorted(book.changed_holds) if h not in warm.holds]
+        counts_tokens = any(_tokens(op) for op in ops)
         try:
-            written = await save_warm_book(conn, org_id, book, warm.write, opened)
+            written = await save_warm_book(conn, org_id, book, warm.write, opened, counts_tokens)
         except asyncpg.UniqueViolationError:
             written = None
         except asyncpg.FeatureNotSupportedError as error:

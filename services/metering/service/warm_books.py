@@ -6,9 +6,10 @@ and balance figures, its terms, its active credit alerts, the open holds the bat
 with the versions of the rows they were read from. A later batch is applied to a copy of that
 book and written by one statement that checks, under the balance row lock, that those rows are
 still the versions the book came from (credit_books.save_warm_book), when the batch holds only
-what the book can take without reading anything: plain deductions (amounts, no hold), the open
-of a session priced in amounts under a new key, and the extensions and settlement of a session
-whose hold the book holds (a settlement counting tokens only where no quota counts them). Every
+what the book can take without reading it again: deductions from no hold, the open of a session
+under a new key, and the extensions and settlement of a session whose hold the book holds; what
+is priced in tokens only where no quota counts tokens (the prices are read before the write).
+Every
 writer of the book updates the balance row, so the check fails, writes nothing, and the batch
 takes the locked path when another replica, an operator or a new period changed anything; a
 session key used before fails it too. PostgreSQL still decides; the warm book only saves the
@@ -28,7 +29,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from services.metering.domain.alerts import Severity
-from services.metering.domain.credits import ON_ACCOUNT, CreditBook, DeductOp, Grant, Hold, Operation, Unit
+from services.metering.domain.credits import (
+    ON_ACCOUNT,
+    Cost,
+    CreditBook,
+    DeductOp,
+    Grant,
+    Hold,
+    Operation,
+    Unit,
+)
 from services.metering.domain.sessions import ExtendOp, OpenSessionOp, SessionOp, SettleOp
 from services.metering.store.credit_books import BookVersions, WarmWrite
 from services.metering.store.periods import LockedBalance, credits_unlimited
@@ -74,17 +84,20 @@ class WarmBook:
                 and all(self._takes(op) for op in ops))
 
     def _takes(self, op: Operation | SessionOp | None) -> bool:
-        """A plain deduction in an amount; a session in amounts opening under a key this book
-        knows nothing of (a known one is answered from what was stored); or a step of a session
-        whose hold the book has, its settlement counting tokens only where no quota counts them.
-        Token prices and counters are read under the lock."""
+        """A deduction from no hold; a session opening under a key this book knows nothing of (a
+        known one is answered from what was stored); or a step of a session whose hold the book
+        has. Tokens only where no quota counts them: a quota's counter is locked and added to
+        under the balance row lock."""
         if isinstance(op, DeductOp):
-            return not op.hold_id and isinstance(op.cost, Decimal)
+            return not op.hold_id and self._prices(op.cost)
         if isinstance(op, OpenSessionOp):
-            return isinstance(op.cost, Decimal) and op.hold_id not in self.holds
+            return op.hold_id not in self.holds and self._prices(op.cost)
         if isinstance(op, SettleOp):  # its tokens priced already, chunk by chunk
             return op.hold_id in self.holds and (op.llm is None or not self.write.tokens_quota)
         return isinstance(op, ExtendOp) and op.hold_id in self.holds
+
+    def _prices(self, cost: Cost) -> bool:
+        return isinstance(cost, Decimal) or not self.write.tokens_quota
 
 
 def warm_book(org: LockedBalance, book: CreditBook, versions: BookVersions,

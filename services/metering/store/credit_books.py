@@ -396,17 +396,16 @@ class WarmWrite:
 
 
 async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook, warm: WarmWrite,
-                         new_holds: list[str]) -> tuple[int, datetime] | None:
+                         new_holds: list[str], counts_tokens: bool) -> tuple[int, datetime] | None:
     """Writes as `save_book` does, in one statement that commits on its own (the connection must
     not be in a transaction), if the book is still the organization's, the holds the batch opened
-    (`new_holds`) were never used before and no quota counts the tokens it settles: see
-    `_warm_check`. Returns the balance row's new
+    (`new_holds`) were never used before and, when the batch `counts_tokens`, no quota counts
+    them: see `_warm_check`. Returns the balance row's new
     version and the statement's time, or None when nothing was written. Raises
     asyncpg.UniqueViolationError when a deduction's key was stored before."""
     v = warm.versions
     check = [v.balance, v.organization, v.credits_quota, warm.monthly_credits,
              sorted(s.value for s in warm.active_alerts)]
-    counts_tokens = any(d.llm for d in book.new_deductions)
     if book.changed_holds or counts_tokens:
         row = await conn.fetchrow(WRITE_WARM_BOOK_WITH_HOLDS, *_book_arguments(org_id, book, _LOCKED),
                                   *check, new_holds, counts_tokens)
