@@ -176,7 +176,8 @@ class CreditLedger:
         now = max(warm.clock(), warm.org.now + _TICK)
         if not warm.takes(ops, now):
             return None
-        # Reference data, read outside the lock as the locked path reads it inside.
+        # Prices and the credit rate are reference data: read before the write, outside the lock
+        # (the locked path reads them under it).
         prices, rate = await _load_prices(conn, ops, now)
         book, stored = warm.book(now, _hold_ids(ops)), dict[str, Deduction]()  # a key sent twice
         outcomes = [_apply_one(book, op, stored, prices, rate) for op in ops]
@@ -323,7 +324,7 @@ async def _load_prices(conn: asyncpg.Connection, ops: list[Operation | SessionOp
     models = sorted({usage.model for op in ops if (usage := _tokens(op)) and not isinstance(op, SettleOp)})
     if not models:
         return {}, None
-    return await ledger_store.prices_at(conn, models, now), await ledger_store.credit_rate_at(conn, now)
+    return await ledger_store.prices_and_rate_at(conn, models, now)
 
 
 async def _raise_alerts(conn: asyncpg.Connection, org_id: str, org: LockedBalance,

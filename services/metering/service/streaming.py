@@ -180,8 +180,8 @@ class Session:
             # The price and credit rate in force when the session opened, read once per session.
             opened = self.reservation.hold.created_at
             async with self._sessions.pool.acquire() as conn:
-                price = (await ledger_store.prices_at(conn, [cost.model], opened)).get(cost.model)
-                rate = await ledger_store.credit_rate_at(conn, opened)
+                prices, rate = await ledger_store.prices_and_rate_at(conn, [cost.model], opened)
+            price = prices.get(cost.model)
             if price is None:
                 raise NotFoundError("tokens.model", f"no price for model {cost.model!r}")
             self._price = (price, rate)
