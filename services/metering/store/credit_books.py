@@ -196,10 +196,11 @@ def _warm_check(first: int, new_holds: bool) -> str:
     whoever wrote them gave the balance row a new version, which the lock's recheck sees. And
     when the batch counts tokens ($first + 6), no quota counts them: a quota that does takes the
     locked path, which locks and adds to its counter."""
-    keys = f"ANY(${first + 5}::text[])"
+    keys = f"${first + 5}::text[]"
     fresh = "" if not new_holds else f"""
-      AND NOT EXISTS (SELECT FROM holds WHERE org_id = $1 AND hold_id = {keys})
-      AND NOT EXISTS (SELECT FROM deductions WHERE org_id = $1 AND idempotency_key = {keys})
+      AND (cardinality({keys}) = 0 OR (
+          NOT EXISTS (SELECT FROM holds WHERE org_id = $1 AND hold_id = ANY({keys}))
+          AND NOT EXISTS (SELECT FROM deductions WHERE org_id = $1 AND idempotency_key = ANY({keys}))))
       AND (NOT ${first + 6}::bool OR NOT EXISTS (
           SELECT FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'))"""
     return f"""
