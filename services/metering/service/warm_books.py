@@ -57,7 +57,7 @@ class WarmBook:
 
     org: LockedBalance  # figures and terms as committed
     grants: tuple[Grant, ...]
-    holds: dict[str, Hold]  # the open holds the last batch had whole, allocations included
+    holds: dict[str, Hold]  # open holds known whole (allocations included), by id
     write: WarmWrite  # what the next write checks
     next_hold_expiry: datetime | None  # the earliest expiry of an open hold, if any
     committed_at: datetime  # the database's time at a statement of the batch ...

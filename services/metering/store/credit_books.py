@@ -186,18 +186,18 @@ _LOCKED = _BookParameters.numbered(with_holds=True)
 _WARM = _BookParameters.numbered(with_holds=False)
 
 
-def _warm_check(first: int, new_holds: bool) -> str:
+def _warm_check(first: int, with_holds: bool) -> str:
     """The check of a warm write (see `save_warm_book`), its parameters numbered from `first`:
     under the balance row lock, the rows the book was read from are still the versions it was read
     from, the credits allowance and the active credit alerts are the same, and the batch's time is
-    the database's to within a second. With `new_holds`, the holds the batch opens ($first + 5)
+    the database's to within a second. With `with_holds`, the holds the batch opens ($first + 5)
     name no hold and no deduction stored before: a key used before takes the locked path, which
     answers what was stored under it. Reading those rows in the statement's snapshot is enough:
     whoever wrote them gave the balance row a new version, which the lock's recheck sees. And
     when the batch counts tokens ($first + 6), no quota counts them: a quota that does takes the
     locked path, which locks and adds to its counter."""
     keys = f"${first + 5}::text[]"
-    fresh = "" if not new_holds else f"""
+    fresh = "" if not with_holds else f"""
       AND (cardinality({keys}) = 0 OR (
           NOT EXISTS (SELECT FROM holds WHERE org_id = $1 AND hold_id = ANY({keys}))
           AND NOT EXISTS (SELECT FROM deductions WHERE org_id = $1 AND idempotency_key = ANY({keys}))))
@@ -226,7 +226,7 @@ def _write_book(warm: bool, holds: bool = True) -> str:
     checked = "EXISTS (SELECT FROM warm)"
     check, where, and_ = ("", "", "")
     if warm:
-        check, where, and_ = (_warm_check(p.balance + 4, new_holds=holds), f"\n    WHERE {checked}",
+        check, where, and_ = (_warm_check(p.balance + 4, with_holds=holds), f"\n    WHERE {checked}",
                               f" AND {checked}")
     now = ", (SELECT now FROM warm) AS now" if warm else ""  # Citus refuses a function in RETURNING
     holds_written = "" if p.holds is None else f"""

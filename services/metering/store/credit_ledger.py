@@ -35,8 +35,8 @@ SELECT_OVERSPENT = f"""
 SELECT {OVERSPENT} FROM balances b JOIN organizations o USING (org_id) WHERE b.org_id = $1"""
 
 
-async def prices_and_rate_at(conn: asyncpg.Connection, models: list[str], now: datetime
-                    ) -> tuple[dict[str, LlmPrice], Decimal | None]:
+async def prices_and_rate_at(conn: asyncpg.Connection, models: list[str],
+                             now: datetime) -> tuple[dict[str, LlmPrice], Decimal | None]:
     """Each model's price in force at `now` (models without one are left out), and the credit
     rate in force then (None when there is none, or when no model has a price)."""
     rows = await conn.fetch(SELECT_PRICES_AND_RATE, models, now)
