@@ -15,46 +15,34 @@ import asyncpg
 import pytest
 
 from services.metering.domain.credits import Deduction, DeductOp, DenialReason, ReleaseOp, ReserveOp
-from services.metering.domain.pricing import LlmUsage, TokenCounts
 from services.metering.service import credit_ledger
 from services.metering.service.administration import Administration
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.alerts import RESOLVE_ALERTS
 from services.metering.store.organizations import add_bonus_grant
 from services.metering.store.quota_limits import set_quota
-from tests.metering.ledger_checks import assert_ledger_reproduces_balances
-
-Statements = tuple[asyncpg.Pool, list[str]]
-# Per million tokens: input $3, output $15; 100 credits per USD. 1,000 input and 2,000 output
-# tokens: $0.003 + $0.03 = $0.033, 3.3 credits.
-TOKENS = LlmUsage("claude-sonnet-4", TokenCounts(input=Decimal(1000), output=Decimal(2000)))
-
-
-async def _figures(pool: asyncpg.Pool, org: str) -> tuple[Decimal, Decimal, Decimal]:
-    row = await pool.fetchrow(
-        "SELECT monthly_remaining, bonus_remaining, period_used FROM balances WHERE org_id = $1", org)
-    return row["monthly_remaining"], row["bonus_remaining"], row["period_used"]
-
-
-async def _reproduced(pool: asyncpg.Pool, org: str) -> None:
-    async with pool.acquire() as conn:
-        await assert_ledger_reproduces_balances(conn, org)
+from tests.metering.warm_ledger import (
+    TOKENS,
+    Statements,
+    figures,
+    kinds,
+    reproduced,
+    tokens_counted,
+    warm_ledger,
+)
 
 
 async def test_a_deduction_after_a_committed_batch_is_one_statement(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
-    seen.clear()
+    ledger, seen = await warm_ledger(statements, org)
     second = await ledger.deduct(org, DeductOp("k-2", Decimal(5)))
-    assert [s for s in seen if s != "SELECT"] == ["warm write"]  # the pool's reset query aside
+    assert kinds(seen) == ["warm write"]  # the pool's reset query aside
     assert (second.granted, second.from_monthly, second.balance.monthly_remaining) == (True, 5, 488)
-    assert await _figures(pool, org) == (488, 0, 12)
+    assert await figures(pool, org) == (488, 0, 0, 12)
     assert await pool.fetchval("SELECT count(*) FROM deductions WHERE org_id = $1", org) == 2
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_bonus_grant_made_between_two_deductions_is_spent(
@@ -69,9 +57,9 @@ async def test_a_bonus_grant_made_between_two_deductions_is_spent(
     seen.clear()
     spent = await ledger.deduct(org, DeductOp("k-2", Decimal(450)))  # 400 monthly and 100 bonus left
     assert (spent.granted, spent.from_monthly, spent.from_bonus) == (True, 400, 50)
-    assert [s for s in seen if s != "SELECT"][:4] == ["warm write", "BEGIN", "lock and read", "write"]
-    assert await _figures(pool, org) == (0, 50, 550)
-    await _reproduced(pool, org)
+    assert kinds(seen)[:4] == ["warm write", "BEGIN", "lock and read", "write"]
+    assert await figures(pool, org) == (0, 50, 0, 550)
+    await reproduced(pool, org)
 
 
 async def test_a_hard_limit_set_between_two_deductions_refuses_the_next(
@@ -84,7 +72,7 @@ async def test_a_hard_limit_set_between_two_deductions_refuses_the_next(
     await Administration(pool).set_quota(org, "credits", None, Decimal(150), None, True)
     refused = await ledger.deduct(org, DeductOp("k-2", Decimal(60)))  # 100 + 60 > 150
     assert (refused.granted, refused.denial_reason) == (False, DenialReason.HARD_LIMIT)
-    assert await _figures(pool, org) == (400, 0, 100)
+    assert await figures(pool, org) == (400, 0, 0, 100)
 
 
 async def test_an_allowance_of_nothing_set_at_once_ends_an_unlimited_period(
@@ -104,39 +92,32 @@ async def test_an_allowance_of_nothing_set_at_once_ends_an_unlimited_period(
 async def test_a_deduction_of_tokens_is_priced_then_written_in_one_statement_where_no_quota_counts_them(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
-    seen.clear()
+    ledger, seen = await warm_ledger(statements, org)
     spent = await ledger.deduct(org, DeductOp("k-2", TOKENS))
-    assert [s for s in seen if s != "SELECT"] == ["warm write"]  # the price reads are SELECTs
+    assert kinds(seen) == ["warm write"]  # the price reads are SELECTs
     assert (spent.granted, spent.amount) == (True, Decimal("3.3"))
     assert spent.balance.monthly_remaining == Decimal("489.7")
-    assert await _figures(pool, org) == (Decimal("489.7"), 0, Decimal("10.3"))
+    assert await figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
     tokens = await pool.fetch("SELECT idempotency_key, quantity FROM usage_events WHERE org_id = $1 "
                               "AND meter = 'llm_tokens' ORDER BY idempotency_key", org)
     assert [tuple(r) for r in tokens] == [("k-2 input", 1000), ("k-2 output", 2000)]
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_deduction_of_tokens_where_a_quota_counts_them_takes_the_locked_path(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
     async with pool.acquire() as conn:
         await set_quota(conn, org, "llm_tokens", None, Decimal(4_000), None, True)
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
-    seen.clear()
+    ledger, seen = await warm_ledger(statements, org)
     first = await ledger.deduct(org, DeductOp("k-2", TOKENS))  # 3,000 of the 4,000 tokens
-    assert [s for s in seen if s != "SELECT"][:2] == ["BEGIN", "lock and read"]
+    assert kinds(seen)[:2] == ["BEGIN", "lock and read"]
     second = await ledger.deduct(org, DeductOp("k-3", TOKENS))  # 6,000 would pass the limit
     assert (first.granted, second.granted, second.denial_reason) == (True, False, DenialReason.HARD_LIMIT)
-    assert await pool.fetchval(
-        "SELECT used FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'", org) == 3_000
-    assert await _figures(pool, org) == (Decimal("489.7"), 0, Decimal("10.3"))
+    assert await tokens_counted(pool, org) == 3_000
+    assert await figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
 
 
 async def test_a_key_stored_by_an_earlier_batch_is_replayed_once(
@@ -150,9 +131,9 @@ async def test_a_key_stored_by_an_earlier_batch_is_replayed_once(
     twice = await asyncio.gather(*(ledger.deduct(org, DeductOp("twice", Decimal(3))) for _ in range(2)))
     assert (first.replayed, retry.replayed, retry.balance) == (False, True, first.balance)
     assert sorted(d.replayed for d in twice) == [False, True]
-    assert await _figures(pool, org) == (490, 0, 10)
+    assert await figures(pool, org) == (490, 0, 0, 10)
     assert await pool.fetchval("SELECT count(*) FROM deductions WHERE org_id = $1", org) == 2
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_another_replicas_deductions_are_counted_by_the_next_batch(
@@ -168,8 +149,8 @@ async def test_another_replicas_deductions_are_counted_by_the_next_batch(
     finally:
         await asyncio.gather(*(p.close() for p in pools))
     assert (third.granted, third.balance.monthly_remaining) == (True, 485)
-    assert await _figures(pool, org) == (485, 0, 15)
-    await _reproduced(pool, org)
+    assert await figures(pool, org) == (485, 0, 0, 15)
+    await reproduced(pool, org)
 
 
 async def test_crossing_eighty_percent_raises_one_warning(
@@ -198,7 +179,7 @@ async def test_a_hold_that_expired_since_the_last_batch_gives_its_credits_back(
     spent = await ledger.deduct(org, DeductOp("k-2", Decimal(400)))  # 495 once it has expired
     assert (spent.granted, spent.balance.monthly_remaining, spent.balance.reserved) == (True, 95, 0)
     assert await pool.fetchval("SELECT status FROM holds WHERE org_id = $1", org) == "expired"
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_credit_alert_resolved_by_another_writer_is_raised_again(
@@ -247,19 +228,17 @@ async def test_replicas_racing_on_one_organization_never_overdraw_through_warm_b
     granted = sum((d.amount for d in answers if d.granted), Decimal(0))
     assert granted <= 700 and any(not d.granted for d in answers)
     assert all(d.amount > 700 - granted for d in answers if not d.granted)  # refused: more than was left
-    monthly, bonus, used = await _figures(pool, org)
-    assert (monthly + bonus, used) == (700 - granted, granted)
+    monthly, bonus, reserved, used = await figures(pool, org)
+    assert (monthly + bonus, reserved, used) == (700 - granted, 0, granted)
     assert written and refused  # both paths were taken, and raced each other
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_database_that_refuses_the_warm_write_gets_every_batch_on_the_locked_path(
     statements: Statements, pool: asyncpg.Pool, make_org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    ledger, seen = await warm_ledger(statements, org)
 
     async def refused(*args: Any) -> Any:  # what a Citus release refusing a construct answers
         raise asyncpg.FeatureNotSupportedError("cannot push down this subquery")
@@ -269,8 +248,8 @@ async def test_a_database_that_refuses_the_warm_write_gets_every_batch_on_the_lo
     seen.clear()
     third = await ledger.deduct(org, DeductOp("k-3", Decimal(3)))
     assert (second.granted, third.granted, third.balance.monthly_remaining) == (True, True, 485)
-    assert [s for s in seen if s != "SELECT"][:4] == ["BEGIN", "lock and read", "write", "COMMIT"]
-    assert await _figures(pool, org) == (485, 0, 15)
+    assert kinds(seen)[:4] == ["BEGIN", "lock and read", "write", "COMMIT"]
+    assert await figures(pool, org) == (485, 0, 0, 15)
 
 
 async def test_a_locked_batch_slower_than_a_second_still_leaves_a_warm_book(
@@ -290,5 +269,5 @@ async def test_a_locked_batch_slower_than_a_second_still_leaves_a_warm_book(
     await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
     seen.clear()
     await ledger.deduct(org, DeductOp("k-2", Decimal(5)))
-    assert [s for s in seen if s != "SELECT"] == ["warm write"]
-    assert await _figures(pool, org) == (488, 0, 12)
+    assert kinds(seen) == ["warm write"]
+    assert await figures(pool, org) == (488, 0, 0, 12)

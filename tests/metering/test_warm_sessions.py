@@ -24,18 +24,22 @@ from services.metering.domain.credits import (
     ReleaseOp,
     Reservation,
 )
-from services.metering.domain.pricing import LlmUsage, TokenCounts
+from services.metering.domain.pricing import LlmUsage
 from services.metering.domain.sessions import ExtendOp, OpenSessionOp, Reopened, SettleOp
 from services.metering.service import credit_ledger
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.quota_limits import set_quota
-from tests.metering.ledger_checks import assert_ledger_reproduces_balances
+from tests.metering.warm_ledger import (
+    TOKENS,
+    Statements,
+    figures,
+    kinds,
+    reproduced,
+    tokens_counted,
+    warm_ledger,
+)
 
-Statements = tuple[asyncpg.Pool, list[str]]
 TTL = timedelta(minutes=2)
-# Per million tokens: input $3, output $15; 100 credits per USD. 1,000 input and 2,000 output
-# tokens: $0.003 + $0.03 = $0.033, 3.3 credits.
-TOKENS = LlmUsage("claude-sonnet-4", TokenCounts(input=Decimal(1000), output=Decimal(2000)))
 USAGE_ROWS = "SELECT idempotency_key, meter, quantity FROM usage_events WHERE org_id = $1 " \
              "ORDER BY idempotency_key"
 
@@ -48,34 +52,17 @@ def _settle(key: str, amount: Decimal | int, tokens: LlmUsage | None = None) -> 
     return SettleOp(key, key, Decimal(amount), tokens, Attribution())
 
 
-def _kinds(seen: list[str]) -> list[str]:
-    return [s for s in seen if s != "SELECT"]  # the pool's reset query aside
-
-
-async def _figures(pool: asyncpg.Pool, org: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    row = await pool.fetchrow("SELECT monthly_remaining, bonus_remaining, reserved, period_used "
-                              "FROM balances WHERE org_id = $1", org)
-    return row["monthly_remaining"], row["bonus_remaining"], row["reserved"], row["period_used"]
-
-
-async def _reproduced(pool: asyncpg.Pool, org: str) -> None:
-    async with pool.acquire() as conn:
-        await assert_ledger_reproduces_balances(conn, org)
-
-
 async def test_a_sessions_open_extension_and_settlement_after_a_committed_batch_are_one_statement_each(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))  # 493 left
+    ledger, seen = await warm_ledger(statements, org)  # 493 left
     steps: list[tuple[Any, list[str]]] = []
     for op in (_open("s-1", 10), DeductOp("k-2", Decimal(3)), ExtendOp("s-1", Decimal(5), Decimal(10), TTL),
                _settle("s-1", 12)):
         seen.clear()
         step = ledger.deduct(org, op) if isinstance(op, DeductOp) else ledger.apply_session_op(org, op)
-        steps.append((await step, _kinds(seen)))
+        steps.append((await step, kinds(seen)))
     (opened, a), (deducted, b), (extended, c), (settled, d) = steps
     assert a == b == c == d == ["warm write"]  # the deduction between them left the hold warm
     assert isinstance(opened, Reservation) and isinstance(extended, Extension)
@@ -87,29 +74,27 @@ async def test_a_sessions_open_extension_and_settlement_after_a_committed_batch_
     # 12 from the hold, its other 8 back: 500 - 7 - 3 - 12.
     assert (settled.amount, settled.from_hold, settled.balance.monthly_remaining) == (12, 12, 478)
     assert settled.balance.reserved == 0
-    assert await _figures(pool, org) == (478, 0, 0, 22)
+    assert await figures(pool, org) == (478, 0, 0, 22)
     hold = await pool.fetchrow("SELECT amount, remaining, status FROM holds WHERE org_id = $1", org)
     assert (hold["amount"], hold["remaining"], hold["status"]) == (10, 0, "released")
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_settled_sessions_key_opened_again_gets_the_stored_settlement(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    ledger, seen = await warm_ledger(statements, org)
     await ledger.apply_session_op(org, _open("s-1", 10))
     first = await ledger.apply_session_op(org, _settle("s-1", 3))
     seen.clear()
     again = await ledger.apply_session_op(org, _open("s-1", 10))
-    assert _kinds(seen)[:3] == ["warm write", "BEGIN", "lock and read"]  # the check refused the key
+    assert kinds(seen)[:3] == ["warm write", "BEGIN", "lock and read"]  # the check refused the key
     assert isinstance(again, Reopened) and again.settlement is not None
     assert (again.settlement.amount, again.settlement.balance) == (3, first.balance)
-    assert await _figures(pool, org) == (490, 0, 0, 10)
+    assert await figures(pool, org) == (490, 0, 0, 10)
     assert await pool.fetchval("SELECT count(*) FROM holds WHERE org_id = $1", org) == 1
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_session_key_used_by_a_deduct_is_refused_on_a_warm_book(
@@ -122,7 +107,7 @@ async def test_a_session_key_used_by_a_deduct_is_refused_on_a_warm_book(
     with pytest.raises(FieldError) as refused:
         await ledger.apply_session_op(org, _open("shared", 10))
     assert refused.value.field == "open.idempotency_key"
-    assert await _figures(pool, org) == (495, 0, 0, 5)
+    assert await figures(pool, org) == (495, 0, 0, 5)
     assert await pool.fetchval("SELECT count(*) FROM holds WHERE org_id = $1", org) == 0
 
 
@@ -143,51 +128,45 @@ async def test_a_hold_released_by_another_replica_is_settled_from_the_balance(
     # The hold is gone: what the session used is taken from the balance, which has it.
     assert isinstance(settled, Deduction)
     assert (settled.amount, settled.from_hold, settled.from_monthly) == (4, 0, 4)
-    assert await _figures(pool, org) == (489, 0, 0, 11)
-    await _reproduced(pool, org)
+    assert await figures(pool, org) == (489, 0, 0, 11)
+    await reproduced(pool, org)
 
 
 async def test_a_token_sessions_open_and_settlement_are_one_write_each_where_no_quota_counts_tokens(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
-    seen.clear()
+    ledger, seen = await warm_ledger(statements, org)
     opened = await ledger.apply_session_op(org, OpenSessionOp("s-1", TOKENS, TTL))
-    assert _kinds(seen) == ["warm write"]  # the price read before it
+    assert kinds(seen) == ["warm write"]  # the price read before it
     assert isinstance(opened, Reservation) and (opened.hold.amount, opened.balance.available) == (
         Decimal("3.3"), Decimal("489.7"))
     seen.clear()
     settled = await ledger.apply_session_op(org, _settle("s-1", Decimal("3.3"), TOKENS))
-    assert _kinds(seen) == ["warm write"]
+    assert kinds(seen) == ["warm write"]
     assert isinstance(settled, Deduction) and (settled.amount, settled.from_hold) == (Decimal("3.3"),) * 2
-    assert await _figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
+    assert await figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
     assert [tuple(r) for r in await pool.fetch(USAGE_ROWS, org)] == [
         ("k-1 credits", "credits", 7), ("s-1 credits", "credits", Decimal("3.3")),
         ("s-1 input", "llm_tokens", 1000), ("s-1 output", "llm_tokens", 2000)]
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
 
 
 async def test_a_token_quota_set_after_the_book_was_kept_counts_the_settlements_tokens(
     statements: Statements, pool: asyncpg.Pool, make_org
 ) -> None:
-    ledger_pool, seen = statements
     org = await make_org()
-    ledger = CreditLedger(ledger_pool)
-    await ledger.deduct(org, DeductOp("k-1", Decimal(7)))
+    ledger, seen = await warm_ledger(statements, org)
     await ledger.apply_session_op(org, OpenSessionOp("s-1", TOKENS, TTL))
     async with pool.acquire() as conn:  # an operator, meanwhile; the balance row is not touched
         await set_quota(conn, org, "llm_tokens", None, Decimal(100_000), None, True)
     seen.clear()
     settled = await ledger.apply_session_op(org, _settle("s-1", Decimal("3.3"), TOKENS))
-    assert _kinds(seen)[:3] == ["warm write", "BEGIN", "lock and read"]  # the check saw the quota
+    assert kinds(seen)[:3] == ["warm write", "BEGIN", "lock and read"]  # the check saw the quota
     assert isinstance(settled, Deduction) and settled.amount == Decimal("3.3")
-    assert await pool.fetchval(
-        "SELECT used FROM quotas WHERE org_id = $1 AND resource = 'llm_tokens'", org) == 3000
-    assert await _figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
-    await _reproduced(pool, org)
+    assert await tokens_counted(pool, org) == 3000
+    assert await figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
+    await reproduced(pool, org)
 
 
 async def test_sessions_and_deductions_racing_on_three_replicas_never_overdraw_through_warm_books(
@@ -237,8 +216,8 @@ async def test_sessions_and_deductions_racing_on_three_replicas_never_overdraw_t
     finally:
         await asyncio.gather(*(p.close() for p in pools))
     spent = sum(charged, Decimal(0))
-    monthly, bonus, reserved, used = await _figures(pool, org)
+    monthly, bonus, reserved, used = await figures(pool, org)
     assert denied and spent <= 700 and (monthly + bonus, reserved, used) == (700 - spent, 0, spent)
     assert await pool.fetchval("SELECT count(*) FROM holds WHERE org_id = $1 AND status = 'open'", org) == 0
     assert written and refused  # steps of sessions took both paths, racing each other
-    await _reproduced(pool, org)
+    await reproduced(pool, org)
