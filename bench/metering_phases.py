@@ -84,7 +84,8 @@ class Run:
         return result
 
     def _cpu_meter(self, servers: list[env.ServerProcess] | None = None) -> CpuMeter:
-        return CpuMeter(self.dsn, [s.pid for s in servers or [self.metering]] + [self.echo.pid])
+        pids = [s.pid for s in servers or [self.metering]] + [self.echo.pid]
+        return CpuMeter(self.dsn, list(dict.fromkeys(pids)))  # an echo phase's server counted once
 
 
 def _progress(label: str, result: LoadResult) -> None:
@@ -145,12 +146,17 @@ async def _deductions(run: Run, report: Report) -> None:
 
 async def _scale_out(run: Run, report: Report) -> None:
     """Deduct on one hot organization from K = 1, then K = 2 server processes (one client process
-    each), beside the naive one-UPDATE ceiling of the raw phase: two servers that each apply what
-    they receive; the same two, each client process on an organization of its own (the bound:
-    no balance row shared); then two that route the organization's calls to its owner replica
-    (started for their phase only, so they take no CPU from the others)."""
+    each), beside the naive one-UPDATE ceiling of the raw phase and K = 1 and K = 2 echo servers:
+    two servers that each apply what they receive; the same two, each client process on an
+    organization of its own (the bound: no balance row shared); then two that route the
+    organization's calls to its owner replica (started for their phase only, so they take no CPU
+    from the others)."""
+    (run.log_dir / "echo-second").mkdir(exist_ok=True)
+    second_echo = env.echo_server(run.log_dir / "echo-second")
     started = [await _start_server(run, "second")]
     try:
+        await asyncio.to_thread(second_echo.start, 30.0)
+        await _scale_out_echo(run, report, [run.echo, second_echo])
         hot, both = run.orgs.hot, [run.orgs.hot, run.orgs.hot_apart]
         before = await env.available(run.dsn, *both)
         ledger_before = await env.ledger_totals(run.dsn, *both)  # the deduct phase's come first
@@ -173,8 +179,18 @@ async def _scale_out(run: Run, report: Report) -> None:
         report.checks.append(replace(check, name=f"{check.name}, K=1 and K=2 servers"))
         report.peak_rss_mb = max([report.peak_rss_mb or 0.0, *(s.peak_rss_mb() for s in started)])
     finally:
-        for server in started:
+        for server in [*started, second_echo]:
             server.stop()
+
+
+async def _scale_out_echo(run: Run, report: Report, echoes: list[env.ServerProcess]) -> None:
+    """The transport's own scaling on this machine: K = 1 and K = 2 echo servers, one client
+    process each, as the Deduct phases run them."""
+    for k in (1, 2):
+        for callers in (32, 64):
+            report.scale_out_echo[(k, callers)] = await run.grpc(
+                f"grpc echo, {k} server(s) ({callers} callers)", "echo", [e.addr for e in echoes[:k]],
+                callers, servers=echoes[:k])
 
 
 async def _start_server(run: Run, name: str, peer_token: str | None = None) -> env.ServerProcess:

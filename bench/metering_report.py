@@ -38,6 +38,8 @@ class Report:
     # (servers, callers): "1", "2" (each applying what it receives), "2 routed" (to owners),
     # "2 apart" (each on an organization of its own: the bound)
     scale_out: dict[tuple[str, int], LoadResult] = field(default_factory=dict)
+    # (echo servers K, callers): the transport's own scaling, one client process per server
+    scale_out_echo: dict[tuple[int, int], LoadResult] = field(default_factory=dict)
     per_commit: dict[str, float] = field(default_factory=dict)  # rows written per transaction
     peak_rss_mb: float | None = None
     checks: list[Check] = field(default_factory=list)
@@ -84,6 +86,7 @@ class Report:
         lines += [f"server CPU per call, {name}: {r.server_us_per_item:,.0f} us"
                   for name, r in self._served()]
         lines += self._budgets()
+        lines += self._against_echo()
         lines += [f"{c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in self.checks]
         return lines
 
@@ -102,6 +105,17 @@ class Report:
             lines.append(f"CPU budget, {name}: the target {rate:,.0f}/s leaves {allowed:,.0f} us per call "
                          "for client + server + PostgreSQL; a bare echo call took "
                          f"{_all_cpu_us(echo):,.0f} us, this phase {_all_cpu_us(service):,.0f} us")
+        return lines
+
+    def _against_echo(self) -> list[str]:
+        """Each hot-organization rate against the echo servers at the same K and callers."""
+        lines = []
+        for (servers, callers), result in self.scale_out.items():
+            echo = self.scale_out_echo.get((ECHO_SERVERS[servers], callers))
+            if echo is not None:
+                lines.append(f"Deduct against grpc echo with as many servers, {SERVERS[servers]} ({callers} "
+                             f"callers): {result.rate / echo.rate:.0%} ({result.rate:,.0f} against "
+                             f"{echo.rate:,.0f} calls/s)")
         return lines
 
     def _served(self) -> list[tuple[str, LoadResult]]:
@@ -135,6 +149,7 @@ class Report:
                             "[deductions/s]", result, self.raw_update,
                             "raw 1 UPDATE per deduction (32 conns)", 1.2)
         for callers in (32, 64):
+            self._echo_scaling_row(callers)
             one = self.scale_out.get(("1", callers))
             for servers in ("2", "2 routed"):
                 two = self.scale_out.get((servers, callers))
@@ -150,6 +165,14 @@ class Report:
         if grouped is not None:
             self.rows.append((f"Deductions per transaction, {GROUPED_SCALE_OUT}", f"{grouped:.1f}", "-", "-",
                               f">= {GROUP_TARGET}", _met(grouped >= GROUP_TARGET), ""))
+
+    def _echo_scaling_row(self, callers: int) -> None:
+        """What two servers that do nothing but answer do against one: the machine's own bound."""
+        one, two = self.scale_out_echo.get((1, callers)), self.scale_out_echo.get((2, callers))
+        if one is not None and two is not None:
+            self.rows.append((f"Scaling of grpc echo, 2 servers vs 1 ({callers} callers)", f"{two.rate:,.0f}",
+                              f"1 echo server ({callers} callers): {one.rate:,.0f}",
+                              f"{two.rate / one.rate:.0%}", "-", Text("-"), _cpu(two, one)))
 
     def _ratio_row(self, name: str, service: LoadResult, ceiling: LoadResult | None, label: str,
                    target: float) -> None:
@@ -192,6 +215,8 @@ class Report:
 APART = "2 apart"
 SERVERS = {"1": "1 server", "2": "2 servers each alone", "2 routed": "2 servers routed to owners",
            APART: "2 servers, an org each"}
+# How many echo servers each kind of scale-out phase is set beside.
+ECHO_SERVERS = {"1": 1, "2": 2, "2 routed": 2, APART: 2}
 GROUPED_SCALE_OUT = "Deduct K=2 routed (64 callers)"
 GROUP_TARGET = 50
 

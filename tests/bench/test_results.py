@@ -77,6 +77,30 @@ def test_the_metering_entry_carries_the_printed_figures_as_plain_text() -> None:
     assert "exactness: PASS (granted = balance drop = ledger)" in entry.notes
 
 
+def test_the_scale_out_figures_set_each_hot_org_rate_beside_echo_servers_as_many() -> None:
+    report = Report(client_procs=1, batch_callers=2, batch=1000)
+    cpu = CpuUse(1.0, 0.0, 0.5, 0.0, wall=6.0)
+    # Calls over 5 measured seconds: echo 4,000/s on one server, 6,000/s on two.
+    report.scale_out_echo[(1, 64)] = LoadResult(seconds=5.0, items=20_000, cpu=cpu)
+    report.scale_out_echo[(2, 64)] = LoadResult(seconds=5.0, items=30_000, cpu=cpu)
+    # Deductions: 2,000/s on one server, 1,500/s on two routed to the owner.
+    report.scale_out[("1", 64)] = LoadResult(seconds=5.0, items=10_000, cpu=cpu)
+    report.scale_out[("2 routed", 64)] = LoadResult(seconds=5.0, items=7_500, cpu=cpu)
+
+    entry = report.entry("5 s per phase")
+
+    assert ("Scaling of grpc echo, 2 servers vs 1 (64 callers)", "6,000", "1 echo server (64 callers): 4,000",
+            "150%", "-", "-", f"{cpu} ({cpu})") in entry.rows
+    assert ("Scaling of one hot org, 2 servers routed to owners vs 1 (64 callers)", "1,500",
+            "the same with 1 server (64 callers): 2,000", "75%", ">= 100%", "NO",
+            f"{cpu} ({cpu})") in entry.rows
+    # 2,000 / 4,000 and 1,500 / 6,000.
+    assert ("Deduct against grpc echo with as many servers, 1 server (64 callers): 50% "
+            "(2,000 against 4,000 calls/s)") in entry.notes
+    assert ("Deduct against grpc echo with as many servers, 2 servers routed to owners (64 callers): 25% "
+            "(1,500 against 6,000 calls/s)") in entry.notes
+
+
 def test_the_rate_limiter_entry_gives_each_ratio_and_whether_its_target_is_met() -> None:
     def f(rate: float, p99: float = 1.0) -> Figure:
         return Figure("", rate, 0.5, p99)
