@@ -131,14 +131,15 @@ async def _usage(run: Run, report: Report) -> None:
 
 async def _deductions(run: Run, report: Report) -> None:
     addr, hot = run.metering.addr, run.orgs.hot
-    before = await env.available(run.dsn, hot)
+    phases = []
     for callers in (32, 64, 1):
+        before = await _books(run, [hot])
         result = await run.grpc(f"Deduct hot org ({callers} callers)", "deduct", addr, callers, hot)
+        phases.append(await _exactness(run, f"{callers} callers", [hot], before, result))
         report.deduct[callers] = result
         report.per_commit[f"Deduct ({callers} callers)"] = await env.per_commit(
             run.dsn, "deductions", hot, result.tag)
-    after = await env.available(run.dsn, hot)
-    report.checks.append(await _exactness(run, hot, before, after, list(report.deduct.values())))
+    report.checks.append(every_phase(f"Deduct exactness, {hot}", phases))
     for callers in (1, 32):
         report.quota[callers] = await run.grpc(f"GetQuota ({callers} callers)", "quota", addr, callers, hot)
     report.checks.append(await _small_org(run))
@@ -158,8 +159,7 @@ async def _scale_out(run: Run, report: Report) -> None:
         await asyncio.to_thread(second_echo.start, 30.0)
         await _scale_out_echo(run, report, [run.echo, second_echo])
         hot, both = run.orgs.hot, [run.orgs.hot, run.orgs.hot_apart]
-        before = await env.available(run.dsn, *both)
-        ledger_before = await env.ledger_totals(run.dsn, *both)  # the deduct phase's come first
+        phases = []
         for label in ("1", "2", APART, "2 routed"):
             if label == "2 routed":
                 token = secrets.token_hex(16)
@@ -168,15 +168,16 @@ async def _scale_out(run: Run, report: Report) -> None:
             two = [run.metering, started[0]]
             servers = {"1": [run.metering], "2": two, APART: two, "2 routed": started[1:]}[label]
             for callers in (32, 64):
+                before = await _books(run, both)
                 result = await run.grpc(f"Deduct hot org, {label} server(s) ({callers} callers)", "deduct",
                                         [s.addr for s in servers], callers, both if label == APART else hot,
                                         servers=servers)
+                phases.append(await _exactness(run, f"K={label} ({callers} callers)", both, before, result))
                 report.scale_out[(label, callers)] = result
                 report.per_commit[f"Deduct K={label} ({callers} callers)"] = await env.per_commit(
                     run.dsn, "deductions", hot, result.tag)
-        after = await env.available(run.dsn, *both)
-        check = await _exactness(run, both, before, after, list(report.scale_out.values()), ledger_before)
-        report.checks.append(replace(check, name=f"{check.name}, K=1 and K=2 servers"))
+        name = f"Deduct exactness, {' and '.join(both)}, K=1 and K=2 servers"
+        report.checks.append(every_phase(name, phases))
         report.peak_rss_mb = max([report.peak_rss_mb or 0.0, *(s.peak_rss_mb() for s in started)])
     finally:
         for server in [*started, second_echo]:
@@ -204,26 +205,65 @@ async def _start_server(run: Run, name: str, peer_token: str | None = None) -> e
 async def _small_org(run: Run) -> Check:
     """32 callers asking 3 credits each of an org holding 500: all but the last 2 credits go."""
     small = run.orgs.small
-    before = await env.available(run.dsn, small)
+    before = await _books(run, [small])
     result = await run.grpc("Deduct small org (32 callers, 3 credits each)", "deduct", run.metering.addr,
                             32, small, amount="3")
-    after = await env.available(run.dsn, small)
-    check = await _exactness(run, small, before, after, [result])
-    never_overdrawn = Decimal(0) <= after < 3 and result.denied > 0
-    return replace(check, passed=check.passed and never_overdrawn,
-                   detail=f"{check.detail}; left {after} (< 3), {result.denied:,} refused")
+    phase = await _exactness(run, "32 callers", [small], before, result)
+    left = before.available - phase.drop
+    never_overdrawn = Decimal(0) <= left < 3 and result.denied > 0
+    return Check(f"Deduct exactness, {small}", phase.passed and never_overdrawn,
+                 f"{phase.detail}; left {left} (< 3), {result.denied:,} refused")
 
 
-async def _exactness(run: Run, org_ids: str | list[str], before: Decimal, after: Decimal,
-                     results: list[LoadResult],
-                     ledger_before: tuple[Decimal, int] = (Decimal(0), 0)) -> Check:
-    """What the clients were granted against the organizations' balances and ledger, together."""
-    org_ids = [org_ids] if isinstance(org_ids, str) else org_ids
-    granted = sum((r.granted for r in results), Decimal(0))
-    errors = sum(r.errors for r in results)
-    taken, rows = await env.ledger_totals(run.dsn, *org_ids)
-    taken, rows = taken - ledger_before[0], rows - ledger_before[1]
-    passed = errors == 0 and before - after == granted == taken
-    detail = (f"granted to clients {granted:,}, balance drop {before - after:,}, "
-              f"ledger {taken:,} in {rows:,} deductions, {errors} errors")
-    return Check(f"Deduct exactness, {' and '.join(org_ids)}", passed, detail)
+@dataclass(frozen=True)
+class _Books:
+    """What the organizations hold together, and what their `deduct` ledger entries took."""
+
+    available: Decimal
+    taken: Decimal
+    deductions: int  # granted deductions stored
+
+
+async def _books(run: Run, org_ids: list[str]) -> _Books:
+    taken, deductions = await env.ledger_totals(run.dsn, *org_ids)
+    return _Books(await env.available(run.dsn, *org_ids), taken, deductions)
+
+
+@dataclass(frozen=True)
+class PhaseExactness:
+    """One phase: what its clients were granted, against the drop of the organizations' balances
+    and the credits their ledger's `deduct` entries took meanwhile."""
+
+    label: str
+    granted: Decimal
+    drop: Decimal
+    taken: Decimal
+    deductions: int
+    errors: int
+
+    @property
+    def passed(self) -> bool:
+        return self.errors == 0 and self.drop == self.granted == self.taken
+
+    @property
+    def detail(self) -> str:
+        return (f"granted to clients {self.granted:,}, balance drop {self.drop:,}, "
+                f"ledger {self.taken:,} in {self.deductions:,} deductions, {self.errors} errors")
+
+
+async def _exactness(run: Run, label: str, org_ids: list[str], before: _Books,
+                     result: LoadResult) -> PhaseExactness:
+    after = await _books(run, org_ids)
+    return PhaseExactness(label, result.granted, before.available - after.available,
+                           after.taken - before.taken, after.deductions - before.deductions, result.errors)
+
+
+def every_phase(name: str, phases: list[PhaseExactness]) -> Check:
+    """The phases of a group checked one by one, reported together."""
+    failed = [p for p in phases if not p.passed]
+    if failed:
+        return Check(name, False, "; ".join(f"{p.label}: {p.detail}" for p in failed))
+    total = PhaseExactness("all", sum((p.granted for p in phases), Decimal(0)),
+                            sum((p.drop for p in phases), Decimal(0)),
+                            sum((p.taken for p in phases), Decimal(0)), sum(p.deductions for p in phases), 0)
+    return Check(name, True, f"each of {len(phases)} phases: {total.detail} in all")
