@@ -9,11 +9,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.kit.decimals import format_decimal
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def timestamp(when: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(when.astimezone(UTC))
-    return ts
+    """A datetime as a Timestamp: seconds since the epoch and nanoseconds within the second (a
+    naive one taken as local time). Built from the difference to the epoch: `FromDatetime` takes
+    three times as long, and every answer carries one or more."""
+    since = (when if when.tzinfo is not None else when.astimezone(UTC)) - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1_000)
 
 
 def optional_timestamp(when: datetime | None) -> Timestamp | None:
