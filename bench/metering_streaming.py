@@ -8,8 +8,9 @@ unary call and one message on an open bidirectional stream (the transport ceilin
 of 1 credit on one organization, and DeductSession streams of `--chunks` chunks of 1 credit each
 on the same organization (a caller opens a session, sends each chunk after the previous answer,
 closes, opens the next). Prints calls (chunks) per second, latency and server CPU per call beside
-each other, the ratios, and an exactness check: the balance dropped by exactly what the Deducts
-granted plus what the sessions settled.
+each other, the ratios, and an exactness check after each of the two credit phases: the balance
+dropped by exactly what the Deducts granted, then by what the sessions settled, and the stored
+deductions took the same.
 """
 
 from __future__ import annotations
@@ -153,29 +154,28 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
     try:
         await asyncio.gather(asyncio.to_thread(server.start, 30.0), asyncio.to_thread(echo.start, 30.0))
         token, org = orgs.tokens.get(orgs.hot, ""), orgs.hot
-        before = await env.available(dsn, org)
         deduct_spec = LoadSpec("deduct", server.addr, args.callers, args.warmup, args.seconds, "bench-unary",
                                org, "1", token=token)
         session_spec = SessionSpec(server.addr, args.callers, args.chunks, args.warmup, args.seconds, org,
                                    token, "bench-session")
         echo_unary = replace(deduct_spec, kind="echo", addr=echo.addr)
         echo_stream = replace(session_spec, addr=echo.addr)
-        results = {}
+        results, books = {}, {}
         for label, entry, spec, pid in (
             ("grpc echo (unary)", run_grpc_load, (echo_unary, 0), echo.pid),
             ("grpc echo stream message", run_echo_stream_load, (echo_stream,), echo.pid),
             ("Deduct (unary)", run_grpc_load, (deduct_spec, 0), server.pid),
             ("DeductSession chunk", run_session_load, (session_spec,), server.pid),
         ):
+            before = await _books(dsn, org)
             meter = await CpuMeter(dsn, [pid]).start()
             result = await asyncio.to_thread(pool.apply, entry, spec)
             result.cpu = await meter.stop(result.client_cpu)
             results[label] = result
+            if pid == server.pid:
+                books[label] = _Change(before, await _books(dsn, org))
             console.log(f"{label}: {result.rate:,.0f}/s, CPU server/postgres/client {result.cpu}")
-        after = await env.available(dsn, org)
-        async with asyncpg.create_pool(dsn, min_size=1, max_size=1) as db:
-            settled = await db.fetchval(SETTLED, org)
-        rows = _report(args, results, before - after, settled, server.peak_rss_mb())
+        rows = _report(args, results, books, server.peak_rss_mb())
     finally:
         pool.close()
         server.stop()
@@ -183,12 +183,37 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
     return rows
 
 
+@dataclass(frozen=True)
+class _Change:
+    """The organization's credits and its stored deductions' total, before and after a phase."""
+
+    before: tuple[Decimal, Decimal]
+    after: tuple[Decimal, Decimal]
+
+    def exact(self, label: str, result: LoadResult) -> tuple[bool, str]:
+        """Whether the balance dropped by what the phase's clients were granted, which its stored
+        deductions took, with no call failing; and those figures."""
+        drop, stored = self.before[0] - self.after[0], self.after[1] - self.before[1]
+        return (drop == result.granted == stored and not result.errors,
+                f"{label}: balance drop {drop:,}, granted to clients {result.granted:,}, "
+                f"stored deductions {stored:,}, errors {result.errors}")
+
+
+async def _books(dsn: str, org: str) -> tuple[Decimal, Decimal]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        settled: Decimal = await conn.fetchval(SETTLED, org)
+    finally:
+        await conn.close()
+    return await env.available(dsn, org), settled
+
+
 # A streamed chunk must cost far less than a unary Deduct: at the same callers, a server process
 # answers at least this many chunks for each Deduct.
 CHUNKS_PER_DEDUCT_TARGET = 3.0
 
 
-def _report(args: argparse.Namespace, results: dict[str, LoadResult], drop: Decimal, settled: Decimal,
+def _report(args: argparse.Namespace, results: dict[str, LoadResult], books: dict[str, _Change],
             rss: float) -> list[str]:
     table = Table(title=f"{args.callers} callers, one organization, sessions of {args.chunks} chunks")
     for column in ("call", "per second", "p50 ms", "p99 ms", "server CPU µs/call", "server cores"):
@@ -200,17 +225,16 @@ def _report(args: argparse.Namespace, results: dict[str, LoadResult], drop: Deci
     Console(width=150).print(table)
     unary, chunk = results["Deduct (unary)"], results["DeductSession chunk"]
     echo = results["grpc echo stream message"]
-    granted = unary.granted + chunk.granted
-    exact = drop == granted == settled and not unary.errors and not chunk.errors
+    phases = [change.exact(label, results[label]) for label, change in books.items()]
+    exact = all(passed for passed, _ in phases)
     ratio = chunk.rate / unary.rate
     return [
         f"chunks per second / Deducts per second: {ratio:.2f}x (target >= {CHUNKS_PER_DEDUCT_TARGET:g}x: "
         f"{'met' if ratio >= CHUNKS_PER_DEDUCT_TARGET else 'NOT met'}); "
         f"server CPU per Deduct / per chunk: {unary.server_us_per_item / chunk.server_us_per_item:.1f}x; "
         f"chunks per second / echo stream messages per second: {chunk.rate / echo.rate:.2f}x",
-        f"exactness {'PASS' if exact else 'FAIL'}: balance drop {drop:,}, granted to clients {granted:,} "
-        f"(Deducts {unary.granted:,}, sessions {chunk.granted:,}), stored deductions {settled:,}, "
-        f"errors {unary.errors + chunk.errors}, chunks refused {chunk.denied}",
+        f"exactness {'PASS' if exact else 'FAIL'} after each phase: "
+        + "; ".join(detail for _, detail in phases) + f"; chunks refused {chunk.denied}",
         f"server peak RSS {rss:.0f} MB; load average before/after {args.load_before:.2f}/"
         f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
     ]
