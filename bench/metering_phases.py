@@ -16,6 +16,7 @@ from rich.console import Console
 from bench import metering_env as env
 from bench import metering_raw as raw
 from bench.metering_cpu import CpuMeter
+from bench.metering_exactness import Books, PhaseExactness, every_phase
 from bench.metering_load import LoadResult, LoadSpec, run_grpc_load
 from bench.metering_report import APART, Check, Report
 
@@ -215,55 +216,12 @@ async def _small_org(run: Run) -> Check:
                  f"{phase.detail}; left {left} (< 3), {result.denied:,} refused")
 
 
-@dataclass(frozen=True)
-class _Books:
-    """What the organizations hold together, and what their `deduct` ledger entries took."""
-
-    available: Decimal
-    taken: Decimal
-    deductions: int  # granted deductions stored
-
-
-async def _books(run: Run, org_ids: list[str]) -> _Books:
+async def _books(run: Run, org_ids: list[str]) -> Books:
+    """The organizations' credits, and what the ledger's `deduct` entries took from them."""
     taken, deductions = await env.ledger_totals(run.dsn, *org_ids)
-    return _Books(await env.available(run.dsn, *org_ids), taken, deductions)
+    return Books(await env.available(run.dsn, *org_ids), taken, deductions)
 
 
-@dataclass(frozen=True)
-class PhaseExactness:
-    """One phase: what its clients were granted, against the drop of the organizations' balances
-    and the credits their ledger's `deduct` entries took meanwhile."""
-
-    label: str
-    granted: Decimal
-    drop: Decimal
-    taken: Decimal
-    deductions: int
-    errors: int
-
-    @property
-    def passed(self) -> bool:
-        return self.errors == 0 and self.drop == self.granted == self.taken
-
-    @property
-    def detail(self) -> str:
-        return (f"granted to clients {self.granted:,}, balance drop {self.drop:,}, "
-                f"ledger {self.taken:,} in {self.deductions:,} deductions, {self.errors} errors")
-
-
-async def _exactness(run: Run, label: str, org_ids: list[str], before: _Books,
+async def _exactness(run: Run, label: str, org_ids: list[str], before: Books,
                      result: LoadResult) -> PhaseExactness:
-    after = await _books(run, org_ids)
-    return PhaseExactness(label, result.granted, before.available - after.available,
-                           after.taken - before.taken, after.deductions - before.deductions, result.errors)
-
-
-def every_phase(name: str, phases: list[PhaseExactness]) -> Check:
-    """The phases of a group checked one by one, reported together."""
-    failed = [p for p in phases if not p.passed]
-    if failed:
-        return Check(name, False, "; ".join(f"{p.label}: {p.detail}" for p in failed))
-    total = PhaseExactness("all", sum((p.granted for p in phases), Decimal(0)),
-                            sum((p.drop for p in phases), Decimal(0)),
-                            sum((p.taken for p in phases), Decimal(0)), sum(p.deductions for p in phases), 0)
-    return Check(name, True, f"each of {len(phases)} phases: {total.detail} in all")
+    return PhaseExactness.of(label, before, await _books(run, org_ids), result)

@@ -37,12 +37,14 @@ from rich.table import Table
 from bench import metering_env as env
 from bench.grpc_echo import STREAM_PATH
 from bench.metering_cpu import CpuMeter
+from bench.metering_exactness import Books, PhaseExactness, every_phase
 from bench.metering_load import ECHO_PAYLOAD, LoadResult, LoadSpec, closed_loop, percentile, run_grpc_load
+from bench.metering_report import Check
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
 
 console = Console(stderr=True)
-SETTLED = "SELECT coalesce(sum(amount), 0) FROM deductions WHERE org_id = $1 AND granted"
+STORED = "SELECT coalesce(sum(amount), 0), count(*) FROM deductions WHERE org_id = $1 AND granted"
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
                                    token, "bench-session")
         echo_unary = replace(deduct_spec, kind="echo", addr=echo.addr)
         echo_stream = replace(session_spec, addr=echo.addr)
-        results, books = {}, {}
+        results, phases = {}, []
         for label, entry, spec, pid in (
             ("grpc echo (unary)", run_grpc_load, (echo_unary, 0), echo.pid),
             ("grpc echo stream message", run_echo_stream_load, (echo_stream,), echo.pid),
@@ -173,9 +175,9 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
             result.cpu = await meter.stop(result.client_cpu)
             results[label] = result
             if pid == server.pid:
-                books[label] = _Change(before, await _books(dsn, org))
+                phases.append(PhaseExactness.of(label, before, await _books(dsn, org), result, "stored"))
             console.log(f"{label}: {result.rate:,.0f}/s, CPU server/postgres/client {result.cpu}")
-        rows = _report(args, results, books, server.peak_rss_mb())
+        rows = _report(args, results, every_phase("exactness", phases), server.peak_rss_mb())
     finally:
         pool.close()
         server.stop()
@@ -183,29 +185,15 @@ async def _measure(args: argparse.Namespace, dsn: str, orgs: env.Orgs, tmp: Path
     return rows
 
 
-@dataclass(frozen=True)
-class _Change:
-    """The organization's credits and its stored deductions' total, before and after a phase."""
-
-    before: tuple[Decimal, Decimal]
-    after: tuple[Decimal, Decimal]
-
-    def exact(self, label: str, result: LoadResult) -> tuple[bool, str]:
-        """Whether the balance dropped by what the phase's clients were granted, which its stored
-        deductions took, with no call failing; and those figures."""
-        drop, stored = self.before[0] - self.after[0], self.after[1] - self.before[1]
-        return (drop == result.granted == stored and not result.errors,
-                f"{label}: balance drop {drop:,}, granted to clients {result.granted:,}, "
-                f"stored deductions {stored:,}, errors {result.errors}")
-
-
-async def _books(dsn: str, org: str) -> tuple[Decimal, Decimal]:
+async def _books(dsn: str, org: str) -> Books:
+    """The organization's credits, and what its stored deductions took (a session's settlement
+    is one deduction, whose ledger entries capture its hold rather than `deduct`)."""
     conn = await asyncpg.connect(dsn)
     try:
-        settled: Decimal = await conn.fetchval(SETTLED, org)
+        taken, deductions = await conn.fetchrow(STORED, org)
     finally:
         await conn.close()
-    return await env.available(dsn, org), settled
+    return Books(await env.available(dsn, org), taken, deductions)
 
 
 # A streamed chunk must cost far less than a unary Deduct: at the same callers, a server process
@@ -213,7 +201,7 @@ async def _books(dsn: str, org: str) -> tuple[Decimal, Decimal]:
 CHUNKS_PER_DEDUCT_TARGET = 3.0
 
 
-def _report(args: argparse.Namespace, results: dict[str, LoadResult], books: dict[str, _Change],
+def _report(args: argparse.Namespace, results: dict[str, LoadResult], exactness: Check,
             rss: float) -> list[str]:
     table = Table(title=f"{args.callers} callers, one organization, sessions of {args.chunks} chunks")
     for column in ("call", "per second", "p50 ms", "p99 ms", "server CPU µs/call", "server cores"):
@@ -225,16 +213,14 @@ def _report(args: argparse.Namespace, results: dict[str, LoadResult], books: dic
     Console(width=150).print(table)
     unary, chunk = results["Deduct (unary)"], results["DeductSession chunk"]
     echo = results["grpc echo stream message"]
-    phases = [change.exact(label, results[label]) for label, change in books.items()]
-    exact = all(passed for passed, _ in phases)
     ratio = chunk.rate / unary.rate
     return [
         f"chunks per second / Deducts per second: {ratio:.2f}x (target >= {CHUNKS_PER_DEDUCT_TARGET:g}x: "
         f"{'met' if ratio >= CHUNKS_PER_DEDUCT_TARGET else 'NOT met'}); "
         f"server CPU per Deduct / per chunk: {unary.server_us_per_item / chunk.server_us_per_item:.1f}x; "
         f"chunks per second / echo stream messages per second: {chunk.rate / echo.rate:.2f}x",
-        f"exactness {'PASS' if exact else 'FAIL'} after each phase: "
-        + "; ".join(detail for _, detail in phases) + f"; chunks refused {chunk.denied}",
+        f"exactness {'PASS' if exactness.passed else 'FAIL'}, the Deducts and the sessions checked apart: "
+        f"{exactness.detail}; chunks refused {chunk.denied}",
         f"server peak RSS {rss:.0f} MB; load average before/after {args.load_before:.2f}/"
         f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bench.metering_phases import PhaseExactness, every_phase
+from bench.metering_exactness import PhaseExactness, every_phase
 
 
 def phase(label: str, granted: int, drop: int, taken: int, errors: int = 0) -> PhaseExactness:
