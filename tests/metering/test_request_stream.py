@@ -37,11 +37,11 @@ async def test_the_first_message_comes_first_then_the_stream_until_it_closes() -
 async def test_a_read_that_waits_past_the_bound_ends_with_a_timeout() -> None:
     stream = _stream(_Messages())
     await stream.next()  # the first message
-    bound = IdleBound(IDLE)
+    bound = IdleBound(stream, IDLE)
     started = asyncio.get_running_loop().time()
     with pytest.raises(TimeoutError):
         async with bound:
-            await bound.read(stream)
+            await stream.next()
     waited = asyncio.get_running_loop().time() - started
     assert bound.expired()
     assert IDLE <= waited < IDLE + 0.15
@@ -50,16 +50,16 @@ async def test_a_read_that_waits_past_the_bound_ends_with_a_timeout() -> None:
 async def test_time_spent_between_reads_does_not_count_toward_the_bound() -> None:
     messages = _Messages()
     stream = _stream(messages)
-    async with IdleBound(IDLE) as bound:
-        assert await bound.read(stream) == "open"
+    async with IdleBound(stream, IDLE) as bound:
+        assert await stream.next() == "open"
         for i in range(3):
             await asyncio.sleep(IDLE * 1.5)  # answering a message takes longer than the bound
             messages.sent.put_nowait(f"chunk {i}")
-            assert await bound.read(stream) == f"chunk {i}"
+            assert await stream.next() == f"chunk {i}"
         # Messages that keep coming, each within the bound, never end the reads.
         for i in range(6):
             asyncio.get_running_loop().call_later(IDLE * 0.6, messages.sent.put_nowait, f"late {i}")
-            assert await bound.read(stream) == f"late {i}"
+            assert await stream.next() == f"late {i}"
     assert not bound.expired()
 
 
@@ -68,9 +68,9 @@ async def test_a_read_is_timed_from_when_it_started_waiting() -> None:
     stream = _stream(messages)
     loop = asyncio.get_running_loop()
     with pytest.raises(TimeoutError):
-        async with IdleBound(IDLE) as bound:
-            await bound.read(stream)
+        async with IdleBound(stream, IDLE):
+            await stream.next()
             await asyncio.sleep(IDLE * 0.9)  # busy until just before the first check
             started = loop.time()
-            await bound.read(stream)
+            await stream.next()
     assert loop.time() - started >= IDLE

@@ -121,6 +121,15 @@ class Session:
         self._price: tuple[LlmPrice, Decimal | None] | None = None
         self._settlement: asyncio.Task[Deduction] | None = None
 
+    def charge_from_hold(self, cost: Cost) -> ChunkAnswer | None:
+        """The chunk granted from the hold as it stands, in memory; None when charging it takes
+        the database (see `charge`): the hold must grow or be renewed, or the chunk names a
+        model not priced yet in this session."""
+        priced = (cost, None) if isinstance(cost, Decimal) else self._priced_already(cost)
+        if priced is None or self.tally.shortfall(priced[0]) > 0 or self._renewal_due():
+            return None
+        return self.tally.grant(*priced)
+
     async def charge(self, cost: Cost) -> ChunkAnswer:
         """Grants the chunk against the hold (extending it when it does not fit) or refuses it.
         A FieldError names the field within the chunk (`tokens.model`)."""
@@ -173,7 +182,16 @@ class Session:
         self.tally.extended(extension)
         return extension
 
+    def _priced_already(self, cost: LlmUsage) -> tuple[Decimal, LlmUsage] | None:
+        """The chunk's cost when its model is the session's and already priced."""
+        price = self._price
+        if price is None or price[0].model != cost.model or self.tally.model not in (None, cost.model):
+            return None
+        return token_cost(cost, self.tally.unit, *price), cost
+
     async def _priced(self, cost: LlmUsage) -> tuple[Decimal, LlmUsage]:
+        if (priced := self._priced_already(cost)) is not None:
+            return priced
         if self.tally.model is not None and cost.model != self.tally.model:
             raise FieldError("tokens.model", f"differs from the session's model {self.tally.model!r}")
         if self._price is None or self._price[0].model != cost.model:

@@ -91,15 +91,17 @@ async def _session(sessions: DeductionSessions, requests: RequestStream, context
 
 async def _chunks(session: Session, requests: RequestStream, org: str, context: Context) -> None:
     """Answers each chunk until the client closes the session or goes quiet for its idle bound."""
-    silence = IdleBound(session.opening.idle_timeout.total_seconds())
+    silence = IdleBound(requests, session.opening.idle_timeout.total_seconds())
     try:
         async with silence:
             index = 0
-            while (message := await silence.read(requests)) is not None:
+            while (message := await requests.next()) is not None:
                 if _closes(message, org, index):
                     return
                 try:
-                    answer = await session.charge(streaming_requests.chunk(message.chunk))
+                    cost = streaming_requests.chunk(message.chunk)
+                    # Most chunks fit the hold: answered without a coroutine of their own.
+                    answer = session.charge_from_hold(cost) or await session.charge(cost)
                 except FieldError as error:
                     raise streaming_requests.within(error, streaming_requests.chunk_field(index)) from None
                 await context.write(pb.DeductSessionResponse(chunk=_chunk(answer)))
