@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+
+import pytest
 
 from services.kit.row_sets import RowSet, column
 from services.metering.store import credit_books
@@ -17,6 +20,14 @@ class Reading:
     tokens: str | None = column("text", cast="jsonb")
 
 
+@dataclass(frozen=True)
+class Stamp:
+    label: str = column("text")
+    amount: Decimal = column("numeric")
+    at: datetime = column("timestamptz")
+    granted: bool | None = column("bool")
+
+
 def test_a_row_set_names_each_column_once_with_its_type_and_parameter() -> None:
     rows = RowSet(Reading, 4, "r")
     assert rows.names == "meter, quantity, tokens"
@@ -27,16 +38,37 @@ def test_a_row_set_names_each_column_once_with_its_type_and_parameter() -> None:
         ["queries", "seats"], [Decimal(2), Decimal(5)], [None, "{}"]]
 
 
+def test_a_json_row_set_is_one_parameter_read_back_into_the_same_typed_columns() -> None:
+    rows = RowSet(Reading, 4, "r", as_json=True)
+    assert rows.values == "r.meter, r.quantity, r.tokens::jsonb"
+    assert rows.source == (
+        "(SELECT (row_set.value->>0)::text, (row_set.value->>1)::numeric, (row_set.value->>2)::text "
+        "FROM jsonb_array_elements($4::jsonb) AS row_set) AS r(meter, quantity, tokens)")
+    assert rows.next_param == 5
+
+
+def test_a_json_row_sets_argument_keeps_decimals_exact_and_times_with_their_offset() -> None:
+    rows = RowSet(Stamp, 1, "s", as_json=True)
+    at = datetime(2026, 11, 29, 9, 30, 0, 250, tzinfo=timezone(timedelta(hours=-5)))
+    stamped = "2026-11-29T09:30:00.000250-05:00"
+    stamps = [Stamp("2.50", Decimal("2.50"), at, True), Stamp("", Decimal("1E+3"), at, None)]
+    assert rows.arguments(stamps) == [f'[["2.50","2.50","{stamped}",true],["","1E+3","{stamped}",null]]']
+    assert rows.arguments([]) == ["[]"]
+    with pytest.raises(ValueError, match="aware"):
+        rows.arguments([Stamp("x", Decimal(1), datetime(2026, 11, 29), None)])
+    with pytest.raises(ValueError, match="finite"):
+        rows.arguments([Stamp("x", Decimal("NaN"), at, None)])
+
+
 def _parameters(statement: str) -> list[int]:
     return sorted({int(n) for n in re.findall(r"\$(\d+)", statement)})
 
 
 def test_the_book_statements_number_their_parameters_without_gaps() -> None:
-    # $1 organization, $2 time, the six row sets' columns (6 + 2 + 12 + 3 + 17 + 10), then four
-    # balance figures.
-    assert _parameters(credit_books.WRITE_BOOK) == list(range(1, 2 + 50 + 4 + 1))
-    # The warm write: no holds (12) or allocations (3), then the check's five.
-    assert _parameters(credit_books.WRITE_WARM_BOOK) == list(range(1, 2 + 35 + 4 + 5 + 1))
+    # $1 organization, $2 time, one parameter per row set (six), then four balance figures.
+    assert _parameters(credit_books.WRITE_BOOK) == list(range(1, 2 + 6 + 4 + 1))
+    # The warm write: no holds or allocations, then the check's five.
+    assert _parameters(credit_books.WRITE_WARM_BOOK) == list(range(1, 2 + 4 + 4 + 5 + 1))
     # The warm write of a batch that changes holds: all six row sets, the check's five, the keys
     # of the holds it opens, and whether it counts tokens.
-    assert _parameters(credit_books.WRITE_WARM_BOOK_WITH_HOLDS) == list(range(1, 2 + 50 + 4 + 5 + 2 + 1))
+    assert _parameters(credit_books.WRITE_WARM_BOOK_WITH_HOLDS) == list(range(1, 2 + 6 + 4 + 5 + 2 + 1))

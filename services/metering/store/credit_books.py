@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -43,6 +43,8 @@ from services.metering.store.periods import (
     credits_unlimited,
     locked_balance,
 )
+
+R = TypeVar("R")
 
 # Stored results of the batch's idempotency keys ($2), the holds it names ($3) or that have
 # expired, their allocations, and every grant with credits left (or holding a loaded hold's
@@ -159,7 +161,7 @@ class _HoldParameters:
 @dataclass(frozen=True)
 class _BookParameters:
     """The parameters of a batch's write: $1 the organization, $2 the batch's time, then each row
-    set's columns, then the balance; the warm write of a batch of plain deductions, which changes
+    set (one parameter each), then the balance; the warm write of a batch of plain deductions, which changes
     no hold, has no holds or allocations."""
 
     ledger: RowSet[LedgerRow]
@@ -171,15 +173,21 @@ class _BookParameters:
 
     @classmethod
     def numbered(cls, with_holds: bool) -> _BookParameters:
-        ledger = RowSet(LedgerRow, 3, "e")
-        grants = RowSet(GrantRow, ledger.next_param, "u")
+        ledger = _packed(LedgerRow, 3, "e")
+        grants = _packed(GrantRow, ledger.next_param, "u")
         holds = None
         if with_holds:
-            changed = RowSet(HoldRow, grants.next_param, "h")
-            holds = _HoldParameters(changed, RowSet(AllocationRow, changed.next_param, "a"))
-        deductions = RowSet(DeductionRow, holds.allocations.next_param if holds else grants.next_param, "d")
-        usage = RowSet(DeductionUsage, deductions.next_param, "x")
+            changed = _packed(HoldRow, grants.next_param, "h")
+            holds = _HoldParameters(changed, _packed(AllocationRow, changed.next_param, "a"))
+        deductions = _packed(DeductionRow, holds.allocations.next_param if holds else grants.next_param, "d")
+        usage = _packed(DeductionUsage, deductions.next_param, "x")
         return cls(ledger, grants, holds, deductions, usage, usage.next_param)
+
+
+def _packed(row_type: type[R], first_param: int, alias: str) -> RowSet[R]:
+    """A row set of a book's write: tens of columns, a few rows, sent as one `jsonb` parameter
+    (see kit.row_sets)."""
+    return RowSet(row_type, first_param, alias, as_json=True)
 
 
 _LOCKED = _BookParameters.numbered(with_holds=True)
