@@ -161,8 +161,8 @@ class _HoldParameters:
 @dataclass(frozen=True)
 class _BookParameters:
     """The parameters of a batch's write: $1 the organization, $2 the batch's time, then each row
-    set (one parameter each), then the balance; the warm write of a batch of plain deductions, which changes
-    no hold, has no holds or allocations."""
+    set (one parameter each), then the balance; the warm write of a batch of plain deductions,
+    which changes no hold, has no holds or allocations."""
 
     ledger: RowSet[LedgerRow]
     grants: RowSet[GrantRow]
