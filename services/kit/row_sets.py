@@ -22,7 +22,7 @@ import dataclasses
 import json
 import operator
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -93,7 +93,5 @@ def _json_value(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"a row set holds only aware datetimes, got {value!r}")
-        return value.isoformat()
-    if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"a row set cannot hold {type(value).__name__}")

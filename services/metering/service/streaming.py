@@ -124,7 +124,7 @@ class Session:
     def charge_from_hold(self, cost: Cost) -> ChunkAnswer | None:
         """The chunk granted from the hold as it stands, in memory; None when charging it takes
         the database (see `charge`): the hold must grow or be renewed, or the chunk names a
-        model not priced yet in this session."""
+        model the session has not priced yet."""
         priced = (cost, None) if isinstance(cost, Decimal) else self._priced_already(cost)
         if priced is None or self.tally.shortfall(priced[0]) > 0 or self._renewal_due():
             return None
@@ -194,13 +194,12 @@ class Session:
             return priced
         if self.tally.model is not None and cost.model != self.tally.model:
             raise FieldError("tokens.model", f"differs from the session's model {self.tally.model!r}")
-        if self._price is None or self._price[0].model != cost.model:
-            # The price and credit rate in force when the session opened, read once per session.
-            opened = self.reservation.hold.created_at
-            async with self._sessions.pool.acquire() as conn:
-                prices, rate = await ledger_store.prices_and_rate_at(conn, [cost.model], opened)
-            price = prices.get(cost.model)
-            if price is None:
-                raise NotFoundError("tokens.model", f"no price for model {cost.model!r}")
-            self._price = (price, rate)
-        return token_cost(cost, self.tally.unit, *self._price), cost
+        # Not priced yet: the price and credit rate in force when the session opened, read once.
+        opened = self.reservation.hold.created_at
+        async with self._sessions.pool.acquire() as conn:
+            prices, rate = await ledger_store.prices_and_rate_at(conn, [cost.model], opened)
+        price = prices.get(cost.model)
+        if price is None:
+            raise NotFoundError("tokens.model", f"no price for model {cost.model!r}")
+        self._price = (price, rate)
+        return token_cost(cost, self.tally.unit, price, rate), cost
