@@ -106,7 +106,9 @@ def describe(options: Options) -> str:
             f"{','.join(p for p in ALL_PHASES if p in options.phases)}; {options.client_procs} client "
             f"process(es); {options.batch_callers} batch callers, {options.batch:,} events per batch; "
             f"event loop of server and echo: {env.server_loop()}; "
-            f"batch wait under load (METERING_BATCH_WAIT_SECONDS): {env.server_batch_wait():g} s"
+            f"batch wait under load (METERING_BATCH_WAIT_SECONDS): {env.server_batch_wait():g} s; "
+            f"helper threads of server and echo under SCHED_BATCH (METERING_BATCH_HELPER_THREADS): "
+            f"{'on' if env.server_batch_helpers() else 'off'}"
             + ("; server: " + " ".join(options.server_cmd) if options.server_cmd else ""))
 
 

@@ -15,7 +15,8 @@ import asyncpg
 
 from devstack.ports import free_addr
 from devstack.supervised import Probe, Supervised, grpc_serving, status_kb, tcp_accepts
-from services.app.config import read_batch_wait
+from services.app.config import ServerConfig, read_batch_wait
+from services.kit.config import switch
 from services.kit.event_loop import loop_named
 from services.metering.domain.credits import DeductOp
 from services.metering.service.credit_ledger import CreditLedger
@@ -204,8 +205,16 @@ def server_batch_wait() -> float:
     return read_batch_wait(os.environ)
 
 
+def server_batch_helpers() -> bool:
+    """Whether `metering serve` runs grpc's helper threads under SCHED_BATCH, from this environment."""
+    return switch(os.environ, "METERING_BATCH_HELPER_THREADS", ServerConfig.batch_helper_threads)
+
+
 def echo_server(log_dir: Path) -> ServerProcess:
-    """The grpc echo server, on the metering server's event loop."""
+    """The grpc echo server, on the metering server's event loop and with its helper threads'
+    scheduling policy."""
     addr = free_addr()
     argv = [sys.executable, "-m", "bench.grpc_echo", addr, server_loop()]
+    if server_batch_helpers():
+        argv.append("batch-helpers")
     return ServerProcess("echo", argv, addr, log_dir, tcp_accepts(addr))

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.kit.config import ConfigError, database_url, is_host_port, seconds, whole_number
+from services.kit.config import ConfigError, database_url, is_host_port, seconds, switch, whole_number
 from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS
 
 
@@ -33,6 +33,11 @@ class ServerConfig:
     """While the server is CPU-bound, how long an organization's next batch of credit calls may
     wait for as many calls as its last batch took (`METERING_BATCH_WAIT_SECONDS`); 0: batches
     never wait. A server with CPU to spare never waits."""
+
+    batch_helper_threads: bool = True
+    """Whether grpc's helper threads run under the kernel's SCHED_BATCH policy, so that their
+    wake-ups do not preempt the event loop's thread (`METERING_BATCH_HELPER_THREADS`, on by
+    default; Linux only). See services/kit/loop_thread.py."""
 
     hold_sweep_seconds: float = 5.0
     """How often expired holds are looked for and released (`METERING_HOLD_SWEEP_SECONDS`)."""
@@ -117,6 +122,7 @@ class ServerConfig:
             pool_min_size=whole_number(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
             pool_max_size=whole_number(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
             batch_wait_seconds=read_batch_wait(env),
+            batch_helper_threads=switch(env, "METERING_BATCH_HELPER_THREADS", cls.batch_helper_threads),
             hold_sweep_seconds=seconds(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
             smtp_host=env.get("METERING_SMTP_HOST") or None,
             smtp_port=whole_number(env, "METERING_SMTP_PORT", cls.smtp_port),

@@ -28,6 +28,7 @@ from services.gen.metering.v1 import (
 from services.kit.config import redact_dsn
 from services.kit.database import keep_trying
 from services.kit.event_loop import running_loop
+from services.kit.loop_thread import batch_helper_threads
 from services.kit.observability.grpc_servers import add_health_and_reflection, new_server
 from services.kit.periodic import run_periodically
 from services.metering.service.alert_delivery import AlertCourier, SmtpSettings
@@ -78,8 +79,9 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
         server.add_insecure_port(config.grpc_addr)
         await server.start()
         await reporting.start()
-        log.info("metering gRPC listening on %s (database %s, event loop %s)", config.grpc_addr,
-                 redact_dsn(config.database_url), running_loop())
+        batched = batch_helper_threads() if config.batch_helper_threads else 0
+        log.info("metering gRPC listening on %s (database %s, event loop %s, %d helper threads "
+                 "SCHED_BATCH)", config.grpc_addr, redact_dsn(config.database_url), running_loop(), batched)
         # Long-lived start-up objects need no collecting; fewer, larger young-generation sweeps
         # keep the collector off the hot path.
         gc.freeze()

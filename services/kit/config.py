@@ -62,6 +62,18 @@ def seconds(env: Mapping[str, str], name: str, default: float, zero_allowed: boo
     return value
 
 
+def switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """On or off: 1, true, yes, on / 0, false, no, off (any case)."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off (1/0, true/false, yes/no), got {raw!r}")
+
+
 def is_host_port(value: str) -> bool:
     """Whether `value` reads host:port with a port within 0..65535."""
     host, sep, port = value.rpartition(":")

@@ -115,6 +115,11 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
             "METERING_BATCH_WAIT_SECONDS must be 0 or more",
         ),
         (
+            {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x",
+             "METERING_BATCH_HELPER_THREADS": "maybe"},
+            "METERING_BATCH_HELPER_THREADS must be on or off (1/0, true/false, yes/no), got 'maybe'",
+        ),
+        (
             {"METERING_DATABASE_URL": "postgresql://postgres@127.0.0.1/x", "METERING_EVENT_LOOP": "tokio"},
             "METERING_EVENT_LOOP must be one of uvloop, asyncio, got 'tokio'",
         ),

@@ -1,0 +1,15 @@
+"""The scheduling policy of each thread of a process, as the kernel reports it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def thread_policies(pid: int) -> dict[int, int]:
+    """Each thread's policy (os.SCHED_OTHER, os.SCHED_BATCH, …) by thread id, from field 41 of
+    /proc/<pid>/task/<tid>/stat."""
+    policies = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        policies[int(task.name)] = int(fields[38])
+    return policies
