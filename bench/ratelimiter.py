@@ -40,7 +40,9 @@ from devstack.supervised import Probe, Supervised, grpc_serving, tcp_accepts
 from ratelimiter.config import load_limits
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import CheckRequest, Descriptor
+from ratelimiter.settings import Settings
 from ratelimiter.store import SCRIPT, RedisBuckets, connect
+from services.kit.config import switch
 
 KEYS = 10_000
 MAX_OPS = 2_000_000
@@ -175,7 +177,9 @@ async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[in
     from bench.grpc_echo import PATH
 
     address = free_addr()
-    cmd = [sys.executable, "-m", "bench.grpc_echo", address]
+    cmd = [sys.executable, "-m", "bench.grpc_echo", address, "asyncio"]
+    if sidecar_batch_helpers():  # the sidecar's own setting, so that the ceiling runs as it does
+        cmd.append("batch-helpers")
     with process("echo server", cmd, dict(os.environ), workdir / "echo.log", tcp_accepts(address)):
         async with grpc.aio.insecure_channel(address) as channel:
             echo = channel.unary_unary(PATH, None, None)  # raw bytes both ways
@@ -186,6 +190,11 @@ async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[in
             return {callers: await load(
                 f"grpc echo (transport ceiling), {callers} caller{'s' * (callers > 1)}", call,
                 callers, seconds) for callers in (1, 32)}
+
+
+def sidecar_batch_helpers() -> bool:
+    """Whether `ratelimiter serve` runs grpc's helper threads under SCHED_BATCH, from this environment."""
+    return switch(os.environ, "RATELIMITER_BATCH_HELPER_THREADS", Settings().batch_helper_threads)
 
 
 def round_trips(http: str) -> float:
@@ -311,7 +320,8 @@ async def main() -> None:
           f"{trips32:.3f} at 32 callers   target <= 1")
     if args.record:
         figures = Figures(raw, moving, ours, engine_trips, echoes, served, {1: trips1, 32: trips32})
-        run = f"{args.seconds:g} s per figure; Redis {args.redis}"
+        run = (f"{args.seconds:g} s per figure; Redis {args.redis}; helper threads of sidecar and echo "
+               f"under SCHED_BATCH: {'on' if sidecar_batch_helpers() else 'off'}")
         print(f"\nrecorded in {append(figures.entry(load_before, run), args.results, TITLE)}")
 
 

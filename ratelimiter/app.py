@@ -18,6 +18,7 @@ from ratelimiter.store import RedisBuckets, connect, redacted
 from ratelimiter.transport.grpc_server import build_server
 from ratelimiter.transport.http import build_app
 from services.kit.config import ConfigError
+from services.kit.loop_thread import batch_helper_threads
 from services.kit.observability.telemetry import tracing_enabled
 from services.kit.periodic import run_periodically
 
@@ -56,10 +57,11 @@ class Sidecar:
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         if self.settings.config_path is not None and self.settings.reload_interval_s > 0:
             self._watch = asyncio.create_task(self._watch_files())
-        log.info("serving grpc=%s http=%s redis=%s limits=%s domains=%s",
+        batched = batch_helper_threads() if self.settings.batch_helper_threads else 0
+        log.info("serving grpc=%s http=%s redis=%s limits=%s domains=%s helper_threads_batch=%d",
                  self.settings.grpc_addr, self.settings.http_addr,
                  redacted(self.settings.redis_url), self.limiter.limits.source,
-                 ",".join(sorted(self.limiter.limits.domains)))
+                 ",".join(sorted(self.limiter.limits.domains)), batched)
 
     def reload(self) -> None:
         """Swaps in the configuration from disk; a bad file keeps the limits in force."""

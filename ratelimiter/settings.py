@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.kit.config import ConfigError, is_host_port
+from services.kit.config import ConfigError, is_host_port, switch
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,9 @@ class Settings:
     SIGHUP always reloads)."""
     log_level: str = "INFO"
     """RATELIMITER_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+    batch_helper_threads: bool = True
+    """RATELIMITER_BATCH_HELPER_THREADS: on Linux, run grpc's own threads under SCHED_BATCH so
+    that their wake-ups do not preempt the event loop's thread (services/kit/loop_thread.py)."""
 
 
 def _host_port(name: str, value: str) -> str:
@@ -84,4 +87,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "RATELIMITER_RELOAD_INTERVAL_S",
             env.get("RATELIMITER_RELOAD_INTERVAL_S", str(defaults.reload_interval_s)), minimum=0),
         log_level=level,
+        batch_helper_threads=switch(env, "RATELIMITER_BATCH_HELPER_THREADS", defaults.batch_helper_threads),
     )

@@ -91,7 +91,7 @@ class Sidecar:
                                           cwd=REPO, **{
                                               "PYTHONPATH": str(REPO),
                                               # A loaded test machine can stall Redis replies past the
-                                              # 100 ms default; tests about the timeout set their own.
+                                              # 50 ms default; tests about the timeout set their own.
                                               "RATELIMITER_REDIS_TIMEOUT_MS": "2000",
                                               **self.extra_env,
                                           })

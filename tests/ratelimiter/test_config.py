@@ -176,6 +176,11 @@ def test_settings_come_from_the_environment_with_documented_defaults():
         load_settings({"RATELIMITER_REDIS_URL": "http://x"})
     cluster = load_settings({"RATELIMITER_REDIS_URL": "redis+cluster://127.0.0.1:7000"})
     assert cluster.redis_url.startswith("redis+cluster://")
+    assert defaults.redis_timeout_s == 0.05
+    assert defaults.batch_helper_threads
+    assert not load_settings({"RATELIMITER_BATCH_HELPER_THREADS": "off"}).batch_helper_threads
+    with pytest.raises(ConfigError, match="RATELIMITER_BATCH_HELPER_THREADS must be on or off"):
+        load_settings({"RATELIMITER_BATCH_HELPER_THREADS": "maybe"})
 
 
 def test_redis_urls_are_logged_without_their_password():
