@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 
@@ -92,6 +93,7 @@ async def test_logs_are_json_lines_carrying_the_request_id(
     calls = [line for line in lines if line["message"].startswith("GetQuota")]
     assert [c["request_id"] for c in calls][:1] == ["req-abc-123"]
     assert len(calls) == 2 and calls[1]["request_id"] and calls[1]["message"].startswith("GetQuota NOT_FOUND")
-    # Served on uvloop, as every process is unless METERING_EVENT_LOOP asks for asyncio's loop.
-    assert any(line["message"].startswith("metering gRPC listening on") and
-               line["message"].endswith("event loop uvloop)") for line in lines)
+    # Served on uvloop, as every process is unless METERING_EVENT_LOOP asks for asyncio's loop,
+    # with grpc's helper threads under SCHED_BATCH.
+    assert any(re.match(r"metering gRPC listening on .*event loop uvloop, [1-9][0-9]* helper threads "
+                        r"SCHED_BATCH\)$", line["message"]) for line in lines)
