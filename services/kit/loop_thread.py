@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 def batch_helper_threads() -> int:
     """Marks every thread of this process but the caller's `SCHED_BATCH`; returns how many it
     marked. Call it from the event loop's thread once the server has started (its helper threads
-    exist by then). Where the platform has no such policy, or refuses it, nothing changes and it
-    returns 0."""
+    exist by then). Where the platform has no such policy it returns 0; where the kernel refuses
+    it (a sandbox forbidding the call), it logs a warning and stops."""
     policy = getattr(os, "SCHED_BATCH", None)
     if policy is None or not os.path.isdir("/proc/self/task"):
         return 0
