@@ -78,3 +78,27 @@ def test_a_process_with_no_other_thread_marks_none() -> None:
         print(json.dumps({"marked": batch_helper_threads()}))
     """)
     assert seen == {"marked": 0}
+
+
+def test_a_refusal_is_logged_and_leaves_every_thread_as_it_was() -> None:
+    seen = _run("""
+        import errno, json, logging, os, threading
+        from services.kit import loop_thread
+        records = []
+        logging.basicConfig(level=logging.WARNING, handlers=[logging.Handler()])
+        logging.getLogger().handlers[0].emit = records.append
+
+        def refuse(*args):
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+        os.sched_setscheduler = refuse  # a sandbox that does not allow the call
+        done = threading.Event()
+        helper = threading.Thread(target=done.wait)
+        helper.start()
+        marked = loop_thread.batch_helper_threads()
+        policy = os.sched_getscheduler(helper.native_id)
+        done.set()
+        print(json.dumps({"marked": marked, "policy": policy,
+                          "warned": sum("default scheduling policy" in r.getMessage() for r in records)}))
+    """)
+    assert seen == {"marked": 0, "policy": os.SCHED_OTHER, "warned": 1}

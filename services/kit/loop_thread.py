@@ -25,7 +25,7 @@ def batch_helper_threads() -> int:
     """Marks every thread of this process but the caller's `SCHED_BATCH`; returns how many it
     marked. Call it from the event loop's thread once the server has started (its helper threads
     exist by then). Where the platform has no such policy it returns 0; where the kernel refuses
-    it (a sandbox forbidding the call), it logs a warning and stops."""
+    it (a sandbox forbidding the call), it logs a warning and stops: the server runs on as before."""
     policy = getattr(os, "SCHED_BATCH", None)
     if policy is None or not os.path.isdir("/proc/self/task"):
         return 0
@@ -39,7 +39,7 @@ def batch_helper_threads() -> int:
             os.sched_setscheduler(thread_id, policy, os.sched_param(0))
         except ProcessLookupError:
             continue  # ended since the listing
-        except PermissionError as error:
+        except OSError as error:  # refused (a sandbox's seccomp rules, say): a hint, never fatal
             log.warning("helper threads keep the default scheduling policy: %s", error)
             return marked
         marked += 1
