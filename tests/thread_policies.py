@@ -13,3 +13,9 @@ def thread_policies(pid: int) -> dict[int, int]:
         fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         policies[int(task.name)] = int(fields[38])
     return policies
+
+
+def loop_and_helper_policies(pid: int) -> tuple[int, list[int]]:
+    """The policy of a server process's own (event loop's) thread, and those of its other threads."""
+    policies = thread_policies(pid)
+    return policies.pop(pid), list(policies.values())
