@@ -15,8 +15,7 @@ import asyncpg
 
 from devstack.ports import free_addr
 from devstack.supervised import Probe, Supervised, grpc_serving, status_kb, tcp_accepts
-from services.app.config import ServerConfig, read_batch_wait
-from services.kit.config import switch
+from services.app.config import read_batch_helper_threads, read_batch_wait
 from services.kit.event_loop import loop_named
 from services.metering.domain.credits import DeductOp
 from services.metering.service.credit_ledger import CreditLedger
@@ -207,7 +206,7 @@ def server_batch_wait() -> float:
 
 def server_batch_helpers() -> bool:
     """Whether `metering serve` runs grpc's helper threads under SCHED_BATCH, from this environment."""
-    return switch(os.environ, "METERING_BATCH_HELPER_THREADS", ServerConfig.batch_helper_threads)
+    return read_batch_helper_threads(os.environ)
 
 
 def echo_server(log_dir: Path) -> ServerProcess:

@@ -40,9 +40,8 @@ from devstack.supervised import Probe, Supervised, grpc_serving, tcp_accepts
 from ratelimiter.config import load_limits
 from ratelimiter.limiter import Limiter
 from ratelimiter.model import CheckRequest, Descriptor
-from ratelimiter.settings import Settings
+from ratelimiter.settings import load_settings
 from ratelimiter.store import SCRIPT, RedisBuckets, connect
-from services.kit.config import switch
 
 KEYS = 10_000
 MAX_OPS = 2_000_000
@@ -194,7 +193,7 @@ async def echo_ceiling(seconds: float, workdir: Path, payload: bytes) -> dict[in
 
 def sidecar_batch_helpers() -> bool:
     """Whether `ratelimiter serve` runs grpc's helper threads under SCHED_BATCH, from this environment."""
-    return switch(os.environ, "RATELIMITER_BATCH_HELPER_THREADS", Settings().batch_helper_threads)
+    return load_settings().batch_helper_threads
 
 
 def round_trips(http: str) -> float:

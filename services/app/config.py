@@ -15,6 +15,11 @@ def read_batch_wait(env: Mapping[str, str]) -> float:
     return seconds(env, "METERING_BATCH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, zero_allowed=True)
 
 
+def read_batch_helper_threads(env: Mapping[str, str]) -> bool:
+    """`METERING_BATCH_HELPER_THREADS`, for the server and for whatever describes its settings."""
+    return switch(env, "METERING_BATCH_HELPER_THREADS", ServerConfig.batch_helper_threads)
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     database_url: str
@@ -122,7 +127,7 @@ class ServerConfig:
             pool_min_size=whole_number(env, "METERING_DB_POOL_MIN", cls.pool_min_size),
             pool_max_size=whole_number(env, "METERING_DB_POOL_MAX", cls.pool_max_size),
             batch_wait_seconds=read_batch_wait(env),
-            batch_helper_threads=switch(env, "METERING_BATCH_HELPER_THREADS", cls.batch_helper_threads),
+            batch_helper_threads=read_batch_helper_threads(env),
             hold_sweep_seconds=seconds(env, "METERING_HOLD_SWEEP_SECONDS", cls.hold_sweep_seconds),
             smtp_host=env.get("METERING_SMTP_HOST") or None,
             smtp_port=whole_number(env, "METERING_SMTP_PORT", cls.smtp_port),
