@@ -60,6 +60,37 @@ def test_a_json_row_sets_argument_keeps_decimals_exact_and_times_with_their_offs
         rows.arguments([Stamp("x", Decimal("NaN"), at, None)])
 
 
+def test_a_row_set_of_a_known_number_of_rows_sends_each_value_as_a_parameter_of_its_type() -> None:
+    rows = RowSet(Reading, 4, "r", rows=2)
+    assert rows.values == "r.meter, r.quantity, r.tokens::jsonb"
+    assert rows.source == ("(VALUES ($4::text, $5::numeric, $6::text), ($7::text, $8::numeric, $9::text))"
+                           " AS r(meter, quantity, tokens)")
+    assert rows.next_param == 10
+    readings = [Reading("queries", Decimal("2.50"), None), Reading("seats", Decimal(5), "{}")]
+    assert rows.arguments(readings) == ["queries", Decimal("2.50"), None, "seats", Decimal(5), "{}"]
+
+
+def test_a_row_set_of_no_rows_is_an_empty_set_of_the_same_typed_columns() -> None:
+    rows = RowSet(Reading, 4, "r", rows=0)
+    assert rows.source == ("(SELECT NULL::text, NULL::numeric, NULL::text WHERE false)"
+                           " AS r(meter, quantity, tokens)")
+    assert rows.next_param == 4
+    assert rows.arguments([]) == []
+
+
+def test_a_row_set_of_a_known_number_of_rows_refuses_another_number_and_values_json_refuses() -> None:
+    rows = RowSet(Stamp, 1, "s", rows=1)
+    at = datetime(2026, 11, 29, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ValueError, match="of 1 rows was given 2"):
+        rows.arguments([Stamp("x", Decimal(1), at, None)] * 2)
+    with pytest.raises(ValueError, match="aware"):
+        rows.arguments([Stamp("x", Decimal(1), datetime(2026, 11, 29), None)])
+    with pytest.raises(ValueError, match="finite"):
+        rows.arguments([Stamp("x", Decimal("Infinity"), at, None)])
+    with pytest.raises(ValueError, match="not both"):
+        RowSet(Stamp, 1, "s", as_json=True, rows=1)
+
+
 def _parameters(statement: str) -> list[int]:
     return sorted({int(n) for n in re.findall(r"\$(\d+)", statement)})
 
@@ -72,3 +103,15 @@ def test_the_book_statements_number_their_parameters_without_gaps() -> None:
     # The warm write of a batch that changes holds: all six row sets, the check's five, the keys
     # of the holds it opens, and whether it counts tokens.
     assert _parameters(credit_books.WRITE_WARM_BOOK_WITH_HOLDS) == list(range(1, 2 + 6 + 4 + 5 + 2 + 1))
+
+
+@pytest.mark.parametrize(("entries", "grants", "usage"), [(1, 1, 1), (2, 2, 1), (0, 0, 0), (3, 3, 1)])
+def test_a_lone_deductions_statement_numbers_a_parameter_per_value_without_gaps(
+    entries: int, grants: int, usage: int
+) -> None:
+    p, statement = credit_books.write_lone_deduction(credit_books.LoneShape(entries, grants, usage))
+    # $1 organization, $2 time; a ledger entry has 6 values, a grant 2, the deduction 17, a
+    # usage row 10; then the four balance figures and the check's five.
+    values = entries * 6 + grants * 2 + 17 + usage * 10
+    assert _parameters(statement) == list(range(1, 2 + values + 4 + 5 + 1))
+    assert p.holds is None and "EXISTS (SELECT FROM warm)" in statement

@@ -1,4 +1,4 @@
-"""A row set reaches PostgreSQL as the values it was given, in either encoding: decimals to the
+"""A row set reaches PostgreSQL as the values it was given, in each encoding: decimals to the
 last digit, instants with their offset, text as written, NULLs as NULLs."""
 
 from __future__ import annotations
@@ -33,9 +33,16 @@ ENTRIES = [
 ]
 
 
-@pytest.mark.parametrize("as_json", [False, True], ids=["arrays", "json"])
-async def test_every_value_arrives_as_given(pool: asyncpg.Pool, as_json: bool) -> None:
-    rows = RowSet(Entry, 1, "e", as_json=as_json)
+ENCODINGS = pytest.mark.parametrize("encoding", ["arrays", "json", "values"])
+
+
+def _row_set(encoding: str, rows: int) -> RowSet[Entry]:
+    return RowSet(Entry, 1, "e", as_json=encoding == "json", rows=rows if encoding == "values" else None)
+
+
+@ENCODINGS
+async def test_every_value_arrives_as_given(pool: asyncpg.Pool, encoding: str) -> None:
+    rows = _row_set(encoding, len(ENTRIES))
     async with pool.acquire() as conn:
         got = await conn.fetch(f"SELECT {rows.values} FROM {rows.source}", *rows.arguments(ENTRIES))
     assert [Entry(*r) for r in got] == ENTRIES
@@ -43,8 +50,8 @@ async def test_every_value_arrives_as_given(pool: asyncpg.Pool, as_json: bool) -
     assert got[3]["amount"] == Decimal("-42.50") and str(got[3]["amount"]) == "-42.50"
 
 
-@pytest.mark.parametrize("as_json", [False, True], ids=["arrays", "json"])
-async def test_no_rows_is_an_empty_set(pool: asyncpg.Pool, as_json: bool) -> None:
-    rows = RowSet(Entry, 1, "e", as_json=as_json)
+@ENCODINGS
+async def test_no_rows_is_an_empty_set(pool: asyncpg.Pool, encoding: str) -> None:
+    rows = _row_set(encoding, 0)
     async with pool.acquire() as conn:
         assert await conn.fetch(f"SELECT {rows.values} FROM {rows.source}", *rows.arguments([])) == []

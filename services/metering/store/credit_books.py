@@ -9,12 +9,13 @@ committed in that wait, the batch reads the book again under the lock (`load_boo
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import asyncpg
 
@@ -183,11 +184,41 @@ class _BookParameters:
         usage = _packed(DeductionUsage, deductions.next_param, "x")
         return cls(ledger, grants, holds, deductions, usage, usage.next_param)
 
+    @classmethod
+    def of_one_deduction(cls, shape: LoneShape) -> _BookParameters:
+        """A lone deduction's rows, a parameter per value (see kit.row_sets); no holds."""
+        ledger = RowSet(LedgerRow, 3, "e", rows=shape.entries)
+        grants = RowSet(GrantRow, ledger.next_param, "u", rows=shape.grants)
+        deductions = RowSet(DeductionRow, grants.next_param, "d", rows=1)
+        usage = RowSet(DeductionUsage, deductions.next_param, "x", rows=shape.usage)
+        return cls(ledger, grants, None, deductions, usage, usage.next_param)
+
 
 def _packed(row_type: type[R], first_param: int, alias: str) -> RowSet[R]:
     """A row set of a book's write: tens of columns, a few rows, sent as one `jsonb` parameter
     (see kit.row_sets)."""
     return RowSet(row_type, first_param, alias, as_json=True)
+
+
+@dataclass(frozen=True)
+class LoneShape:
+    """How many ledger entries, grants and usage rows a batch of one deduction writes."""
+
+    entries: int
+    grants: int
+    usage: int
+
+    # A deduction spread over more grants than this takes the shared statement: the statements of
+    # lone deductions stay few, each prepared once per connection.
+    MOST_ROWS: ClassVar[int] = 3
+
+    @classmethod
+    def of(cls, book: CreditBook, usage: list[DeductionUsage]) -> LoneShape | None:
+        """The shape of the book's write when it is a lone deduction's of few rows, else None."""
+        if len(book.new_deductions) != 1 or book.changed_holds:
+            return None
+        shape = cls(len(book.entries), len(book.changed_grants), len(usage))
+        return shape if max(shape.entries, shape.grants, shape.usage) <= cls.MOST_ROWS else None
 
 
 _LOCKED = _BookParameters.numbered(with_holds=True)
@@ -226,16 +257,16 @@ warm AS (
 ),"""
 
 
-def _write_book(warm: bool, holds: bool = True) -> str:
-    """The write of a batch: every row it changed and the balance; when `warm`, only if the
-    warm check passes (nothing otherwise), and with the holds and allocations it changed unless
-    `holds` is false. Returns the balance row's new version, and when `warm` the statement's time."""
-    p = _LOCKED if holds else _WARM
+def _write_book(p: _BookParameters, warm: bool) -> str:
+    """The write of a batch, its row sets as `p` numbers and sends them: every row it changed and
+    the balance; when `warm`, only if the warm check passes (nothing otherwise), and with the
+    holds and allocations it changed when `p` has them. Returns the balance row's new version,
+    and when `warm` the statement's time."""
     checked = "EXISTS (SELECT FROM warm)"
     check, where, and_ = ("", "", "")
     if warm:
-        check, where, and_ = (_warm_check(p.balance + 4, with_holds=holds), f"\n    WHERE {checked}",
-                              f" AND {checked}")
+        check, where, and_ = (_warm_check(p.balance + 4, with_holds=p.holds is not None),
+                              f"\n    WHERE {checked}", f" AND {checked}")
     now = ", (SELECT now FROM warm) AS now" if warm else ""  # Citus refuses a function in RETURNING
     holds_written = "" if p.holds is None else f"""
 ), held AS (
@@ -280,9 +311,16 @@ WHERE org_id = $1{and_}
 RETURNING xmin AS version{now}"""
 
 
-WRITE_BOOK = _write_book(warm=False)
-WRITE_WARM_BOOK = _write_book(warm=True, holds=False)
-WRITE_WARM_BOOK_WITH_HOLDS = _write_book(warm=True)
+WRITE_BOOK = _write_book(_LOCKED, warm=False)
+WRITE_WARM_BOOK = _write_book(_WARM, warm=True)
+WRITE_WARM_BOOK_WITH_HOLDS = _write_book(_LOCKED, warm=True)
+
+
+@functools.cache
+def write_lone_deduction(shape: LoneShape) -> tuple[_BookParameters, str]:
+    """The warm write of a batch of one plain deduction of this shape, and its parameters."""
+    p = _BookParameters.of_one_deduction(shape)
+    return p, _write_book(p, warm=True)
 
 
 def _json(text: str) -> list[dict[str, Any]]:
@@ -415,15 +453,21 @@ async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook
     v = warm.versions
     check = [v.balance, v.organization, v.credits_quota, warm.monthly_credits,
              sorted(s.value for s in warm.active_alerts)]
+    usage = usage_of(book.new_deductions)
     if book.changed_holds or counts_tokens:
-        row = await conn.fetchrow(WRITE_WARM_BOOK_WITH_HOLDS, *_book_arguments(org_id, book, _LOCKED),
+        row = await conn.fetchrow(WRITE_WARM_BOOK_WITH_HOLDS, *_book_arguments(org_id, book, _LOCKED, usage),
                                   *check, new_holds, counts_tokens)
     else:
-        row = await conn.fetchrow(WRITE_WARM_BOOK, *_book_arguments(org_id, book, _WARM), *check)
+        # A lone deduction, the most frequent batch, has a statement of its shape: cheaper for
+        # PostgreSQL than reading its few rows out of JSON.
+        shape = LoneShape.of(book, usage)
+        p, statement = write_lone_deduction(shape) if shape else (_WARM, WRITE_WARM_BOOK)
+        row = await conn.fetchrow(statement, *_book_arguments(org_id, book, p, usage), *check)
     return None if row is None else (row["version"], row["now"])
 
 
-def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters) -> list[Any]:
+def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters,
+                    usage: list[DeductionUsage] | None = None) -> list[Any]:
     balance = book.balance()
     grants = [GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]
     arguments = [org_id, book.now, *p.ledger.arguments([_ledger_row(x) for x in book.entries]),
@@ -438,7 +482,7 @@ def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters) -> list[A
     return [
         *arguments,
         *p.deductions.arguments([_deduction_row(d) for d in book.new_deductions]),
-        *p.usage.arguments(usage_of(book.new_deductions)),
+        *p.usage.arguments(usage_of(book.new_deductions) if usage is None else usage),
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
     ]
 
