@@ -105,13 +105,16 @@ def test_the_book_statements_number_their_parameters_without_gaps() -> None:
     assert _parameters(credit_books.WRITE_WARM_BOOK_WITH_HOLDS) == list(range(1, 2 + 6 + 4 + 5 + 2 + 1))
 
 
-@pytest.mark.parametrize(("entries", "grants", "usage"), [(1, 1, 1), (2, 2, 1), (0, 0, 0), (3, 3, 1)])
+@pytest.mark.parametrize(("entries", "grants", "usage", "tokens"), [
+    (1, 1, 1, False), (2, 2, 1, False), (0, 0, 0, False), (1, 1, 3, True), (5, 5, 5, True)])
 def test_a_lone_deductions_statement_numbers_a_parameter_per_value_without_gaps(
-    entries: int, grants: int, usage: int
+    entries: int, grants: int, usage: int, tokens: bool
 ) -> None:
-    p, statement = credit_books.write_lone_deduction(credit_books.LoneShape(entries, grants, usage))
+    p, statement = credit_books.write_lone_deduction(credit_books.LoneShape(entries, grants, usage, tokens))
     # $1 organization, $2 time; a ledger entry has 6 values, a grant 2, the deduction 17, a
-    # usage row 10; then the four balance figures and the check's five.
+    # usage row 10; then the four balance figures and the check's five; counting tokens, the
+    # keys of the holds it opens (none) and whether it counts tokens.
     values = entries * 6 + grants * 2 + 17 + usage * 10
-    assert _parameters(statement) == list(range(1, 2 + values + 4 + 5 + 1))
-    assert p.holds is None and "EXISTS (SELECT FROM warm)" in statement
+    assert _parameters(statement) == list(range(1, 2 + values + 4 + 5 + 2 * tokens + 1))
+    assert "EXISTS (SELECT FROM warm)" in statement
+    assert (p.holds is not None) == tokens == ("llm_tokens" in statement)

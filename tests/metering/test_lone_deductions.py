@@ -14,7 +14,8 @@ import pytest
 from services.metering.domain.credits import DeductOp, DenialReason
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.store.organizations import add_bonus_grant
-from tests.metering.warm_ledger import figures, reproduced
+from services.metering.store.quota_limits import set_quota
+from tests.metering.warm_ledger import TOKENS, figures, reproduced, tokens_counted
 
 Written = tuple[asyncpg.Pool, list[str]]
 
@@ -89,6 +90,38 @@ async def test_a_lone_deduction_spread_over_two_grants_writes_both(
     grants = await pool.fetch("SELECT kind, remaining FROM credit_grants WHERE org_id = $1 "
                               "ORDER BY grant_id", org)
     assert [tuple(g) for g in grants] == [("monthly", 0), ("bonus", 0), ("bonus", 9_970)]
+    await reproduced(pool, org)
+
+
+async def test_a_lone_deduction_of_tokens_sends_each_value_as_a_parameter(
+    written: Written, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    ledger = await _warm(written, org)
+    spent = await ledger.deduct(org, DeductOp("k-2", TOKENS))
+    assert [_lone(q) for q in written[1]] == [True]
+    assert (spent.granted, spent.amount) == (True, Decimal("3.3"))
+    assert await figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
+    usage = await pool.fetch("SELECT idempotency_key, meter, quantity FROM usage_events WHERE org_id = $1 "
+                             "AND deduction_key = 'k-2' ORDER BY idempotency_key", org)
+    assert [tuple(u) for u in usage] == [
+        ("k-2 credits", "credits", Decimal("3.3")), ("k-2 input", "llm_tokens", 1000),
+        ("k-2 output", "llm_tokens", 2000)]
+    await reproduced(pool, org)
+
+
+async def test_a_lone_deduction_of_tokens_where_a_quota_counts_them_is_not_written_warm(
+    written: Written, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    ledger = await _warm(written, org)
+    async with pool.acquire() as conn:  # after the book was made: the warm write's check finds it
+        await set_quota(conn, org, "llm_tokens", None, Decimal(4_000), None, True)
+    spent = await ledger.deduct(org, DeductOp("k-2", TOKENS))
+    assert [_lone(q) for q in written[1]] == [True]  # tried, and written by the locked path instead
+    assert spent.granted
+    assert await tokens_counted(pool, org) == 3_000
+    assert await figures(pool, org) == (Decimal("489.7"), 0, 0, Decimal("10.3"))
     await reproduced(pool, org)
 
 

@@ -186,12 +186,17 @@ class _BookParameters:
 
     @classmethod
     def of_one_deduction(cls, shape: LoneShape) -> _BookParameters:
-        """A lone deduction's rows, a parameter per value (see kit.row_sets); no holds."""
+        """A lone deduction's rows, a parameter per value (see kit.row_sets). It changes no hold;
+        when it counts tokens, its write checks as one that does (see `_warm_check`)."""
         ledger = RowSet(LedgerRow, 3, "e", rows=shape.entries)
         grants = RowSet(GrantRow, ledger.next_param, "u", rows=shape.grants)
+        holds = None
+        if shape.counts_tokens:
+            holds = _HoldParameters(RowSet(HoldRow, grants.next_param, "h", rows=0),
+                                    RowSet(AllocationRow, grants.next_param, "a", rows=0))
         deductions = RowSet(DeductionRow, grants.next_param, "d", rows=1)
         usage = RowSet(DeductionUsage, deductions.next_param, "x", rows=shape.usage)
-        return cls(ledger, grants, None, deductions, usage, usage.next_param)
+        return cls(ledger, grants, holds, deductions, usage, usage.next_param)
 
 
 def _packed(row_type: type[R], first_param: int, alias: str) -> RowSet[R]:
@@ -202,22 +207,25 @@ def _packed(row_type: type[R], first_param: int, alias: str) -> RowSet[R]:
 
 @dataclass(frozen=True)
 class LoneShape:
-    """How many ledger entries, grants and usage rows a batch of one deduction writes."""
+    """How many ledger entries, grants and usage rows a batch of one deduction writes, and
+    whether it counts LLM tokens."""
 
     entries: int
     grants: int
     usage: int
+    counts_tokens: bool = False
 
-    # A deduction spread over more grants than this takes the shared statement: the statements of
-    # lone deductions stay few, each prepared once per connection.
-    MOST_ROWS: ClassVar[int] = 3
+    # More rows than this (a deduction spread over many grants) take the shared statement: the
+    # statements of lone deductions stay few, each prepared once per connection. A deduction of
+    # tokens has a usage row per kind of token and one for its credits.
+    MOST_ROWS: ClassVar[int] = 5
 
     @classmethod
-    def of(cls, book: CreditBook, usage: list[DeductionUsage]) -> LoneShape | None:
+    def of(cls, book: CreditBook, usage: list[DeductionUsage], counts_tokens: bool) -> LoneShape | None:
         """The shape of the book's write when it is a lone deduction's of few rows, else None."""
         if len(book.new_deductions) != 1 or book.changed_holds:
             return None
-        shape = cls(len(book.entries), len(book.changed_grants), len(usage))
+        shape = cls(len(book.entries), len(book.changed_grants), len(usage), counts_tokens)
         return shape if max(shape.entries, shape.grants, shape.usage) <= cls.MOST_ROWS else None
 
 
@@ -454,15 +462,18 @@ async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook
     check = [v.balance, v.organization, v.credits_quota, warm.monthly_credits,
              sorted(s.value for s in warm.active_alerts)]
     usage = usage_of(book.new_deductions)
-    if book.changed_holds or counts_tokens:
-        row = await conn.fetchrow(WRITE_WARM_BOOK_WITH_HOLDS, *_book_arguments(org_id, book, _LOCKED, usage),
-                                  *check, new_holds, counts_tokens)
+    with_holds = bool(book.changed_holds or counts_tokens)
+    # A lone deduction, the most frequent batch, has a statement of its shape: cheaper for
+    # PostgreSQL than reading its few rows out of JSON.
+    shape = LoneShape.of(book, usage, counts_tokens)
+    if shape:
+        p, statement = write_lone_deduction(shape)
     else:
-        # A lone deduction, the most frequent batch, has a statement of its shape: cheaper for
-        # PostgreSQL than reading its few rows out of JSON.
-        shape = LoneShape.of(book, usage)
-        p, statement = write_lone_deduction(shape) if shape else (_WARM, WRITE_WARM_BOOK)
-        row = await conn.fetchrow(statement, *_book_arguments(org_id, book, p, usage), *check)
+        p, statement = (_LOCKED, WRITE_WARM_BOOK_WITH_HOLDS) if with_holds else (_WARM, WRITE_WARM_BOOK)
+    arguments = [*_book_arguments(org_id, book, p, usage), *check]
+    if with_holds:
+        arguments += [new_holds, counts_tokens]
+    row = await conn.fetchrow(statement, *arguments)
     return None if row is None else (row["version"], row["now"])
 
 
