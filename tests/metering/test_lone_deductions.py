@@ -146,6 +146,28 @@ async def test_a_refused_lone_deduction_stores_only_its_refusal(
     await reproduced(pool, org)
 
 
+async def test_a_lone_deduction_spread_over_more_grants_than_its_statements_take_shares_the_json_form(
+    written: Written, pool: asyncpg.Pool, make_org
+) -> None:
+    org = await make_org()
+    async with pool.acquire() as conn:
+        for n in range(6):
+            await add_bonus_grant(conn, org, Decimal(10), f"small {n}")
+        await add_bonus_grant(conn, org, Decimal(10_000), "large")
+    ledger_pool, seen = written
+    ledger = CreditLedger(ledger_pool)
+    await ledger.deduct(org, DeductOp("k-1", Decimal(500)))  # the monthly credits
+    seen.clear()
+    # Six grants of 10, then 5 of the large one: seven ledger entries and grants.
+    spent = await ledger.deduct(org, DeductOp("k-2", Decimal(65)))
+    assert [_lone(q) for q in seen] == [False]
+    assert (spent.granted, spent.from_bonus) == (True, 65)
+    assert await pool.fetchval("SELECT count(*) FROM ledger_entries WHERE org_id = $1 AND reference = 'k-2'",
+                               org) == 7
+    assert await figures(pool, org) == (0, 9_995, 0, 565)
+    await reproduced(pool, org)
+
+
 async def test_a_batch_of_two_deductions_shares_the_json_form(
     written: Written, pool: asyncpg.Pool, make_org
 ) -> None:
