@@ -173,29 +173,26 @@ class _BookParameters:
     balance: int  # the first of the balance's four
 
     @classmethod
-    def numbered(cls, with_holds: bool) -> _BookParameters:
-        ledger = _packed(LedgerRow, 3, "e")
-        grants = _packed(GrantRow, ledger.next_param, "u")
+    def numbered(cls, with_holds: bool, shape: LoneShape | None = None) -> _BookParameters:
+        """Each row set as one `jsonb` parameter; or, given a lone deduction's `shape`, its rows a
+        parameter per value (see kit.row_sets). A lone deduction changes no hold: its holds and
+        allocations are empty, there only when its write checks as one that counts tokens does
+        (see `_warm_check`)."""
+
+        def rows(row_type: type[R], first_param: int, alias: str, count: int) -> RowSet[R]:
+            """`count` rows of a lone deduction's, or any number as `jsonb`."""
+            if shape is None:
+                return _packed(row_type, first_param, alias)
+            return RowSet(row_type, first_param, alias, rows=count)
+
+        ledger = rows(LedgerRow, 3, "e", shape.entries if shape else 0)
+        grants = rows(GrantRow, ledger.next_param, "u", shape.grants if shape else 0)
         holds = None
         if with_holds:
-            changed = _packed(HoldRow, grants.next_param, "h")
-            holds = _HoldParameters(changed, _packed(AllocationRow, changed.next_param, "a"))
-        deductions = _packed(DeductionRow, holds.allocations.next_param if holds else grants.next_param, "d")
-        usage = _packed(DeductionUsage, deductions.next_param, "x")
-        return cls(ledger, grants, holds, deductions, usage, usage.next_param)
-
-    @classmethod
-    def of_one_deduction(cls, shape: LoneShape) -> _BookParameters:
-        """A lone deduction's rows, a parameter per value (see kit.row_sets). It changes no hold;
-        when it counts tokens, its write checks as one that does (see `_warm_check`)."""
-        ledger = RowSet(LedgerRow, 3, "e", rows=shape.entries)
-        grants = RowSet(GrantRow, ledger.next_param, "u", rows=shape.grants)
-        holds = None
-        if shape.counts_tokens:
-            holds = _HoldParameters(RowSet(HoldRow, grants.next_param, "h", rows=0),
-                                    RowSet(AllocationRow, grants.next_param, "a", rows=0))
-        deductions = RowSet(DeductionRow, grants.next_param, "d", rows=1)
-        usage = RowSet(DeductionUsage, deductions.next_param, "x", rows=shape.usage)
+            changed = rows(HoldRow, grants.next_param, "h", 0)
+            holds = _HoldParameters(changed, rows(AllocationRow, changed.next_param, "a", 0))
+        deductions = rows(DeductionRow, holds.allocations.next_param if holds else grants.next_param, "d", 1)
+        usage = rows(DeductionUsage, deductions.next_param, "x", shape.usage if shape else 0)
         return cls(ledger, grants, holds, deductions, usage, usage.next_param)
 
 
@@ -327,7 +324,7 @@ WRITE_WARM_BOOK_WITH_HOLDS = _write_book(_LOCKED, warm=True)
 @functools.cache
 def write_lone_deduction(shape: LoneShape) -> tuple[_BookParameters, str]:
     """The warm write of a batch of one plain deduction of this shape, and its parameters."""
-    p = _BookParameters.of_one_deduction(shape)
+    p = _BookParameters.numbered(with_holds=shape.counts_tokens, shape=shape)
     return p, _write_book(p, warm=True)
 
 
@@ -434,7 +431,8 @@ def deduction_from_json(d: Mapping[str, Any]) -> Deduction:
 async def save_book(conn: asyncpg.Connection, org_id: str, book: CreditBook) -> int:
     """Writes the batch's ledger rows, grant and hold changes, deductions, their usage and the
     balance; returns the balance row's new version."""
-    row = await conn.fetchrow(WRITE_BOOK, *_book_arguments(org_id, book, _LOCKED))
+    arguments = _book_arguments(org_id, book, _LOCKED, usage_of(book.new_deductions))
+    row = await conn.fetchrow(WRITE_BOOK, *arguments)
     version: int = row["version"]
     return version
 
@@ -462,23 +460,23 @@ async def save_warm_book(conn: asyncpg.Connection, org_id: str, book: CreditBook
     check = [v.balance, v.organization, v.credits_quota, warm.monthly_credits,
              sorted(s.value for s in warm.active_alerts)]
     usage = usage_of(book.new_deductions)
-    with_holds = bool(book.changed_holds or counts_tokens)
     # A lone deduction, the most frequent batch, has a statement of its shape: cheaper for
     # PostgreSQL than reading its few rows out of JSON.
     shape = LoneShape.of(book, usage, counts_tokens)
     if shape:
         p, statement = write_lone_deduction(shape)
     else:
+        with_holds = book.changed_holds or counts_tokens
         p, statement = (_LOCKED, WRITE_WARM_BOOK_WITH_HOLDS) if with_holds else (_WARM, WRITE_WARM_BOOK)
     arguments = [*_book_arguments(org_id, book, p, usage), *check]
-    if with_holds:
+    if p.holds is not None:  # the check of a write that opens holds or counts tokens
         arguments += [new_holds, counts_tokens]
     row = await conn.fetchrow(statement, *arguments)
     return None if row is None else (row["version"], row["now"])
 
 
 def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters,
-                    usage: list[DeductionUsage] | None = None) -> list[Any]:
+                    usage: list[DeductionUsage]) -> list[Any]:
     balance = book.balance()
     grants = [GrantRow(i, book.grants[i].remaining) for i in sorted(book.changed_grants)]
     arguments = [org_id, book.now, *p.ledger.arguments([_ledger_row(x) for x in book.entries]),
@@ -493,7 +491,7 @@ def _book_arguments(org_id: str, book: CreditBook, p: _BookParameters,
     return [
         *arguments,
         *p.deductions.arguments([_deduction_row(d) for d in book.new_deductions]),
-        *p.usage.arguments(usage_of(book.new_deductions) if usage is None else usage),
+        *p.usage.arguments(usage),
         balance.monthly_remaining, balance.bonus_remaining, balance.reserved, book.period_used,
     ]
 
