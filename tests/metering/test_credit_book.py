@@ -52,3 +52,28 @@ def test_release_returns_what_the_hold_took_to_the_grants_it_came_from() -> None
     assert (book.grants[1].remaining, book.grants[2].remaining) == (0, 9)
     assert book.balance().reserved == 0
     assert book.release(book.holds[ReleaseOp("h").hold_id]).already_closed
+
+
+def test_one_book_keeps_its_burn_order_as_grants_run_dry() -> None:
+    book = _book(
+        Grant(1, "bonus", Decimal(10), None),
+        Grant(2, "bonus", Decimal(10), NOW + timedelta(days=1)),
+        Grant(3, "monthly", Decimal(5), NOW + timedelta(days=20)),
+    )
+    first = book.deduct(DeductOp("a", Decimal(3)), Decimal(3))
+    assert (first.balance.monthly_remaining, first.balance.bonus_remaining) == (2, 20)
+    second = book.deduct(DeductOp("b", Decimal(4)), Decimal(4))  # the monthly 2, then 2 of grant 2
+    assert (second.from_monthly, second.from_bonus) == (2, 2)
+    assert (second.balance.monthly_remaining, second.balance.bonus_remaining) == (0, 18)
+    third = book.deduct(DeductOp("c", Decimal(9)), Decimal(9))  # grant 2's last 8, then 1 of grant 1
+    assert (third.from_monthly, third.from_bonus, third.balance.bonus_remaining) == (0, 9, 9)
+    assert [(e.grant_id, e.amount) for e in book.entries] == [(3, -3), (3, -2), (2, -2), (2, -8), (1, -1)]
+    refused = book.deduct(DeductOp("d", Decimal(10)), Decimal(10))
+    assert not refused.granted and refused.balance.available == 9
+
+
+def test_a_copied_grant_is_spent_apart_from_its_original() -> None:
+    original = Grant(1, "monthly", Decimal(5), NOW + timedelta(days=20))
+    book = _book(original.copy())
+    book.deduct(DeductOp("k", Decimal(5)), Decimal(5))
+    assert book.grants[1].remaining == 0 and original.remaining == 5

@@ -68,6 +68,9 @@ class Grant:
     def is_monthly(self) -> bool:
         return self.kind in MONTHLY_KINDS
 
+    def copy(self) -> Grant:
+        return Grant(self.grant_id, self.kind, self.remaining, self.expires_at)
+
     def burn_key(self) -> tuple[int, datetime, int]:
         expiry = self.expires_at.replace(tzinfo=None) if self.expires_at else _NEVER
         order = 2 if self.grant_id == ON_ACCOUNT else 0 if self.is_monthly else 1
@@ -212,6 +215,9 @@ class CreditBook:
         self.now = now
         self.grants = {g.grant_id: g for g in grants}
         self.grants[ON_ACCOUNT] = on_account()  # spendable only when unlimited; holds may name it
+        # Sorted once: a book's grants are neither added to nor re-dated, and every balance and
+        # every take walks them in this order.
+        self._burn_order = sorted(self.grants.values(), key=Grant.burn_key)
         self.holds = {h.hold_id: h for h in holds}
         self.reserved = reserved
         self.period_used = period_used
@@ -236,9 +242,8 @@ class CreditBook:
         return Balance(self.unit, monthly, bonus, self.reserved)
 
     def _spendable(self) -> list[Grant]:
-        live = [g for g in self.grants.values() if g.remaining > 0 and not self._lapsed(g)
+        return [g for g in self._burn_order if g.remaining > 0 and not self._lapsed(g)
                 and (self.unlimited or g.grant_id != ON_ACCOUNT)]
-        return sorted(live, key=Grant.burn_key)
 
     def _lapsed(self, grant: Grant) -> bool:
         return grant.expires_at is not None and grant.expires_at <= self.now

@@ -71,7 +71,7 @@ class WarmBook:
         """A fresh copy of the book at `now` with the holds a batch names, for that batch."""
         holds = [dataclasses.replace(h, allocations=dict(h.allocations))
                  for h in map(self.holds.get, hold_ids) if h is not None]
-        return CreditBook(Unit.CREDITS, [dataclasses.replace(g) for g in self.grants], holds,
+        return CreditBook(Unit.CREDITS, [g.copy() for g in self.grants], holds,
                           self.org.reserved, self.org.period_used, now, hard_limit=self.org.hard_limit,
                           unlimited=credits_unlimited(self.org))
 
