@@ -10,12 +10,9 @@ from decimal import Decimal
 
 import asyncpg
 
+from bench.hot_row import HOT_UPDATE
 from bench.metering_load import Call, LoadResult, closed_loop
 from services.metering.store.usage import INSERT_EVENTS
-
-HOT_UPDATE = """
-UPDATE balances SET bonus_remaining = bonus_remaining - 1
-WHERE org_id = $1 AND bonus_remaining >= 1"""
 
 
 @asynccontextmanager
