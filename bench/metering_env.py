@@ -209,6 +209,18 @@ def server_batch_helpers() -> bool:
     return read_batch_helper_threads(os.environ)
 
 
+def floor_server(database_url: str, log_dir: Path, orgs: Orgs) -> ServerProcess:
+    """The floors of one caller's calls (bench.grpc_floor): an echo call plus GetQuota's read of
+    the hot organization, or plus the naive ceiling's UPDATE of its own; on the metering server's
+    event loop and with its helper threads' scheduling policy."""
+    addr = free_addr()
+    argv = [sys.executable, "-m", "bench.grpc_floor", addr, database_url, orgs.hot, orgs.raw_hot,
+            server_loop()]
+    if server_batch_helpers():
+        argv.append("batch-helpers")
+    return ServerProcess("floor", argv, addr, log_dir, tcp_accepts(addr))
+
+
 def echo_server(log_dir: Path) -> ServerProcess:
     """The grpc echo server, on the metering server's event loop and with its helper threads'
     scheduling policy."""

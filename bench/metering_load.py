@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from bench.grpc_echo import PATH as ECHO_PATH
+from bench.grpc_floor import READ_PATH, WRITE_PATH
 from bench.metering_cpu import CpuUse
 from services.gen.metering.v1 import metering_pb2 as pb
 from services.gen.metering.v1 import metering_pb2_grpc as pb_grpc
@@ -61,7 +62,7 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class LoadSpec:
-    kind: str  # echo | deduct | quota | usage_one | usage_batch
+    kind: str  # echo | floor_read | floor_write | deduct | quota | usage_one | usage_batch
     addr: str
     callers: int  # in this process
     warmup: float
@@ -130,7 +131,8 @@ async def _grpc_load(spec: LoadSpec, worker: int) -> LoadResult:
 
 def _make_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
     makers: dict[str, Callable[[grpc.aio.Channel, LoadSpec, str], Call]] = {
-        "echo": _echo_call, "deduct": _deduct_call, "quota": _quota_call,
+        "echo": _echo_call, "floor_read": _floor_call(READ_PATH), "floor_write": _floor_call(WRITE_PATH),
+        "deduct": _deduct_call, "quota": _quota_call,
         "usage_one": _usage_one_call, "usage_batch": _usage_batch_call,
     }
     return makers[spec.kind](channel, spec, prefix)
@@ -144,6 +146,20 @@ def _echo_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
         return 1, None
 
     return call
+
+
+def _floor_call(path: str) -> Callable[[grpc.aio.Channel, LoadSpec, str], Call]:
+    """A call of bench.grpc_floor: an echo call plus one database step."""
+    def make(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
+        floor = channel.unary_unary(path, None, None)  # raw bytes both ways
+
+        async def call() -> tuple[int, Decimal | None]:
+            await floor(ECHO_PAYLOAD)
+            return 1, None
+
+        return call
+
+    return make
 
 
 def _deduct_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:

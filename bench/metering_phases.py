@@ -18,7 +18,7 @@ from bench import metering_raw as raw
 from bench.metering_cpu import CpuMeter
 from bench.metering_exactness import Books, PhaseExactness, every_phase
 from bench.metering_load import LoadResult, LoadSpec, run_grpc_load
-from bench.metering_report import APART, Check, Report
+from bench.metering_report import APART, FLOORS, Check, Report
 
 PHASES = ("raw", "echo", "usage", "deduct")
 # Opt-in: K server processes (and K client processes) on one hot organization, K = 1 and 2.
@@ -143,7 +143,21 @@ async def _deductions(run: Run, report: Report) -> None:
     report.checks.append(every_phase(f"Deduct exactness, {hot}", phases))
     for callers in (1, 32):
         report.quota[callers] = await run.grpc(f"GetQuota ({callers} callers)", "quota", addr, callers, hot)
+    report.floors = await _floors(run)
     report.checks.append(await _small_org(run))
+
+
+async def _floors(run: Run) -> dict[str, LoadResult]:
+    """What one caller's GetQuota and Deduct stand on: an echo call plus GetQuota's read, and an
+    echo call plus one UPDATE that commits (one WAL flush), from a server of their own."""
+    floor = env.floor_server(run.dsn, run.log_dir, run.orgs)
+    await asyncio.to_thread(floor.start, 30.0)
+    try:
+        return {kind: await run.grpc(f"grpc echo + {FLOORS[kind]} (1 caller)", kind, floor.addr, 1,
+                                     servers=[floor])
+                for kind in FLOORS}
+    finally:
+        floor.stop()
 
 
 async def _scale_out(run: Run, report: Report) -> None:

@@ -12,6 +12,10 @@ from bench.metering_load import LoadResult, percentile
 from bench.results import Entry, Machine, now
 
 RSS_TARGET_MB = 150.0
+# One caller's floors (bench.grpc_floor), by load kind: what each stands for.
+FLOORS = {"floor_read": "GetQuota's read", "floor_write": "one UPDATE that commits"}
+# Which call each floor is under.
+FLOOR_OF = {"GetQuota": "floor_read", "Deduct": "floor_write"}
 COLUMNS = ("figure", "service", "ceiling", "ratio", "target", "met", "CPU srv/pg/cli (cores)")
 
 
@@ -35,6 +39,7 @@ class Report:
     usage_one: LoadResult | None = None
     deduct: dict[int, LoadResult] = field(default_factory=dict)
     quota: dict[int, LoadResult] = field(default_factory=dict)
+    floors: dict[str, LoadResult] = field(default_factory=dict)  # by FLOORS' kinds, 1 caller
     # (servers, callers): "1", "2" (each applying what it receives), "2 routed" (to owners),
     # "2 apart" (each on an organization of its own: the bound)
     scale_out: dict[tuple[str, int], LoadResult] = field(default_factory=dict)
@@ -64,7 +69,8 @@ class Report:
             f"code: {self.code}",
             f"client: {self.client_procs} process(es), grpc.aio, one channel per process, N concurrent "
             "coroutines in a closed loop; raw baselines: asyncpg from the orchestrating process.",
-            "latency rows: ratio = service p50 / echo p50 at the same concurrency (lower is better).",
+            "latency rows: ratio = service p50 / echo p50 at the same concurrency (lower is better); "
+            "against its floor: / the p50 of an echo call plus the call's one database step alone.",
             "CPU: cores used on average during the phase by the server under test (metering or echo), "
             "this database's PostgreSQL backends, and the client(s) (ceiling's CPU in brackets); "
             "+Nq: the server's event-loop thread runnable but waiting for a CPU.",
@@ -187,18 +193,23 @@ class Report:
     def _latency_rows(self) -> None:
         for rpc, results in (("Deduct", self.deduct), ("GetQuota", self.quota)):
             for callers in (1, 32):
-                if callers in results:
-                    self._latency_row(f"{rpc} p50 / p99 ({callers} caller{'s' * (callers > 1)}) [ms]",
-                                      results[callers], self.echo.get(callers), callers)
+                if callers not in results:
+                    continue
+                self._latency_row(f"{rpc} p50 / p99 ({callers} caller{'s' * (callers > 1)}) [ms]",
+                                  results[callers], self.echo.get(callers), f"grpc echo ({callers})")
+                floor = self.floors.get(FLOOR_OF[rpc]) if callers == 1 else None
+                if floor is not None:
+                    self._latency_row(f"{rpc} p50 / p99 (1 caller) against its floor [ms]", results[1], floor,
+                                      f"grpc echo + {FLOORS[FLOOR_OF[rpc]]} (1)")
 
-    def _latency_row(self, name: str, service: LoadResult, echo: LoadResult | None, callers: int) -> None:
+    def _latency_row(self, name: str, service: LoadResult, ceiling: LoadResult | None, label: str) -> None:
         p50, p99 = percentile(service.latencies, 50), percentile(service.latencies, 99)
-        ceiling, ratio = "-", "-"
-        if echo is not None:
-            e50, e99 = percentile(echo.latencies, 50), percentile(echo.latencies, 99)
-            ceiling, ratio = f"grpc echo ({callers}): {e50 * 1e3:.2f} / {e99 * 1e3:.2f}", f"x{p50 / e50:.1f}"
-        self.rows.append((name, f"{p50 * 1e3:.2f} / {p99 * 1e3:.2f}", ceiling, ratio, "-", Text("-"),
-                          _cpu(service, echo)))
+        shown, ratio = "-", "-"
+        if ceiling is not None:
+            c50, c99 = percentile(ceiling.latencies, 50), percentile(ceiling.latencies, 99)
+            shown, ratio = f"{label}: {c50 * 1e3:.2f} / {c99 * 1e3:.2f}", f"x{p50 / c50:.1f}"
+        self.rows.append((name, f"{p50 * 1e3:.2f} / {p99 * 1e3:.2f}", shown, ratio, "-", Text("-"),
+                          _cpu(service, ceiling)))
 
     def _other_rows(self) -> None:
         if self.peak_rss_mb is not None:

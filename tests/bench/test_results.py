@@ -101,6 +101,33 @@ def test_the_scale_out_figures_set_each_hot_org_rate_beside_echo_servers_as_many
             "(1,500 against 6,000 calls/s)") in entry.notes
 
 
+def test_one_callers_calls_are_set_beside_echo_and_beside_their_floors() -> None:
+    report = Report(client_procs=1, batch_callers=2, batch=1000)
+    cpu = CpuUse(0.5, 0.2, 0.2, 0.0, wall=6.0)
+    # p50 and p99 in seconds: 98 of a phase's 100 calls take its p50, the slowest two its p99.
+    def timed(p50: float, p99: float) -> LoadResult:
+        return LoadResult(seconds=5.0, items=100, latencies=[p50] * 98 + [p99] * 2, cpu=cpu)
+
+    report.echo[1] = timed(0.0005, 0.0008)
+    report.deduct[1] = timed(0.0015, 0.003)
+    report.quota[1] = timed(0.0008, 0.0012)
+    report.floors["floor_write"] = timed(0.0009, 0.0011)  # echo plus one UPDATE that commits
+    report.floors["floor_read"] = timed(0.00064, 0.0009)  # echo plus GetQuota's read
+
+    entry = report.entry("5 s per phase")
+
+    # 1.5 / 0.5, 1.5 / 0.9, 0.8 / 0.5 and 0.8 / 0.64.
+    assert ("Deduct p50 / p99 (1 caller) [ms]", "1.50 / 3.00", "grpc echo (1): 0.50 / 0.80", "x3.0",
+            "-", "-", f"{cpu} ({cpu})") in entry.rows
+    assert ("Deduct p50 / p99 (1 caller) against its floor [ms]", "1.50 / 3.00",
+            "grpc echo + one UPDATE that commits (1): 0.90 / 1.10", "x1.7", "-", "-",
+            f"{cpu} ({cpu})") in entry.rows
+    assert ("GetQuota p50 / p99 (1 caller) [ms]", "0.80 / 1.20", "grpc echo (1): 0.50 / 0.80", "x1.6",
+            "-", "-", f"{cpu} ({cpu})") in entry.rows
+    assert ("GetQuota p50 / p99 (1 caller) against its floor [ms]", "0.80 / 1.20",
+            "grpc echo + GetQuota's read (1): 0.64 / 0.90", "x1.2", "-", "-", f"{cpu} ({cpu})") in entry.rows
+
+
 def test_the_rate_limiter_entry_gives_each_ratio_and_whether_its_target_is_met() -> None:
     def f(rate: float, p99: float = 1.0) -> Figure:
         return Figure("", rate, 0.5, p99)
