@@ -131,30 +131,22 @@ async def _grpc_load(spec: LoadSpec, worker: int) -> LoadResult:
 
 def _make_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
     makers: dict[str, Callable[[grpc.aio.Channel, LoadSpec, str], Call]] = {
-        "echo": _echo_call, "floor_read": _floor_call(READ_PATH), "floor_write": _floor_call(WRITE_PATH),
+        "echo": _raw_call(ECHO_PATH),
+        "floor_read": _raw_call(READ_PATH), "floor_write": _raw_call(WRITE_PATH),
         "deduct": _deduct_call, "quota": _quota_call,
         "usage_one": _usage_one_call, "usage_batch": _usage_batch_call,
     }
     return makers[spec.kind](channel, spec, prefix)
 
 
-def _echo_call(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
-    echo = channel.unary_unary(ECHO_PATH, None, None)  # raw bytes both ways
-
-    async def call() -> tuple[int, Decimal | None]:
-        await echo(ECHO_PAYLOAD)
-        return 1, None
-
-    return call
-
-
-def _floor_call(path: str) -> Callable[[grpc.aio.Channel, LoadSpec, str], Call]:
-    """A call of bench.grpc_floor: an echo call plus one database step."""
+def _raw_call(path: str) -> Callable[[grpc.aio.Channel, LoadSpec, str], Call]:
+    """Calls of `path` with raw bytes both ways: the echo server's, or a floor's (an echo call
+    plus one database step, bench.grpc_floor)."""
     def make(channel: grpc.aio.Channel, spec: LoadSpec, prefix: str) -> Call:
-        floor = channel.unary_unary(path, None, None)  # raw bytes both ways
+        method = channel.unary_unary(path, None, None)
 
         async def call() -> tuple[int, Decimal | None]:
-            await floor(ECHO_PAYLOAD)
+            await method(ECHO_PAYLOAD)
             return 1, None
 
         return call

@@ -153,9 +153,8 @@ async def _floors(run: Run) -> dict[str, LoadResult]:
     floor = env.floor_server(run.dsn, run.log_dir, run.orgs)
     await asyncio.to_thread(floor.start, 30.0)
     try:
-        return {kind: await run.grpc(f"grpc echo + {FLOORS[kind]} (1 caller)", kind, floor.addr, 1,
-                                     servers=[floor])
-                for kind in FLOORS}
+        return {rpc: await run.grpc(f"grpc echo + {label} (1 caller)", kind, floor.addr, 1, servers=[floor])
+                for rpc, (kind, label) in FLOORS.items()}
     finally:
         floor.stop()
 

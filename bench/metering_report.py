@@ -12,10 +12,8 @@ from bench.metering_load import LoadResult, percentile
 from bench.results import Entry, Machine, now
 
 RSS_TARGET_MB = 150.0
-# One caller's floors (bench.grpc_floor), by load kind: what each stands for.
-FLOORS = {"floor_read": "GetQuota's read", "floor_write": "one UPDATE that commits"}
-# Which call each floor is under.
-FLOOR_OF = {"GetQuota": "floor_read", "Deduct": "floor_write"}
+# One caller's floors (bench.grpc_floor), by the call each is under: its load kind, what it stands for.
+FLOORS = {"GetQuota": ("floor_read", "GetQuota's read"), "Deduct": ("floor_write", "one UPDATE that commits")}
 COLUMNS = ("figure", "service", "ceiling", "ratio", "target", "met", "CPU srv/pg/cli (cores)")
 
 
@@ -39,7 +37,7 @@ class Report:
     usage_one: LoadResult | None = None
     deduct: dict[int, LoadResult] = field(default_factory=dict)
     quota: dict[int, LoadResult] = field(default_factory=dict)
-    floors: dict[str, LoadResult] = field(default_factory=dict)  # by FLOORS' kinds, 1 caller
+    floors: dict[str, LoadResult] = field(default_factory=dict)  # by the call each is under, 1 caller
     # (servers, callers): "1", "2" (each applying what it receives), "2 routed" (to owners),
     # "2 apart" (each on an organization of its own: the bound)
     scale_out: dict[tuple[str, int], LoadResult] = field(default_factory=dict)
@@ -197,10 +195,10 @@ class Report:
                     continue
                 self._latency_row(f"{rpc} p50 / p99 ({callers} caller{'s' * (callers > 1)}) [ms]",
                                   results[callers], self.echo.get(callers), f"grpc echo ({callers})")
-                floor = self.floors.get(FLOOR_OF[rpc]) if callers == 1 else None
+                floor = self.floors.get(rpc) if callers == 1 else None
                 if floor is not None:
                     self._latency_row(f"{rpc} p50 / p99 (1 caller) against its floor [ms]", results[1], floor,
-                                      f"grpc echo + {FLOORS[FLOOR_OF[rpc]]} (1)")
+                                      f"grpc echo + {FLOORS[rpc][1]} (1)")
 
     def _latency_row(self, name: str, service: LoadResult, ceiling: LoadResult | None, label: str) -> None:
         p50, p99 = percentile(service.latencies, 50), percentile(service.latencies, 99)

@@ -111,8 +111,8 @@ def test_one_callers_calls_are_set_beside_echo_and_beside_their_floors() -> None
     report.echo[1] = timed(0.0005, 0.0008)
     report.deduct[1] = timed(0.0015, 0.003)
     report.quota[1] = timed(0.0008, 0.0012)
-    report.floors["floor_write"] = timed(0.0009, 0.0011)  # echo plus one UPDATE that commits
-    report.floors["floor_read"] = timed(0.00064, 0.0009)  # echo plus GetQuota's read
+    report.floors["Deduct"] = timed(0.0009, 0.0011)  # echo plus one UPDATE that commits
+    report.floors["GetQuota"] = timed(0.00064, 0.0009)  # echo plus GetQuota's read
 
     entry = report.entry("5 s per phase")
 
