@@ -151,28 +151,32 @@ class CreditLedger:
                     self._queues.pop(org_id, None)
 
     async def _apply(self, org_id: str, batch: list[_Pending]) -> None:
-        """Applies the batch in one transaction and answers its callers once it has committed,
-        while the connection goes back to the pool."""
+        """Applies the batch in one transaction and answers its callers once it has committed;
+        this process's own bookkeeping (the warm book, the connection's return to the pool) waits
+        until the callers have run."""
         ops = [p.op for p in batch]
         async with self._pool.acquire() as conn:
             warm = self._warm_books.get(org_id)
             if warm is not None:
-                applied = await self._apply_warm(conn, org_id, warm, ops)
-                if applied is not None:
-                    _answer(batch, applied)
+                written = await self._apply_warm(conn, org_id, warm, ops)
+                if written is not None:
+                    outcomes, renewed = written
+                    await _answer_first(batch, outcomes)
+                    self._warm_books.keep(org_id, renewed())
                     return
             # The unit of work: the whole batch commits, or none of it does.
             async with conn.transaction():
                 outcomes, committed = await _apply_in(conn, org_id, ops)
-            _answer(batch, outcomes)
+            await _answer_first(batch, outcomes)
             if committed is not None:
                 self._warm_books.keep(org_id, committed)
 
     async def _apply_warm(self, conn: asyncpg.Connection, org_id: str, warm: WarmBook,
-                          ops: list[Operation | SessionOp | None]) -> list[Outcome | Exception | None] | None:
-        """The batch applied to the warm book and written in one statement, or None when the
-        locked path must apply it (what the book cannot take, an alert to raise or resolve, a
-        changed book, a key stored before)."""
+                          ops: list[Operation | SessionOp | None]
+                          ) -> tuple[list[Outcome | Exception | None], Callable[[], WarmBook]] | None:
+        """The batch applied to the warm book and written in one statement, with how to renew
+        the warm book from it; or None when the locked path must apply it (what the book cannot
+        take, an alert to raise or resolve, a changed book, a key stored before)."""
         now = max(warm.clock(), warm.org.now + _TICK)
         if not warm.takes(ops, now):
             return None
@@ -199,11 +203,14 @@ class CreditLedger:
             self._warm_books.forget(org_id, cool_down=True)
             return None
         version, committed_at = written
-        versions = dataclasses.replace(warm.write.versions, balance=version)
-        self._warm_books.keep(org_id, warm_book(warm.org, book, versions, warm.write.active_alerts,
-                                                warm.write.tokens_quota, warm.next_hold_expiry,
-                                                committed_at, time.monotonic(), warm.holds))
-        return outcomes
+        seen_at = time.monotonic()
+
+        def renewed() -> WarmBook:
+            versions = dataclasses.replace(warm.write.versions, balance=version)
+            return warm_book(warm.org, book, versions, warm.write.active_alerts, warm.write.tokens_quota,
+                             warm.next_hold_expiry, committed_at, seen_at, warm.holds)
+
+        return outcomes, renewed
 
 
 async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation | SessionOp | None]
@@ -232,6 +239,14 @@ async def _apply_in(conn: asyncpg.Connection, org_id: str, ops: list[Operation |
     versions = dataclasses.replace(locked.versions, balance=version)
     return outcomes, warm_book(org, book, versions, active, loaded.tokens_quota, loaded.next_hold_expiry,
                                book.now, locked_at)
+
+
+async def _answer_first(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:
+    """Answers the batch's callers and lets them run before the batch's task goes on: their
+    answers go out before the warm book's renewal and the connection's return, which no caller
+    waits for."""
+    _answer(batch, outcomes)
+    await asyncio.sleep(0)
 
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:
