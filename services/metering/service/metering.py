@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.kit.database import Borrowed
 from services.kit.errors import FieldError, NotFoundError, QuotaExceededError, event_field, within_event
 from services.metering.domain.credits import (
     Deduction,
@@ -83,7 +84,7 @@ class Metering:
         return await self.ledger.release(org_id, op)
 
     async def usage(self, org_id: str, meter: str) -> Usage:
-        async with self.pool.acquire() as conn:
+        async with Borrowed(self.pool) as conn:
             return await read_usage(conn, org_id, meter)
 
     async def require_organization(self, org_id: str) -> None:
