@@ -2,8 +2,9 @@
 
 Run as `python -m bench.grpc_floor HOST:PORT DSN READ_ORG WRITE_ORG [uvloop|asyncio]
 [batch-helpers]`, on the event loop and with the helper threads' scheduling policy of the
-metering server it is the floor of, and with that server's kind of pool (no reset query on a
-connection's return). Each call takes raw bytes and answers them after one step, nothing else:
+metering server it is the floor of, and with that server's kind of pool and connection return
+(no reset query; the answer does not wait for the connection's return). Each call takes raw
+bytes and answers them after one step, nothing else:
 
 - `Read`: GetQuota's credit read of READ_ORG (`services.metering.store.quota`): "one echo call
   plus one read".
@@ -24,6 +25,7 @@ import grpc
 
 from bench.hot_row import HOT_UPDATE
 from services.kit import event_loop
+from services.kit.database import Borrowed
 from services.kit.loop_thread import batch_helper_threads
 from services.metering.store.quota import SELECT_CREDIT_STATUS
 
@@ -39,12 +41,12 @@ async def serve(addr: str, dsn: str, read_org: str, write_org: str, batch_helper
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, reset=_no_reset)
 
     async def read(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        async with pool.acquire() as conn:
+        async with Borrowed(pool) as conn:
             await conn.fetchrow(SELECT_CREDIT_STATUS, read_org)
         return request
 
     async def write(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        async with pool.acquire() as conn:
+        async with Borrowed(pool) as conn:
             await conn.execute(HOT_UPDATE, write_org)
         return request
 
