@@ -1,6 +1,6 @@
 """Gathering a batch under load: while the server process is CPU-bound, an organization's next
-batch of credit calls waits, for a bounded time, until as many calls have queued as its last
-batch took.
+batch of credit calls, or its next shared usage read, waits for a bounded time until as many
+calls have queued as its last batch took.
 
 Group commit takes whatever queued while the previous batch ran. In a CPU-bound process that is
 a handful of calls, however many callers wait: the rest are still being read off the
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 # The share of wall time the event loop's thread ran or waited to run (kit.thread_load) from
 # which the process counts as CPU-bound; measured on 2 cores, it read 0.75 at 4 callers in a
@@ -28,54 +28,55 @@ SATURATED = 0.8
 # The default bound of a wait (METERING_BATCH_WAIT_SECONDS): under load, about the time the
 # server needs to read the next 25-30 calls on 2 cores.
 DEFAULT_WAIT_SECONDS = 0.02
-# How long an organization's last batch size is remembered.
+# How long a key's last batch size is remembered.
 MEMORY_SECONDS = 1.0
-# Organizations whose last batch size is remembered, at most.
+# Keys whose last batch size is remembered, at most.
 CAPACITY = 10_000
 
 
 class BatchGathering:
-    """The batch sizes and waits of one process's credit ledger."""
+    """The batch sizes and waits of one process's batches of one kind, by what a batch is for (an
+    organization's credit calls, or its reads of one meter)."""
 
     def __init__(self, max_wait: float, load: Callable[[], float]) -> None:
         self._max_wait = max_wait
         self._load = load
-        self._last: dict[str, tuple[int, float]] = {}  # org -> (size of its last batch, when)
-        self._waiting: dict[str, tuple[int, asyncio.Future[None]]] = {}  # org -> (target, wake)
+        self._last: dict[Hashable, tuple[int, float]] = {}  # key -> (size of its last batch, when)
+        self._waiting: dict[Hashable, tuple[int, asyncio.Future[None]]] = {}  # key -> (target, wake)
 
-    async def wait(self, org_id: str, queued: int) -> None:
-        """Returns once the organization's next batch may start, `queued` calls being queued."""
-        target = self._target(org_id)
-        if (queued >= target or self._max_wait <= 0 or org_id in self._waiting
+    async def wait(self, key: Hashable, queued: int) -> None:
+        """Returns once the key's next batch may start, `queued` calls being queued."""
+        target = self._target(key)
+        if (queued >= target or self._max_wait <= 0 or key in self._waiting
                 or self._load() < SATURATED):
             return
         loop = asyncio.get_running_loop()
         wake: asyncio.Future[None] = loop.create_future()
-        self._waiting[org_id] = (target, wake)
+        self._waiting[key] = (target, wake)
         timer = loop.call_later(self._max_wait, _set, wake)
         try:
             await wake
         finally:
             timer.cancel()
-            del self._waiting[org_id]
+            del self._waiting[key]
 
-    def queued(self, org_id: str, queued: int) -> None:
-        """A call joined the organization's queue, which now holds `queued`."""
-        waiting = self._waiting.get(org_id)
+    def queued(self, key: Hashable, queued: int) -> None:
+        """A call joined the key's queue, which now holds `queued`."""
+        waiting = self._waiting.get(key)
         if waiting is not None and queued >= waiting[0]:
             _set(waiting[1])
 
-    def took(self, org_id: str, size: int) -> None:
+    def took(self, key: Hashable, size: int) -> None:
         """A batch of `size` calls starts."""
         if size <= 1:
-            self._last.pop(org_id, None)
+            self._last.pop(key, None)
             return
-        if len(self._last) >= CAPACITY and org_id not in self._last:
+        if len(self._last) >= CAPACITY and key not in self._last:
             self._last.clear()
-        self._last[org_id] = (size, time.monotonic())
+        self._last[key] = (size, time.monotonic())
 
-    def _target(self, org_id: str) -> int:
-        size, at = self._last.get(org_id, (1, 0.0))
+    def _target(self, key: Hashable) -> int:
+        size, at = self._last.get(key, (1, 0.0))
         return size if time.monotonic() - at < MEMORY_SECONDS else 1
 
 
