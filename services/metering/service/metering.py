@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.kit.database import Borrowed
 from services.kit.errors import FieldError, NotFoundError, QuotaExceededError, event_field, within_event
+from services.kit.thread_load import ThreadLoad
 from services.metering.domain.credits import (
     Deduction,
     DeductOp,
@@ -21,12 +21,12 @@ from services.metering.domain.credits import (
     Unit,
 )
 from services.metering.domain.readings import Usage
-from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS
+from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS, BatchGathering
 from services.metering.service.credit_ledger import CreditLedger
 from services.metering.service.instruments import DEDUCTIONS
 from services.metering.service.organizations import unknown_organization
 from services.metering.service.streaming import DeductionSessions
-from services.metering.service.usage_reads import read_usage
+from services.metering.service.usage_reads import UsageReads
 from services.metering.service.usage_recorder import UsageRecorder
 from services.metering.store.catalogue import Catalogue
 from services.metering.store.deduction_usage import CREDITS_SPENT
@@ -38,7 +38,9 @@ class Metering:
         self.pool = pool
         self.catalogue = Catalogue(pool)
         self.recorder = UsageRecorder(pool)
-        self.ledger = CreditLedger(pool, batch_wait=batch_wait)
+        load = ThreadLoad().share  # the event loop's, measured once for every kind of batch
+        self.ledger = CreditLedger(pool, batch_wait=batch_wait, load=load)
+        self.usage_reads = UsageReads(pool, BatchGathering(batch_wait, load))
         self.sessions = DeductionSessions(self.ledger, pool)
 
     async def record_usage(self, org_id: str, events: list[NewEvent | FieldError],
@@ -84,8 +86,9 @@ class Metering:
         return await self.ledger.release(org_id, op)
 
     async def usage(self, org_id: str, meter: str) -> Usage:
-        async with Borrowed(self.pool) as conn:
-            return await read_usage(conn, org_id, meter)
+        """The organization's credits (`meter` empty) or one meter's use, from a read shared with
+        the calls that queued for it (see usage_reads)."""
+        return await self.usage_reads.usage(org_id, meter)
 
     async def require_organization(self, org_id: str) -> None:
         if not await self.catalogue.organization_exists(org_id):
