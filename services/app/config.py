@@ -35,9 +35,9 @@ class ServerConfig:
     """Upper bound of connections per process (`METERING_DB_POOL_MAX`)."""
 
     batch_wait_seconds: float = DEFAULT_WAIT_SECONDS
-    """While the server is CPU-bound, how long an organization's next batch of credit calls may
-    wait for as many calls as its last batch took (`METERING_BATCH_WAIT_SECONDS`); 0: batches
-    never wait. A server with CPU to spare never waits."""
+    """While the server is CPU-bound, how long an organization's next batch of credit calls, or
+    its next shared usage read, may wait for as many calls as the last one took
+    (`METERING_BATCH_WAIT_SECONDS`); 0: they never wait. A server with CPU to spare never waits."""
 
     batch_helper_threads: bool = True
     """Whether grpc's helper threads run under the kernel's SCHED_BATCH policy, so that their
