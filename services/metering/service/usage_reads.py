@@ -47,8 +47,7 @@ class UsageReads:
         self._gathering = gathering
         self._read = read
         self._queues: dict[tuple[str, str], list[asyncio.Future[Usage]]] = defaultdict(list)
-        self._reading: set[tuple[str, str]] = set()
-        self._tasks: set[asyncio.Task[None]] = set()  # held, so that no running read is collected
+        self._draining: dict[tuple[str, str], asyncio.Task[None]] = {}  # held until each ends
 
     async def usage(self, org_id: str, meter: str) -> Usage:
         """As `read_usage`, from a read that starts after this call."""
@@ -58,11 +57,8 @@ class UsageReads:
         queue = self._queues[key]
         queue.append(answer)
         self._gathering.queued(key, len(queue))
-        if key not in self._reading:
-            self._reading.add(key)
-            task = loop.create_task(self._drain(key))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if key not in self._draining:
+            self._draining[key] = loop.create_task(self._drain(key))
         return await answer
 
     async def _drain(self, key: tuple[str, str]) -> None:
@@ -80,7 +76,7 @@ class UsageReads:
                 else:
                     _settle(waiting, usage)
         finally:
-            self._reading.discard(key)
+            del self._draining[key]
             # Calls still waiting when the read is cancelled (the process stopping) are not left
             # hanging; the others were answered already.
             _settle(waiting + self._queues.pop(key, []), RetryLater("the server is stopping; retry the call"))
