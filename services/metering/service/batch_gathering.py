@@ -20,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # The share of wall time the event loop's thread ran or waited to run (kit.thread_load) from
 # which the process counts as CPU-bound; measured on 2 cores, it read 0.75 at 4 callers in a
@@ -78,6 +81,17 @@ class BatchGathering:
     def _target(self, key: Hashable) -> int:
         size, at = self._last.get(key, (1, 0.0))
         return size if time.monotonic() - at < MEMORY_SECONDS else 1
+
+
+def answer(call: asyncio.Future[T], outcome: T | BaseException) -> None:
+    """Answers one call of a batch with its outcome (an exception is raised to its caller),
+    unless it was answered already or its caller gave up."""
+    if call.done():
+        return
+    if isinstance(outcome, BaseException):
+        call.set_exception(outcome)
+    else:
+        call.set_result(outcome)
 
 
 def _set(wake: asyncio.Future[None]) -> None:

@@ -53,7 +53,7 @@ from services.metering.domain.sessions import (
     tokens_of,
 )
 from services.metering.domain.usage_limits import MeterCounter
-from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS, BatchGathering
+from services.metering.service.batch_gathering import DEFAULT_WAIT_SECONDS, BatchGathering, answer
 from services.metering.service.organizations import unknown_organization
 from services.metering.service.warm_books import WarmBook, WarmBooks, warm_book
 from services.metering.store import alerts, quota_limits
@@ -251,12 +251,7 @@ async def _answer_first(batch: list[_Pending], outcomes: list[Outcome | Exceptio
 
 def _answer(batch: list[_Pending], outcomes: list[Outcome | Exception | None]) -> None:
     for pending, outcome in zip(batch, outcomes, strict=True):
-        if pending.future.done():  # answered already, or its caller gave up
-            continue
-        if isinstance(outcome, BaseException):
-            pending.future.set_exception(outcome)
-        else:
-            pending.future.set_result(outcome)
+        answer(pending.future, outcome)
 
 
 def _hold_ids(ops: list[Operation | SessionOp | None]) -> list[str]:

@@ -21,7 +21,7 @@ import asyncpg
 from services.kit.database import Borrowed
 from services.kit.errors import NotFoundError, RetryLater
 from services.metering.domain.readings import Usage
-from services.metering.service.batch_gathering import BatchGathering
+from services.metering.service.batch_gathering import BatchGathering, answer
 from services.metering.service.organizations import unknown_organization
 from services.metering.store.quota import Missing, find_usage
 
@@ -53,13 +53,13 @@ class UsageReads:
         """As `read_usage`, from a read that starts after this call."""
         key = (org_id, meter)
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Usage] = loop.create_future()
+        call: asyncio.Future[Usage] = loop.create_future()
         queue = self._queues[key]
-        queue.append(answer)
+        queue.append(call)
         self._gathering.queued(key, len(queue))
         if key not in self._draining:
             self._draining[key] = loop.create_task(self._drain(key))
-        return await answer
+        return await call
 
     async def _drain(self, key: tuple[str, str]) -> None:
         waiting: list[asyncio.Future[Usage]] = []
@@ -72,21 +72,16 @@ class UsageReads:
                     async with Borrowed(self._pool) as conn:
                         usage = await self._read(conn, *key)
                 except Exception as error:
-                    _settle(waiting, error)
+                    _answer(waiting, error)
                 else:
-                    _settle(waiting, usage)
+                    _answer(waiting, usage)
         finally:
             del self._draining[key]
             # Calls still waiting when the read is cancelled (the process stopping) are not left
             # hanging; the others were answered already.
-            _settle(waiting + self._queues.pop(key, []), RetryLater("the server is stopping; retry the call"))
+            _answer(waiting + self._queues.pop(key, []), RetryLater("the server is stopping; retry the call"))
 
 
-def _settle(waiting: list[asyncio.Future[Usage]], outcome: Usage | Exception) -> None:
-    for answer in waiting:
-        if answer.done():  # its caller gave up
-            continue
-        if isinstance(outcome, Exception):
-            answer.set_exception(outcome)
-        else:
-            answer.set_result(outcome)
+def _answer(waiting: list[asyncio.Future[Usage]], outcome: Usage | Exception) -> None:
+    for call in waiting:
+        answer(call, outcome)
